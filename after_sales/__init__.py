@@ -1,0 +1,1 @@
+"""Orchestrated data platform for e-commerce after-sales service."""

@@ -1,0 +1,1 @@
+"""Software-defined assets: staging per landing source, then marts, then exports."""

@@ -1,0 +1,1 @@
+"""Asset checks, evaluated on an asset's rows before they are written."""

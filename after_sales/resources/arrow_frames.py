@@ -1,0 +1,99 @@
+"""Conversions between pandas frames and Arrow tables typed by a TableSpec."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from after_sales.tables import TableSpec
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "money": pa.decimal128(18, 2),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "timestamptz": pa.timestamp("us", tz="UTC"),
+}
+
+
+class SchemaMismatchError(ValueError):
+    """A frame does not fit the table it is written to."""
+
+
+def arrow_schema(spec: TableSpec) -> pa.Schema:
+    """The Arrow schema of a table."""
+    return pa.schema([pa.field(c.name, ARROW_TYPES[c.type], nullable=c.nullable) for c in spec.columns])
+
+
+def _to_arrow_column(series: pd.Series, logical: str) -> pa.Array:
+    if logical == "timestamptz":
+        values = pd.to_datetime(series, utc=True)
+        return pa.array(values, from_pandas=True).cast(ARROW_TYPES[logical])
+    if logical == "date":
+        if pd.api.types.is_datetime64_any_dtype(series):
+            return pa.array(series, from_pandas=True).cast(pa.date32())
+        return pa.array(series.astype(object).where(series.notna(), None), type=pa.date32())
+    if logical == "money":
+        floats = pa.array(pd.to_numeric(series).astype("float64"), from_pandas=True)
+        return pc.round(floats, 2).cast(ARROW_TYPES[logical])
+    if logical == "text":
+        return pa.array(series.astype(object).where(series.notna(), None), type=pa.string())
+    if logical == "bool":
+        return pa.array(series.astype("boolean"), from_pandas=True)
+    if logical == "int":
+        return pa.array(pd.to_numeric(series).astype("Int64"), from_pandas=True)
+    return pa.array(pd.to_numeric(series).astype("float64"), from_pandas=True)
+
+
+def frame_to_arrow(spec: TableSpec, frame: pd.DataFrame) -> pa.Table:
+    """Cast a frame to the table's exact columns and types; extra columns are an error."""
+    missing = [c for c in spec.column_names if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in spec.column_names]
+    if missing or extra:
+        raise SchemaMismatchError(
+            f"frame for table {spec.name} does not match its spec: missing {missing}, unexpected {extra}"
+        )
+    arrays = []
+    for col in spec.columns:
+        try:
+            arrays.append(_to_arrow_column(frame[col.name], col.type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError) as exc:
+            raise SchemaMismatchError(
+                f"table {spec.name}, column {col.name}: cannot cast to {col.type}: {exc}"
+            ) from exc
+    table = pa.Table.from_arrays(arrays, schema=arrow_schema(spec).remove_metadata())
+    for col in spec.columns:
+        if not col.nullable and table.column(col.name).null_count:
+            raise SchemaMismatchError(
+                f"table {spec.name}, column {col.name}: {table.column(col.name).null_count} null values "
+                "in a required column"
+            )
+    return table
+
+
+def arrow_to_frame(spec: TableSpec, table: pa.Table, tz: str) -> pd.DataFrame:
+    """Arrow back to pandas: money as float, timestamps in the business time zone, dates as date objects."""
+    frame = table.to_pandas()
+    zone = ZoneInfo(tz)
+    for col in spec.columns:
+        if col.name not in frame.columns:
+            continue
+        if col.type == "money":
+            frame[col.name] = pd.to_numeric(frame[col.name].astype("float64"))
+        elif col.type == "timestamptz":
+            frame[col.name] = pd.to_datetime(frame[col.name], utc=True).dt.tz_convert(zone)
+        elif col.type == "int":
+            frame[col.name] = frame[col.name].astype("Int64")
+        elif col.type == "bool":
+            frame[col.name] = frame[col.name].astype("boolean")
+    return frame
+
+
+def empty_frame(spec: TableSpec, tz: str) -> pd.DataFrame:
+    """A frame with no rows and the table's columns and types."""
+    return arrow_to_frame(spec, arrow_schema(spec).empty_table(), tz)

@@ -1,0 +1,136 @@
+"""The embedded default warehouse: a DuckDB file written through its native Arrow path."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy.engine import URL
+
+from after_sales.resources.warehouse import (
+    DateWindow,
+    PreparedWrite,
+    Warehouse,
+    WarehouseError,
+    WarehouseLockedError,
+    quote_ident,
+)
+from after_sales.tables import SQL_TYPES, TableSpec
+
+_LOCK_MARKERS = ("could not set lock", "conflicting lock")
+_INCOMING = "__after_sales_incoming"
+
+
+class DuckDBWarehouse(Warehouse):
+    """A DuckDB file; one short connection per operation so other processes get their turn."""
+
+    family = "duckdb"
+
+    def __init__(self, url: URL, schema: str, timezone: str, lock_timeout_seconds: float = 60.0) -> None:
+        super().__init__(url, schema, timezone)
+        database = url.database or ":memory:"
+        self.path = database if database == ":memory:" else str(Path(database))
+        self.lock_timeout_seconds = lock_timeout_seconds
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open the file, retrying with backoff while another process holds its lock."""
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout_seconds
+        delay = 0.05
+        while True:
+            try:
+                con = duckdb.connect(self.path)
+                break
+            except duckdb.IOException as exc:
+                if not any(m in str(exc).lower() for m in _LOCK_MARKERS):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise WarehouseLockedError(
+                        f"DuckDB file {self.path} is locked by another process and stayed locked for "
+                        f"{self.lock_timeout_seconds:.0f}s (close BI tools, notebooks or other runs that "
+                        f"hold it, then retry): {exc}"
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            yield con
+        finally:
+            con.close()
+
+    def _ensure_table(self, con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema)}")
+        cols = ", ".join(f"{quote_ident(c.name)} {SQL_TYPES[c.type]['duckdb']}" for c in spec.columns)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {self.qualified(spec.name)} ({cols})")
+        existing = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+                [self.schema, spec.name],
+            ).fetchall()
+        }
+        for c in spec.columns:
+            if c.name not in existing:
+                con.execute(
+                    f"ALTER TABLE {self.qualified(spec.name)} ADD COLUMN {quote_ident(c.name)} "
+                    f"{SQL_TYPES[c.type]['duckdb']}"
+                )
+
+    def _replace_all(self, writes: list[PreparedWrite]) -> None:
+        with self.connect() as con:
+            for w in writes:
+                self._ensure_table(con, w.spec)
+            names = [w.spec.name for w in writes]
+            try:
+                con.execute("BEGIN TRANSACTION")
+                for i, w in enumerate(writes):
+                    view = f"{_INCOMING}_{i}"
+                    con.register(view, w.table)
+                    where, params = self.where_clause(w.spec, w.window, w.scope, "?")
+                    con.execute(f"DELETE FROM {self.qualified(w.spec.name)}{where}", params)
+                    self._insert(con, w, view)
+                con.execute("COMMIT")
+            except Exception as exc:
+                con.execute("ROLLBACK")
+                raise WarehouseError(
+                    f"writing {self.schema}.{', '.join(names)} failed and was rolled back, "
+                    f"the previous rows are intact: {exc}"
+                ) from exc
+
+    def _insert(self, con: duckdb.DuckDBPyConnection, write: PreparedWrite, view: str) -> None:
+        cols = ", ".join(quote_ident(c) for c in write.spec.column_names)
+        con.execute(f"INSERT INTO {self.qualified(write.spec.name)} ({cols}) SELECT {cols} FROM {view}")
+
+    def _read(
+        self, spec: TableSpec, window: DateWindow | None, columns: list[str], scope: dict[str, str]
+    ) -> pa.Table | None:
+        where, params = self.where_clause(spec, window, scope, "?")
+        names = ", ".join(quote_ident(c) for c in columns)
+        with self.connect() as con:
+            if not self._exists(con, spec.name):
+                return None
+            return con.sql(f"SELECT {names} FROM {self.qualified(spec.name)}{where}", params=params).to_arrow_table()
+
+    def _exists(self, con: duckdb.DuckDBPyConnection, name: str) -> bool:
+        rows = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [self.schema, name],
+        ).fetchall()
+        return bool(rows[0][0])
+
+    def table_exists(self, name: str) -> bool:
+        """Whether the table exists in the schema."""
+        with self.connect() as con:
+            return self._exists(con, name)
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run a read-only query."""
+        with self.connect() as con:
+            return con.sql(sql).to_arrow_table().to_pandas()

@@ -1,0 +1,31 @@
+"""The landing zone as a Dagster resource."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from after_sales.landing import landed_paths, read_landed_file
+from after_sales.transforms.staging import LandedFile
+
+
+class LandingZone(dg.ConfigurableResource):
+    """Folder of `<source>/<YYYY-MM-DD>/` export files."""
+
+    base_dir: str = Field(description="Landing directory (AFTER_SALES_LANDING_DIR).")
+
+    @property
+    def path(self) -> Path:
+        """The landing directory."""
+        return Path(self.base_dir)
+
+    def files(self, source: str, days: list[dt.date]) -> list[tuple[dt.date, Path]]:
+        """Data files of a source for the given landing days."""
+        return landed_paths(self.path, source, days)
+
+    def read(self, source: str, landing_date: dt.date, path: Path) -> LandedFile:
+        """One landed file as text rows."""
+        return read_landed_file(self.path, source, landing_date, path)

@@ -1,0 +1,68 @@
+"""Configuration read from the environment, with defaults that need nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ENV_LANDING_DIR = "AFTER_SALES_LANDING_DIR"
+ENV_WAREHOUSE_URL = "AFTER_SALES_WAREHOUSE_URL"
+ENV_WAREHOUSE_SCHEMA = "AFTER_SALES_WAREHOUSE_SCHEMA"
+ENV_TIMEZONE = "AFTER_SALES_TIMEZONE"
+ENV_START_DATE = "AFTER_SALES_START_DATE"
+ENV_LATE_ARRIVAL_DAYS = "AFTER_SALES_LATE_ARRIVAL_DAYS"
+ENV_REBUILD_DAYS = "AFTER_SALES_REBUILD_DAYS"
+ENV_EXPORT_DIR = "AFTER_SALES_EXPORT_DIR"
+
+DEFAULTS: dict[str, str] = {
+    ENV_LANDING_DIR: "data/landing",
+    ENV_WAREHOUSE_URL: "duckdb:///data/warehouse.duckdb",
+    ENV_WAREHOUSE_SCHEMA: "after_sales",
+    ENV_TIMEZONE: "Asia/Shanghai",
+    ENV_START_DATE: "2025-01-01",
+    ENV_LATE_ARRIVAL_DAYS: "7",
+    ENV_REBUILD_DAYS: "3",
+    ENV_EXPORT_DIR: "data/exports",
+}
+
+
+def env(name: str) -> str:
+    """Value of a setting: the environment variable if set and non-empty, else its default."""
+    value = os.environ.get(name, "").strip()
+    return value or DEFAULTS[name]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of every setting, resolved once."""
+
+    landing_dir: Path
+    warehouse_url: str
+    warehouse_schema: str
+    timezone: str
+    start_date: dt.date
+    late_arrival_days: int
+    rebuild_days: int
+    export_dir: Path
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The business time zone."""
+        return ZoneInfo(self.timezone)
+
+
+def load_settings() -> Settings:
+    """Read every setting from the environment now."""
+    return Settings(
+        landing_dir=Path(env(ENV_LANDING_DIR)),
+        warehouse_url=env(ENV_WAREHOUSE_URL),
+        warehouse_schema=env(ENV_WAREHOUSE_SCHEMA),
+        timezone=env(ENV_TIMEZONE),
+        start_date=dt.date.fromisoformat(env(ENV_START_DATE)),
+        late_arrival_days=int(env(ENV_LATE_ARRIVAL_DAYS)),
+        rebuild_days=int(env(ENV_REBUILD_DAYS)),
+        export_dir=Path(env(ENV_EXPORT_DIR)),
+    )

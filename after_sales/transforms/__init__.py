@@ -1,0 +1,1 @@
+"""Pure transforms: DataFrame in, DataFrame out, no Dagster and no I/O."""

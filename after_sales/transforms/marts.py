@@ -1,0 +1,218 @@
+"""Marts: the order-feedback fact, problem issues located to causes, work orders, daily metrics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from after_sales.tables import FCT_ORDER_FEEDBACK, METRICS_DAILY, PROBLEM_ORDERS, WORK_ORDERS
+from after_sales.transforms.rules import CauseRules, ServiceRules
+
+
+def latest_version(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """One row per key: the one that landed last (re-exports carry updated status)."""
+    if frame.empty:
+        return frame
+    ordered = frame.sort_values(["landing_date", "source_file", "source_row"], kind="stable")
+    return ordered.drop_duplicates(key, keep="last")
+
+
+def in_window(dates: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
+    """True where a date column falls in [start, end)."""
+    as_ts = pd.to_datetime(dates)
+    return (as_ts >= pd.Timestamp(start)) & (as_ts < pd.Timestamp(end))
+
+
+def build_order_feedback(
+    orders: pd.DataFrame,
+    feedback: pd.DataFrame,
+    start: dt.date,
+    end: dt.date,
+    complaint_issue_types: tuple[str, ...],
+) -> pd.DataFrame:
+    """Orders of business dates [start, end) left-joined with their feedback."""
+    o = latest_version(orders, "order_id")
+    o = o.loc[in_window(o["business_date"], start, end)]
+    f = latest_version(feedback, "feedback_id")
+    f = f.loc[f["order_id"].isin(o["order_id"])]
+    o = o.rename(columns={"created_at": "order_created_at", "status": "order_status"})
+    f = f.rename(columns={"created_at": "feedback_created_at"})
+    fact = o.merge(
+        f[
+            [
+                "order_id",
+                "feedback_id",
+                "feedback_created_at",
+                "rating",
+                "issue_type",
+                "issue_description",
+                "first_response_at",
+                "resolved_at",
+                "resolution",
+                "reopened",
+                "refund_amount",
+            ]
+        ],
+        on="order_id",
+        how="left",
+    )
+    fact["has_feedback"] = fact["feedback_id"].notna()
+    low = fact["rating"].astype("Float64").lt(3).fillna(False).astype(bool)
+    complaint = fact["issue_type"].isin(complaint_issue_types).fillna(False).astype(bool)
+    fact["is_problem"] = fact["has_feedback"] & (low | complaint)
+    fact = fact.sort_values(["business_date", "order_id", "feedback_id"], kind="stable", na_position="first")
+    return fact[FCT_ORDER_FEEDBACK.column_names].reset_index(drop=True)
+
+
+def locate_causes(issue_type: pd.Series, description: pd.Series, rules: CauseRules) -> pd.DataFrame:
+    """Primary cause and every matched cause per issue, from the rule table."""
+    text = description.astype("string").fillna("").str.lower()
+    kind = issue_type.astype("string").fillna("").str.lower()
+    matches = pd.DataFrame(
+        {
+            r.cause: kind.isin(r.issue_types).to_numpy() | text.str.contains(r.pattern, regex=True).to_numpy()
+            for r in rules.causes
+        },
+        index=description.index,
+    )
+    names = np.array([r.cause for r in rules.causes], dtype=object)
+    hit = matches.to_numpy()
+    any_hit = hit.any(axis=1) if len(names) else np.zeros(len(text), dtype=bool)
+    first = hit.argmax(axis=1) if len(names) else np.zeros(len(text), dtype=int)
+    cause = np.where(any_hit, names[first] if len(names) else rules.fallback, rules.fallback)
+    joined = pd.Series("", index=description.index, dtype=object)
+    for r in rules.causes:
+        joined = joined.where(~matches[r.cause], joined.where(joined == "", joined + ",") + r.cause)
+    matched = joined.where(joined != "", rules.fallback)
+    return pd.DataFrame({"cause": cause, "matched_causes": matched}, index=description.index)
+
+
+def build_problem_orders(fact: pd.DataFrame, rules: CauseRules) -> pd.DataFrame:
+    """Problem issues (feedback rated below 3 or a complaint type), each located to a cause."""
+    p = fact.loc[fact["is_problem"].astype(bool)].copy()
+    p["is_low_rating"] = p["rating"].astype("Float64").lt(3).fillna(False).astype(bool)
+    p["is_complaint"] = p["issue_type"].isin(rules.complaint_issue_types).fillna(False).astype(bool)
+    located = locate_causes(p["issue_type"], p["issue_description"], rules)
+    p["cause"] = located["cause"]
+    p["matched_causes"] = located["matched_causes"]
+    return p[PROBLEM_ORDERS.column_names].reset_index(drop=True)
+
+
+def work_order_id(order_id: str, cause: str) -> str:
+    """Stable work-order id for an order and cause."""
+    return "WO-" + hashlib.sha1(f"{order_id}|{cause}".encode()).hexdigest()[:12].upper()
+
+
+def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Timestamp | None) -> pd.DataFrame:
+    """One work order per problem order and matched cause, with actions, priority, status and SLA.
+
+    as_of is the time open work orders are judged against for SLA breach (the newest timestamp in
+    the data, so a rebuild on the same data gives the same rows).
+    """
+    if problems.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in WORK_ORDERS.column_names})
+    # An issue that matched several causes opens a work order for each of them.
+    p = problems.drop(columns="cause").assign(cause=problems["matched_causes"].str.split(",")).explode("cause")
+    p = p.sort_values(["order_id", "cause", "feedback_created_at", "feedback_id"], kind="stable")
+    p = p.assign(
+        p2_type=p["issue_type"].isin(rules.p2_issue_types).fillna(False),
+        unresolved=p["resolved_at"].isna(),
+        reopened_flag=p["reopened"].fillna(False).astype(bool),
+    )
+    g = p.groupby(["business_date", "order_id", "cause"], sort=False, dropna=False)
+    wo = g.agg(
+        channel=("channel", "first"),
+        feedback_ids=("feedback_id", lambda s: ",".join(s)),
+        issue_count=("feedback_id", "size"),
+        min_rating=("rating", "min"),
+        opened_at=("feedback_created_at", "min"),
+        last_resolved=("resolved_at", "max"),
+        any_unresolved=("unresolved", "any"),
+        any_reopened=("reopened_flag", "any"),
+        any_p2_type=("p2_type", "any"),
+    ).reset_index()
+    wo["work_order_id"] = [work_order_id(o, c) for o, c in zip(wo["order_id"], wo["cause"], strict=True)]
+    actions = wo["cause"].map(lambda c: rules.actions.get(c) or rules.actions.get("other") or ("人工回访",))
+    wo["suggested_action"] = actions.map(lambda a: a[0])
+    wo["suggested_actions"] = actions.map(" | ".join)
+    rating = wo["min_rating"].astype("Float64")
+    p1 = rating.le(rules.p1_max_rating).fillna(False) | wo["cause"].isin(rules.p1_causes)
+    p2 = rating.le(rules.p2_max_rating).fillna(False) | wo["any_p2_type"]
+    wo["priority"] = np.where(p1, "P1", np.where(p2, "P2", "P3"))
+    wo["sla_hours"] = wo["priority"].map(rules.sla_hours).astype("int64")
+    wo["due_at"] = wo["opened_at"] + pd.to_timedelta(wo["sla_hours"], unit="h")
+    wo["status"] = np.where(wo["any_unresolved"], "open", np.where(wo["any_reopened"], "reopened", "resolved"))
+    wo["resolved_at"] = wo["last_resolved"].where(~wo["any_unresolved"])
+    late_resolution = wo["resolved_at"].notna() & (wo["resolved_at"] > wo["due_at"])
+    overdue_open = wo["resolved_at"].isna() & (wo["due_at"] < as_of) if as_of is not None else False
+    wo["sla_breached"] = (late_resolution | overdue_open).astype(bool)
+    wo = wo.sort_values(["business_date", "order_id", "cause"], kind="stable")
+    return wo[WORK_ORDERS.column_names].reset_index(drop=True)
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    den = den.astype("float64")
+    return (num.astype("float64") / den).where(den > 0)
+
+
+def build_metrics_daily(
+    fact: pd.DataFrame,
+    problems: pd.DataFrame,
+    work_orders: pd.DataFrame,
+    sessions: pd.DataFrame,
+    start: dt.date,
+    end: dt.date,
+) -> pd.DataFrame:
+    """The daily service measures for business dates [start, end); sessions must reach 7 days back."""
+    days = pd.Index([start + dt.timedelta(days=i) for i in range((end - start).days)], name="business_date")
+    orders = fact.groupby("business_date")["order_id"].nunique()
+    with_fb = fact.loc[fact["has_feedback"].astype(bool)].groupby("business_date")["order_id"].nunique()
+    fb_count = fact.groupby("business_date")["feedback_id"].count()
+    prob = problems.groupby("business_date")["order_id"].nunique()
+    tickets = fact.loc[fact["has_feedback"].astype(bool) & (fact["issue_type"] != "review")]
+    handled = tickets.loc[tickets["resolved_at"].notna()]
+    effective = handled.loc[
+        handled["first_response_at"].notna()
+        & (handled["resolution"].fillna("") != "rejected")
+        & ~handled["reopened"].fillna(False).astype(bool)
+    ]
+    hours = (handled["resolved_at"] - handled["feedback_created_at"]).dt.total_seconds() / 3600.0
+    handling = hours.groupby(handled["business_date"]).agg(["mean", "median"])
+    wo_count = work_orders.groupby("business_date")["work_order_id"].count()
+
+    s = latest_version(sessions, "session_id")
+    visitors_all = s.groupby("business_date")["visitor_id"].nunique()
+    visitors_all.index = pd.Index(visitors_all.index, name="business_date")
+    sess = s.groupby("business_date")["session_id"].count()
+    subm = s.loc[s["submitted_after_sales_form"].astype(bool)].groupby("business_date")["session_id"].count()
+
+    def per_day(series: pd.Series) -> pd.Series:
+        return series.reindex(days).fillna(0).astype("int64")
+
+    out = pd.DataFrame(index=days)
+    out["orders"] = per_day(orders)
+    out["orders_with_feedback"] = per_day(with_fb)
+    out["feedback_count"] = per_day(fb_count)
+    out["problem_orders"] = per_day(prob)
+    out["complaint_rate"] = _ratio(out["problem_orders"], out["orders"])
+    out["visitors"] = per_day(visitors_all)
+    trailing = []
+    for day in days:
+        prior = [day - dt.timedelta(days=k) for k in range(1, 8)]
+        seen = visitors_all.reindex(prior).dropna()
+        trailing.append(float(seen.mean()) if len(seen) else np.nan)
+    out["visitors_trailing_7d_mean"] = trailing
+    out["rolling_visitor_rate"] = _ratio(out["visitors"], out["visitors_trailing_7d_mean"])
+    out["sessions"] = per_day(sess)
+    out["sessions_with_submission"] = per_day(subm)
+    out["submission_rate"] = _ratio(out["sessions_with_submission"], out["sessions"])
+    out["effective_after_sales_count"] = per_day(effective.groupby("business_date")["feedback_id"].count())
+    out["handled_tickets"] = per_day(handled.groupby("business_date")["feedback_id"].count())
+    out["handling_time_hours_mean"] = handling["mean"].reindex(days) if len(handling) else np.nan
+    out["handling_time_hours_median"] = handling["median"].reindex(days) if len(handling) else np.nan
+    out["work_orders"] = per_day(wo_count)
+    out = out.reset_index()
+    return out[METRICS_DAILY.column_names]

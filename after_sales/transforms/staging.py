@@ -1,0 +1,400 @@
+"""Landed text rows to typed staging rows; every row is staged or quarantined with a reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from after_sales.tables import QUARANTINE, STG_BEHAVIOUR, STG_FEEDBACK, STG_ORDERS, TableSpec
+from after_sales.transforms.parsing import blank, parse_booleans, parse_numbers, parse_timestamps
+
+ORDER_STATUSES = frozenset(
+    {"pending_payment", "paid", "shipped", "delivered", "completed", "cancelled", "refunding", "refunded", "closed"}
+)
+
+ORDERS_REQUIRED = ("order_id", "created_at", "amount", "status", "channel")
+ORDERS_OPTIONAL = ("user", "product", "quantity", "payment_method", "status_raw")
+FEEDBACK_REQUIRED = ("feedback_id", "order_id", "created_at", "rating", "issue_type")
+FEEDBACK_OPTIONAL = (
+    "issue_description",
+    "first_response_at",
+    "resolved_at",
+    "resolution",
+    "reopened",
+    "refund_amount",
+    "refund_status",
+    "channel",
+)
+BEHAVIOUR_REQUIRED = ("session_id", "visitor_id", "started_at")
+BEHAVIOUR_OPTIONAL = ("ended_at", "pages", "submitted_after_sales_form")
+
+
+class LandingFileError(ValueError):
+    """A whole landed file cannot be staged; the message names the file (and row and column if known)."""
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """The text rows of one landed file, with source_row numbers."""
+
+    source: str
+    landing_date: dt.date
+    path: str
+    frame: pd.DataFrame
+
+
+@dataclass
+class StagingResult:
+    """Staged rows, quarantined rows and the counts that must add up."""
+
+    rows: pd.DataFrame
+    quarantined: pd.DataFrame
+    rows_read: int
+    duplicates_removed: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        """Rows read equal rows staged plus rows quarantined (duplicates are quarantined too)."""
+        return self.rows_read == len(self.rows) + len(self.quarantined)
+
+
+@dataclass(frozen=True)
+class StagingContext:
+    """What a staging transform needs to know beyond the rows."""
+
+    timezone: str
+    late_arrival_days: int
+
+
+class _Rejector:
+    """Collects row-rule rejections; each row is rejected at most once, by the first rule it breaks."""
+
+    def __init__(self, landed: LandedFile) -> None:
+        self.landed = landed
+        self.frame = landed.frame
+        self.alive = pd.Series(True, index=self.frame.index)
+        self.parts: list[pd.DataFrame] = []
+
+    def reject(self, mask: pd.Series, rule: str, column: str | None, message: str) -> None:
+        hit = mask.fillna(False).astype(bool) & self.alive
+        if not hit.any():
+            return
+        rows = self.frame.loc[hit]
+        where = f"{self.landed.path} row " + rows["source_row"].astype(str)
+        if column is not None:
+            value = rows[column].astype("string").fillna("")
+            reason = where + f", column {column}: {message} '" + value + "'"
+        else:
+            reason = where + f": {message}"
+        data_cols = [c for c in self.frame.columns if c != "source_row"]
+        raw = rows[data_cols].astype("string").fillna("").to_json(orient="records", force_ascii=False, lines=True)
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "landing_date": self.landed.landing_date,
+                    "source": self.landed.source,
+                    "source_file": self.landed.path,
+                    "source_row": rows["source_row"].astype("int64").to_numpy(),
+                    "column_name": column,
+                    "rule": rule,
+                    "reason": reason.to_numpy(),
+                    "raw": raw.strip("\n").split("\n"),
+                }
+            )
+        )
+        self.alive &= ~hit
+
+    def quarantined(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE.column_names})
+        return pd.concat(self.parts, ignore_index=True)[QUARANTINE.column_names]
+
+
+def _require_columns(landed: LandedFile, required: tuple[str, ...], optional: tuple[str, ...]) -> list[str]:
+    present = set(landed.frame.columns)
+    missing = [c for c in required if c not in present]
+    if missing:
+        raise LandingFileError(
+            f"{landed.path}: required column(s) {', '.join(missing)} missing from the header "
+            f"(found: {', '.join(c for c in landed.frame.columns if c != 'source_row')})"
+        )
+    known = set(required) | set(optional) | {"source_row"}
+    extra = [c for c in landed.frame.columns if c not in known]
+    return [f"{landed.path}: unknown column(s) {', '.join(extra)} ignored"] if extra else []
+
+
+def _reject_duplicates(rej: _Rejector, id_column: str) -> int:
+    frame = rej.frame
+    data_cols = [c for c in frame.columns if c != "source_row"]
+    row_hash = pd.util.hash_pandas_object(frame[data_cols].astype("string").fillna("\x00"), index=False)
+    exact = row_hash.duplicated(keep="first")
+    before = int(rej.alive.sum())
+    rej.reject(exact, "duplicate_row", None, "exact copy of an earlier row of the same file")
+    removed = before - int(rej.alive.sum())
+    ids = frame[id_column].astype("string")
+    same_id = ids.where(rej.alive & ~blank(frame[id_column])).duplicated(keep="first") & ids.notna()
+    message = f"{id_column} repeated in the same file with other values"
+    rej.reject(same_id & rej.alive, "duplicate_id", id_column, message)
+    return removed
+
+
+def _check_time(
+    rej: _Rejector, column: str, parsed: pd.Series, ctx: StagingContext, business_date: pd.Series
+) -> None:
+    raw = rej.frame[column]
+    rej.reject(blank(raw), "missing_value", column, "required timestamp is empty")
+    rej.reject(parsed.isna(), "unparseable_date", column, "cannot read timestamp")
+    landing = pd.Timestamp(rej.landed.landing_date)
+    days = (pd.to_datetime(business_date) - landing).dt.days
+    rej.reject(days > 0, "future_date", column, f"after the landing date {rej.landed.landing_date}:")
+    rej.reject(
+        days < -ctx.late_arrival_days,
+        "too_late",
+        column,
+        f"landed more than AFTER_SALES_LATE_ARRIVAL_DAYS={ctx.late_arrival_days} days after its business date:",
+    )
+
+
+def _optional(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column in frame.columns:
+        return frame[column]
+    return pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def _text(series: pd.Series) -> pd.Series:
+    text = series.astype("string").str.strip()
+    return text.where(text != "")
+
+
+def _business_date(ts: pd.Series) -> pd.Series:
+    return ts.dt.normalize().dt.tz_localize(None).astype("datetime64[s]")
+
+
+def _finish(
+    rej: _Rejector,
+    spec: TableSpec,
+    typed: pd.DataFrame,
+    removed: int,
+    warnings: list[str],
+) -> StagingResult:
+    landed = rej.landed
+    rows = typed.loc[rej.alive].copy()
+    rows["landing_date"] = landed.landing_date
+    rows["source"] = landed.source
+    rows["source_file"] = landed.path
+    rows["source_row"] = landed.frame.loc[rej.alive, "source_row"].astype("int64")
+    rows["business_date"] = rows["business_date"].dt.date
+    return StagingResult(
+        rows=rows[spec.column_names].reset_index(drop=True),
+        quarantined=rej.quarantined(),
+        rows_read=len(landed.frame),
+        duplicates_removed=removed,
+        warnings=warnings,
+    )
+
+
+def stage_orders(landed: LandedFile, ctx: StagingContext) -> StagingResult:
+    """Type one landed orders file."""
+    warnings = _require_columns(landed, ORDERS_REQUIRED, ORDERS_OPTIONAL)
+    raw = landed.frame
+    rej = _Rejector(landed)
+    rej.reject(blank(raw["order_id"]), "missing_id", "order_id", "order_id is empty")
+    removed = _reject_duplicates(rej, "order_id")
+    created = parse_timestamps(raw["created_at"], ctx.timezone)
+    business = _business_date(created)
+    _check_time(rej, "created_at", created, ctx, business)
+    amount = parse_numbers(raw["amount"])
+    rej.reject(blank(raw["amount"]), "missing_value", "amount", "amount is empty")
+    rej.reject(amount.isna(), "unparseable_amount", "amount", "amount is not a number")
+    rej.reject(amount < 0, "negative_amount", "amount", "amount is negative")
+    qty_raw = _optional(raw, "quantity")
+    qty = parse_numbers(qty_raw)
+    bad_qty = ~blank(qty_raw) & (qty.isna() | (qty < 1) | (qty % 1 != 0))
+    rej.reject(bad_qty, "invalid_quantity", "quantity", "quantity is not a whole number >= 1")
+    status = _text(raw["status"]).str.lower()
+    rej.reject(~status.isin(ORDER_STATUSES), "unknown_status", "status", "unknown order status")
+    rej.reject(blank(raw["channel"]), "missing_value", "channel", "channel is empty")
+    status_raw = _text(_optional(raw, "status_raw")).fillna(_text(raw["status"]))
+    typed = pd.DataFrame(
+        {
+            "order_id": _text(raw["order_id"]),
+            "created_at": created,
+            "business_date": business,
+            "user_id": _text(_optional(raw, "user")),
+            "product": _text(_optional(raw, "product")),
+            "quantity": qty.round().astype("Int64"),
+            "amount": amount,
+            "payment_method": _text(_optional(raw, "payment_method")),
+            "status": status,
+            "status_raw": status_raw,
+            "channel": _text(raw["channel"]).str.lower(),
+        }
+    )
+    return _finish(rej, STG_ORDERS, typed, removed, warnings)
+
+
+def stage_feedback(landed: LandedFile, ctx: StagingContext) -> StagingResult:
+    """Type one landed feedback file (tickets, reviews, refunds)."""
+    warnings = _require_columns(landed, FEEDBACK_REQUIRED, FEEDBACK_OPTIONAL)
+    raw = landed.frame
+    rej = _Rejector(landed)
+    rej.reject(blank(raw["feedback_id"]), "missing_id", "feedback_id", "feedback_id is empty")
+    rej.reject(blank(raw["order_id"]), "missing_id", "order_id", "order_id is empty")
+    removed = _reject_duplicates(rej, "feedback_id")
+    created = parse_timestamps(raw["created_at"], ctx.timezone)
+    business = _business_date(created)
+    _check_time(rej, "created_at", created, ctx, business)
+    issue_type = _text(raw["issue_type"]).str.lower()
+    rating = parse_numbers(raw["rating"])
+    rating_blank = blank(raw["rating"])
+    rej.reject(rating_blank & (issue_type == "review"), "missing_rating", "rating", "a review needs a rating")
+    rej.reject(~rating_blank & rating.isna(), "rating_not_numeric", "rating", "rating is not a number")
+    rej.reject(
+        ~rating_blank & ((rating < 1) | (rating > 5) | (rating % 1 != 0)),
+        "rating_out_of_range",
+        "rating",
+        "rating is not a whole number from 1 to 5",
+    )
+    optional_times = {}
+    for column in ("first_response_at", "resolved_at"):
+        text = _optional(raw, column)
+        parsed = parse_timestamps(text, ctx.timezone)
+        rej.reject(~blank(text) & parsed.isna(), "unparseable_date", column, "cannot read timestamp")
+        optional_times[column] = parsed
+    reopened_raw = _optional(raw, "reopened")
+    reopened = parse_booleans(reopened_raw.fillna(""))
+    rej.reject(reopened.isna(), "invalid_boolean", "reopened", "not a yes/no value")
+    refund_raw = _optional(raw, "refund_amount")
+    refund = parse_numbers(refund_raw)
+    rej.reject(~blank(refund_raw) & refund.isna(), "unparseable_amount", "refund_amount", "not a number")
+    rej.reject(refund < 0, "negative_amount", "refund_amount", "refund amount is negative")
+    typed = pd.DataFrame(
+        {
+            "feedback_id": _text(raw["feedback_id"]),
+            "order_id": _text(raw["order_id"]),
+            "created_at": created,
+            "business_date": business,
+            "rating": rating.round().astype("Int64"),
+            "issue_type": issue_type,
+            "issue_description": _optional(raw, "issue_description").astype("string"),
+            "first_response_at": optional_times["first_response_at"],
+            "resolved_at": optional_times["resolved_at"],
+            "resolution": _text(_optional(raw, "resolution")).str.lower(),
+            "reopened": reopened.fillna(False),
+            "refund_amount": refund,
+            "refund_status": _text(_optional(raw, "refund_status")),
+            "channel": _text(_optional(raw, "channel")).str.lower(),
+        }
+    )
+    return _finish(rej, STG_FEEDBACK, typed, removed, warnings)
+
+
+def stage_behaviour(landed: LandedFile, ctx: StagingContext) -> StagingResult:
+    """Type one landed behaviour-log file."""
+    warnings = _require_columns(landed, BEHAVIOUR_REQUIRED, BEHAVIOUR_OPTIONAL)
+    raw = landed.frame
+    rej = _Rejector(landed)
+    rej.reject(blank(raw["session_id"]), "missing_id", "session_id", "session_id is empty")
+    rej.reject(blank(raw["visitor_id"]), "missing_id", "visitor_id", "visitor_id is empty")
+    removed = _reject_duplicates(rej, "session_id")
+    started = parse_timestamps(raw["started_at"], ctx.timezone)
+    business = _business_date(started)
+    _check_time(rej, "started_at", started, ctx, business)
+    ended_raw = _optional(raw, "ended_at")
+    ended = parse_timestamps(ended_raw, ctx.timezone)
+    rej.reject(~blank(ended_raw) & ended.isna(), "unparseable_date", "ended_at", "cannot read timestamp")
+    rej.reject(ended < started, "invalid_interval", "ended_at", "session ends before it starts:")
+    pages_raw = _optional(raw, "pages")
+    pages = parse_numbers(pages_raw)
+    rej.reject(
+        ~blank(pages_raw) & (pages.isna() | (pages < 0) | (pages % 1 != 0)),
+        "invalid_number",
+        "pages",
+        "pages is not a whole number >= 0",
+    )
+    submitted = parse_booleans(_optional(raw, "submitted_after_sales_form").fillna(""))
+    rej.reject(submitted.isna(), "invalid_boolean", "submitted_after_sales_form", "not a yes/no value")
+    typed = pd.DataFrame(
+        {
+            "session_id": _text(raw["session_id"]),
+            "visitor_id": _text(raw["visitor_id"]),
+            "started_at": started,
+            "ended_at": ended,
+            "business_date": business,
+            "pages": pages.round().astype("Int64"),
+            "submitted_after_sales_form": submitted.fillna(False),
+        }
+    )
+    return _finish(rej, STG_BEHAVIOUR, typed, removed, warnings)
+
+
+STAGERS = {"orders": stage_orders, "feedback": stage_feedback, "behaviour": stage_behaviour}
+
+
+def combine(results: list[StagingResult], spec: TableSpec) -> StagingResult:
+    """Concatenate the staging results of several files."""
+    if not results:
+        return StagingResult(
+            rows=pd.DataFrame({c: pd.Series(dtype=object) for c in spec.column_names}),
+            quarantined=pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE.column_names}),
+            rows_read=0,
+            duplicates_removed=0,
+        )
+    non_empty_rows = [r.rows for r in results if len(r.rows)] or [results[0].rows]
+    non_empty_q = [r.quarantined for r in results if len(r.quarantined)] or [results[0].quarantined]
+    return StagingResult(
+        rows=pd.concat(non_empty_rows, ignore_index=True),
+        quarantined=pd.concat(non_empty_q, ignore_index=True),
+        rows_read=sum(r.rows_read for r in results),
+        duplicates_removed=sum(r.duplicates_removed for r in results),
+        warnings=[w for r in results for w in r.warnings],
+    )
+
+
+def quarantine_unknown_orders(
+    result: StagingResult, orders: pd.DataFrame, days_before: int, days_after: int
+) -> StagingResult:
+    """Quarantine feedback (rule unknown_order) with no order landed days_before .. days_after its landing day."""
+    rows = result.rows
+    if rows.empty:
+        return result
+    pairs = rows[["order_id", "landing_date"]].reset_index().merge(
+        orders[["order_id", "landing_date"]].drop_duplicates().rename(columns={"landing_date": "order_landed"}),
+        on="order_id",
+    )
+    gap = (pd.to_datetime(pairs["order_landed"]) - pd.to_datetime(pairs["landing_date"])).dt.days
+    found = pairs.loc[(gap >= -days_before) & (gap <= days_after), "index"].unique()
+    unknown = ~rows.index.isin(found)
+    searched = f"from {days_before} days before to {days_after} days after its landing day"
+    if not unknown.any():
+        return result
+    bad = rows.loc[unknown]
+    lineage = ("landing_date", "source", "source_file", "source_row")
+    data_cols = [c for c in STG_FEEDBACK.column_names if c not in lineage]
+    raw = bad[data_cols].astype("string").fillna("").to_json(orient="records", force_ascii=False, lines=True)
+    moved = pd.DataFrame(
+        {
+            "landing_date": bad["landing_date"].to_numpy(),
+            "source": bad["source"].to_numpy(),
+            "source_file": bad["source_file"].to_numpy(),
+            "source_row": bad["source_row"].astype("int64").to_numpy(),
+            "column_name": "order_id",
+            "rule": "unknown_order",
+            "reason": (
+                bad["source_file"] + " row " + bad["source_row"].astype(str)
+                + ", column order_id: no order '" + bad["order_id"] + f"' among orders landed {searched}"
+            ).to_numpy(),
+            "raw": raw.strip("\n").split("\n"),
+        }
+    )
+    quarantined = moved if result.quarantined.empty else pd.concat([result.quarantined, moved], ignore_index=True)
+    return StagingResult(
+        rows=rows.loc[~unknown].reset_index(drop=True),
+        quarantined=quarantined,
+        rows_read=result.rows_read,
+        duplicates_removed=result.duplicates_removed,
+        warnings=result.warnings,
+    )

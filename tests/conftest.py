@@ -1,0 +1,44 @@
+"""Shared fixtures: a temp landing zone, a temp DuckDB warehouse, the Dagster resources over them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
+from after_sales.resources.warehouse import Warehouse
+
+TZ = "Asia/Shanghai"
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    """An empty landing directory."""
+    path = tmp_path / "landing"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def duckdb_url(tmp_path: Path) -> str:
+    """URL of a fresh DuckDB warehouse file."""
+    return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+
+
+@pytest.fixture
+def resources(landing: Path, duckdb_url: str, tmp_path: Path) -> dict[str, object]:
+    """The Definitions' resources, pointed at the temp landing zone and warehouse."""
+    warehouse = WarehouseResource(url=duckdb_url, schema_name="after_sales", timezone=TZ, lock_timeout_seconds=5)
+    return {
+        "warehouse": warehouse,
+        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
+        "landing": LandingZone(base_dir=str(landing)),
+        "exports": ExportDirectory(base_dir=str(tmp_path / "exports")),
+    }
+
+
+@pytest.fixture
+def warehouse(resources: dict[str, object]) -> Warehouse:
+    """A client of the temp warehouse."""
+    return resources["warehouse"].open()  # type: ignore[attr-defined]
