@@ -284,6 +284,30 @@ QUARANTINE = TableSpec(
     ),
 )
 
+DATA_QUALITY_RUNS = TableSpec(
+    name="data_quality_runs",
+    description="One row per asset check per partition per run: rule, outcome and row counts, for charting over time.",
+    partition_column="partition_date",
+    columns=(
+        Column("partition_date", "date", "Partition the row is about.", False),
+        Column("run_id", "text", "Dagster run id.", False),
+        Column("asset", "text", "Asset checked.", False),
+        Column("check_name", "text", "Dagster asset check (schema, keys, values, window, rows_conserved, ...).", False),
+        Column("rule", "text", "The expectation or rule, e.g. expect_column_values_to_be_between(rating).", False),
+        Column("column_name", "text", "Column the rule is about, if one."),
+        Column("blocking", "bool", "Whether a failure stops downstream assets.", False),
+        Column("passed", "bool", "Whether the rule held for this partition.", False),
+        Column("element_count", "int", "Rows the rule looked at in this partition."),
+        Column("unexpected_count", "int", "Rows that broke the rule in this partition."),
+        Column("rows_read", "int", "Staging conservation: rows read from landed files."),
+        Column("rows_staged", "int", "Staging conservation: rows written to the staging table."),
+        Column("rows_quarantined", "int", "Staging conservation: rows sent to quarantine (duplicates included)."),
+        Column("duplicates_removed", "int", "Staging conservation: duplicate rows among the quarantined."),
+        Column("sample_values", "text", "A few unexpected values, JSON."),
+        Column("evaluated_at", "timestamptz", "When the check ran.", False),
+    ),
+)
+
 ALL_TABLES: dict[str, TableSpec] = {
     t.name: t
     for t in (
@@ -295,6 +319,7 @@ ALL_TABLES: dict[str, TableSpec] = {
         WORK_ORDERS,
         METRICS_DAILY,
         QUARANTINE,
+        DATA_QUALITY_RUNS,
     )
 }
 

@@ -145,6 +145,22 @@ def test_extra_column_is_a_warning_not_an_error() -> None:
     assert len(r.rows) == 1 and "coupon" in r.warnings[0]
 
 
+def test_ticket_times_after_the_export_or_before_creation_are_quarantined() -> None:
+    r = stage_feedback(
+        feedback_file(
+            [
+                "F1,O1,2026-10-01 10:00:00,1,complaint,x,2026-10-01 11:00:00,2026-10-02 09:00:00,refunded,false",
+                "F2,O2,2026-10-01 10:00:00,1,complaint,x,2026-10-01 09:00:00,,,false",
+            ]
+        ),
+        CTX,
+    )
+    q = r.quarantined.sort_values("source_row")
+    assert list(zip(q["rule"], q["column_name"], strict=True)) == [
+        ("future_date", "resolved_at"), ("invalid_interval", "first_response_at")
+    ]
+
+
 def test_behaviour_rules() -> None:
     r = stage_behaviour(
         landed(
@@ -164,8 +180,10 @@ def staged_orders(lines: list[str], day: dt.date = DAY) -> pd.DataFrame:
     return stage_orders(orders_file(lines, day), CTX).rows
 
 
-def staged_feedback(lines: list[str], day: dt.date = DAY) -> pd.DataFrame:
-    return stage_feedback(feedback_file(lines, day), CTX).rows
+def staged_feedback(lines: list[str], day: dt.date = DAY + dt.timedelta(days=3)) -> pd.DataFrame:
+    result = stage_feedback(feedback_file(lines, day), CTX)
+    assert result.quarantined.empty, result.quarantined["reason"].tolist()
+    return result.rows
 
 
 def seed_problem_rows(orders: pd.DataFrame, feedback: pd.DataFrame) -> pd.DataFrame:

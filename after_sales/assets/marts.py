@@ -1,12 +1,23 @@
 """Marts, partitioned by business date: fact, problem issues, work orders, daily metrics."""
 
-
 import datetime as dt
+from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
 
-from after_sales.assets.common import partitioned_asset_kwargs
+from after_sales.assets.common import partitioned_asset_kwargs, validated_output
+from after_sales.checks.conservation import (
+    FACT_CHECKS,
+    METRICS_CHECKS,
+    PROBLEM_CHECKS,
+    WORK_ORDER_CHECKS,
+    fact_conservation,
+    metrics_conservation,
+    problem_conservation,
+    work_order_coverage,
+)
+from after_sales.checks.quality import check_specs
 from after_sales.partitions import (
     FEEDBACK_OF_ORDERS,
     FEEDBACK_WINDOW_DAYS,
@@ -14,6 +25,7 @@ from after_sales.partitions import (
     SESSIONS_WITH_HISTORY,
     date_window,
 )
+from after_sales.resources import WarehouseResource
 from after_sales.tables import FCT_ORDER_FEEDBACK, METRICS_DAILY, PROBLEM_ORDERS, WORK_ORDERS
 from after_sales.transforms.marts import (
     build_metrics_daily,
@@ -23,6 +35,8 @@ from after_sales.transforms.marts import (
 )
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
 
+Emitted = Iterator[dg.Output | dg.AssetCheckResult]
+
 
 @dg.asset(
     **partitioned_asset_kwargs(FCT_ORDER_FEEDBACK, "marts"),
@@ -30,58 +44,83 @@ from after_sales.transforms.rules import load_cause_rules, load_service_rules
         "stg_orders": dg.AssetIn(partition_mapping=LATE_ROWS),
         "stg_feedback": dg.AssetIn(partition_mapping=FEEDBACK_OF_ORDERS),
     },
+    check_specs=check_specs("fct_order_feedback", FACT_CHECKS),
     code_version="1",
 )
 def fct_order_feedback(
-    context: dg.AssetExecutionContext, stg_orders: pd.DataFrame, stg_feedback: pd.DataFrame
-) -> pd.DataFrame:
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    stg_orders: pd.DataFrame,
+    stg_feedback: pd.DataFrame,
+) -> Emitted:
     """Orders of the day (late rows included) left-joined with their feedback."""
     window = date_window(context.partition_time_window)
-    return build_order_feedback(
+    fact = build_order_feedback(
         stg_orders, stg_feedback, window.start, window.end, load_cause_rules().complaint_issue_types
     )
+    check = fact_conservation(stg_orders, fact, window.days())
+    yield from validated_output(context, FCT_ORDER_FEEDBACK, fact, warehouse, custom=[check])
 
 
-@dg.asset(**partitioned_asset_kwargs(PROBLEM_ORDERS, "marts"), code_version="1")
-def problem_orders(fct_order_feedback: pd.DataFrame) -> pd.DataFrame:
+@dg.asset(
+    **partitioned_asset_kwargs(PROBLEM_ORDERS, "marts"),
+    check_specs=check_specs("problem_orders", PROBLEM_CHECKS),
+    code_version="1",
+)
+def problem_orders(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, fct_order_feedback: pd.DataFrame
+) -> Emitted:
     """Feedback rated below 3 or raising a complaint, located to a cause."""
-    return build_problem_orders(fct_order_feedback, load_cause_rules())
+    problems = build_problem_orders(fct_order_feedback, load_cause_rules())
+    days = date_window(context.partition_time_window).days()
+    check = problem_conservation(fct_order_feedback, problems, days)
+    yield from validated_output(context, PROBLEM_ORDERS, problems, warehouse, custom=[check])
 
 
-@dg.asset(**partitioned_asset_kwargs(WORK_ORDERS, "marts"), code_version="1")
-def work_orders(context: dg.AssetExecutionContext, problem_orders: pd.DataFrame) -> pd.DataFrame:
+@dg.asset(
+    **partitioned_asset_kwargs(WORK_ORDERS, "marts"),
+    check_specs=check_specs("work_orders", WORK_ORDER_CHECKS),
+    code_version="1",
+)
+def work_orders(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, problem_orders: pd.DataFrame
+) -> Emitted:
     """Helpdesk work orders with suggested service actions, priority and SLA."""
     window = date_window(context.partition_time_window)
-    tz = context.partition_time_window.end.tzinfo
-    horizon = pd.Timestamp(window.end + dt.timedelta(days=FEEDBACK_WINDOW_DAYS), tz=tz)
+    horizon = pd.Timestamp(
+        window.end + dt.timedelta(days=FEEDBACK_WINDOW_DAYS), tz=context.partition_time_window.end.tzinfo
+    )
     as_of = min(pd.Timestamp.now(tz=horizon.tz), horizon)
-    return build_work_orders(problem_orders, load_service_rules(), as_of)
+    orders = build_work_orders(problem_orders, load_service_rules(), as_of)
+    check = work_order_coverage(problem_orders, orders, window.days())
+    yield from validated_output(context, WORK_ORDERS, orders, warehouse, custom=[check])
 
 
 @dg.asset(
     **partitioned_asset_kwargs(METRICS_DAILY, "marts"),
     ins={"stg_behaviour": dg.AssetIn(partition_mapping=SESSIONS_WITH_HISTORY)},
+    check_specs=check_specs("metrics_daily", METRICS_CHECKS),
     code_version="1",
 )
 def metrics_daily(
     context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
     fct_order_feedback: pd.DataFrame,
     problem_orders: pd.DataFrame,
     work_orders: pd.DataFrame,
     stg_behaviour: pd.DataFrame,
-) -> dg.Output[pd.DataFrame]:
+) -> Emitted:
     """The five service measures per business day."""
     window = date_window(context.partition_time_window)
     metrics = build_metrics_daily(
         fct_order_feedback, problem_orders, work_orders, stg_behaviour, window.start, window.end
     )
     last = metrics.iloc[-1]
-    return dg.Output(
-        metrics,
-        metadata={
-            "days": len(metrics),
-            "orders": int(metrics["orders"].sum()),
-            "complaint_rate_last_day": float(last["complaint_rate"]) if pd.notna(last["complaint_rate"]) else 0.0,
-            "preview": dg.MetadataValue.md(metrics.tail(7).to_markdown(index=False)),
-        },
-    )
+    metadata = {
+        "days": len(metrics),
+        "orders": int(metrics["orders"].sum()),
+        "complaint_rate_last_day": float(last["complaint_rate"]) if pd.notna(last["complaint_rate"]) else 0.0,
+        "preview": dg.MetadataValue.md(metrics.tail(7).to_markdown(index=False)),
+    }
+    check = metrics_conservation(metrics, fct_order_feedback, work_orders, window.days())
+    yield from validated_output(context, METRICS_DAILY, metrics, warehouse, custom=[check], metadata=metadata)

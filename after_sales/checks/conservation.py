@@ -1,37 +1,115 @@
-"""Conservation: every landed row is staged or quarantined."""
+"""Conservation rules: landed rows are staged or quarantined, and each layer keeps the rows of the one before."""
 
 from __future__ import annotations
 
-import dagster as dg
+import datetime as dt
 
+import pandas as pd
+
+from after_sales.checks.quality import CustomCheck, PartitionCounts
+from after_sales.transforms.marts import latest_version
 from after_sales.transforms.staging import StagingResult
 
-CONSERVATION = "rows_conserved"
+ROWS_CONSERVED = "rows_conserved"
+STAGING_CHECKS = {ROWS_CONSERVED: "Rows read = rows staged + rows quarantined (duplicates quarantined and counted)."}
+FACT_CHECKS = {"orders_conserved": "Every order of the day in staging (latest landed version) is in the fact, once."}
+PROBLEM_CHECKS = {"problems_conserved": "Every fact row marked is_problem is a problem issue, and no other row is."}
+WORK_ORDER_CHECKS = {"issues_covered": "Every problem issue is behind at least one work order."}
+METRICS_CHECKS = {"metrics_conserved": "Daily orders and work orders equal the fact and work-order counts."}
 
 
-def conservation_spec(asset: str) -> dg.AssetCheckSpec:
-    """Spec of the conservation check for a staging asset."""
-    return dg.AssetCheckSpec(
-        name=CONSERVATION,
-        asset=asset,
-        blocking=True,
-        description="Rows read = rows staged + rows quarantined (duplicates are quarantined and counted).",
+def _per_day(frame: pd.DataFrame, column: str) -> dict[dt.date, int]:
+    return frame[column].value_counts().to_dict() if len(frame) else {}
+
+
+def staging_conservation(result: StagingResult, days: list[dt.date]) -> CustomCheck:
+    """rows_read = staged + quarantined, per landing day."""
+    staged = _per_day(result.rows, "landing_date")
+    quarantined = _per_day(result.quarantined, "landing_date")
+    dups = _per_day(result.quarantined.loc[result.quarantined["rule"] == "duplicate_row"], "landing_date")
+    parts = []
+    for day in days:
+        read, s, q = result.rows_read_by_day.get(day, 0), staged.get(day, 0), quarantined.get(day, 0)
+        parts.append(
+            PartitionCounts(day, read == s + q, element_count=read, unexpected_count=read - s - q, rows_read=read,
+                            rows_staged=s, rows_quarantined=q, duplicates_removed=dups.get(day, 0))
+        )
+    return CustomCheck(
+        ROWS_CONSERVED, "rows_read = rows_staged + rows_quarantined", STAGING_CHECKS[ROWS_CONSERVED], parts,
+        metadata={"rows_read": result.rows_read, "rows_staged": len(result.rows),
+                  "rows_quarantined": len(result.quarantined), "duplicates_removed": result.duplicates_removed},
     )
 
 
-def conservation_result(asset: str, result: StagingResult) -> dg.AssetCheckResult:
-    """Evaluate conservation on one staging result."""
-    staged, quarantined = len(result.rows), len(result.quarantined)
-    return dg.AssetCheckResult(
-        asset_key=asset,
-        check_name=CONSERVATION,
-        passed=result.balanced,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "rows_read": result.rows_read,
-            "rows_staged": staged,
-            "rows_quarantined": quarantined,
-            "duplicates_removed": result.duplicates_removed,
-            "difference": result.rows_read - staged - quarantined,
-        },
+def _set_per_day(frame: pd.DataFrame, day_column: str, key: str) -> dict[dt.date, set]:
+    return {day: set(group) for day, group in frame.groupby(day_column)[key]} if len(frame) else {}
+
+
+def _compare_sets(
+    name: str, rule: str, description: str, expected: dict[dt.date, set], actual: dict[dt.date, set],
+    days: list[dt.date],
+) -> CustomCheck:
+    parts = []
+    for day in days:
+        e, a = expected.get(day, set()), actual.get(day, set())
+        parts.append(PartitionCounts(day, e == a, element_count=len(e), unexpected_count=len(e ^ a)))
+    return CustomCheck(name, rule, description, parts)
+
+
+def fact_conservation(orders: pd.DataFrame, fact: pd.DataFrame, days: list[dt.date]) -> CustomCheck:
+    """The fact holds exactly the day's orders, one row per order without feedback."""
+    latest = latest_version(orders, "order_id")
+    without = fact.loc[~fact["has_feedback"].astype(bool)]
+    duplicated = without["order_id"].duplicated().sum()
+    check = _compare_sets(
+        "orders_conserved", "set(fct.order_id) = set(stg orders of the day)", FACT_CHECKS["orders_conserved"],
+        _set_per_day(latest, "business_date", "order_id"), _set_per_day(fact, "business_date", "order_id"), days,
     )
+    if duplicated:
+        for p in check.partitions:
+            p.passed = False
+    return check
+
+
+def problem_conservation(fact: pd.DataFrame, problems: pd.DataFrame, days: list[dt.date]) -> CustomCheck:
+    """Problem issues are exactly the fact's is_problem rows."""
+    flagged = fact.loc[fact["is_problem"].astype(bool)]
+    return _compare_sets(
+        "problems_conserved", "set(problem feedback) = set(fct feedback where is_problem)",
+        PROBLEM_CHECKS["problems_conserved"], _set_per_day(flagged, "business_date", "feedback_id"),
+        _set_per_day(problems, "business_date", "feedback_id"), days,
+    )
+
+
+def work_order_coverage(problems: pd.DataFrame, work_orders: pd.DataFrame, days: list[dt.date]) -> CustomCheck:
+    """Every problem issue appears in some work order's feedback_ids."""
+    covered = (
+        work_orders.assign(feedback_id=work_orders["feedback_ids"].str.split(",")).explode("feedback_id")
+        if len(work_orders)
+        else pd.DataFrame({"business_date": [], "feedback_id": []})
+    )
+    expected = _set_per_day(problems, "business_date", "feedback_id")
+    actual = _set_per_day(covered, "business_date", "feedback_id")
+    parts = []
+    for day in days:
+        missing = expected.get(day, set()) - actual.get(day, set())
+        parts.append(PartitionCounts(day, not missing, len(expected.get(day, set())), len(missing)))
+    return CustomCheck("issues_covered", "problem feedback ⊆ work_orders.feedback_ids",
+                       WORK_ORDER_CHECKS["issues_covered"], parts)
+
+
+def metrics_conservation(
+    metrics: pd.DataFrame, fact: pd.DataFrame, work_orders: pd.DataFrame, days: list[dt.date]
+) -> CustomCheck:
+    """metrics_daily counts agree with the marts they summarize."""
+    orders = fact.groupby("business_date")["order_id"].nunique().to_dict() if len(fact) else {}
+    wos = _per_day(work_orders, "business_date")
+    by_day = metrics.set_index("business_date")
+    parts = []
+    for day in days:
+        got_orders = int(by_day.at[day, "orders"]) if day in by_day.index else -1
+        got_wos = int(by_day.at[day, "work_orders"]) if day in by_day.index else -1
+        wrong = int(got_orders != orders.get(day, 0)) + int(got_wos != wos.get(day, 0))
+        parts.append(PartitionCounts(day, wrong == 0, 2, wrong))
+    return CustomCheck("metrics_conserved", "metrics.orders = fct orders; metrics.work_orders = work orders",
+                       METRICS_CHECKS["metrics_conserved"], parts)

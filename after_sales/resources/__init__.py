@@ -1,8 +1,8 @@
 """Dagster resources: the warehouse, its IO manager and the landing zone."""
 
 from after_sales.resources.export_directory import ExportDirectory
-from after_sales.resources.io_manager import StagedOutput, WarehouseIOManager
+from after_sales.resources.io_manager import WarehouseIOManager, WarehouseOutput
 from after_sales.resources.landing_zone import LandingZone
 from after_sales.resources.warehouse_resource import WarehouseResource
 
-__all__ = ["ExportDirectory", "LandingZone", "StagedOutput", "WarehouseIOManager", "WarehouseResource"]
+__all__ = ["ExportDirectory", "LandingZone", "WarehouseIOManager", "WarehouseOutput", "WarehouseResource"]

@@ -9,16 +9,21 @@ import pandas as pd
 
 from after_sales.resources.warehouse import DateWindow, TableWrite
 from after_sales.resources.warehouse_resource import WarehouseResource
-from after_sales.tables import QUARANTINE, table_spec
+from after_sales.tables import DATA_QUALITY_RUNS, QUARANTINE, table_spec
 
 
 @dataclass
-class StagedOutput:
-    """A staging asset's output: the staged rows and the rows it quarantined, written together."""
+class WarehouseOutput:
+    """An asset's rows plus what is written with them in the same transaction.
 
-    source: str
+    quarantined replaces the window's quarantine rows of `source`; quality replaces the window's
+    data_quality_runs rows of this run and asset.
+    """
+
     rows: pd.DataFrame
-    quarantined: pd.DataFrame
+    quarantined: pd.DataFrame | None = None
+    source: str | None = None
+    quality: pd.DataFrame | None = None
 
 
 def _window(context: dg.InputContext | dg.OutputContext) -> DateWindow | None:
@@ -39,11 +44,13 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             return
         spec = table_spec(context.asset_key.path[-1])
         window = _window(context)
-        if isinstance(obj, StagedOutput):
-            writes = [
-                TableWrite(spec, obj.rows, window, {}),
-                TableWrite(QUARANTINE, obj.quarantined, window, {"source": obj.source}),
-            ]
+        if isinstance(obj, WarehouseOutput):
+            writes = [TableWrite(spec, obj.rows, window, {})]
+            if obj.quarantined is not None:
+                writes.append(TableWrite(QUARANTINE, obj.quarantined, window, {"source": obj.source or spec.name}))
+            if obj.quality is not None:
+                scope = {"run_id": context.run_id, "asset": spec.name}
+                writes.append(TableWrite(DATA_QUALITY_RUNS, obj.quality, window, scope))
         elif isinstance(obj, pd.DataFrame):
             writes = [TableWrite(spec, obj, window, {})]
         else:
@@ -56,7 +63,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         }
         if window is not None:
             meta["window"] = f"{window.start} .. {window.end}"
-        if isinstance(obj, StagedOutput):
+        if isinstance(obj, WarehouseOutput) and obj.quarantined is not None:
             meta["quarantined_rows"] = counts[1]
         context.add_output_metadata(meta)
 

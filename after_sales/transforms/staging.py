@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -54,6 +55,7 @@ class StagingResult:
     rows_read: int
     duplicates_removed: int
     warnings: list[str] = field(default_factory=list)
+    rows_read_by_day: dict[dt.date, int] = field(default_factory=dict)
 
     @property
     def balanced(self) -> bool:
@@ -193,6 +195,7 @@ def _finish(
         rows_read=len(landed.frame),
         duplicates_removed=removed,
         warnings=warnings,
+        rows_read_by_day={landed.landing_date: len(landed.frame)},
     )
 
 
@@ -259,10 +262,13 @@ def stage_feedback(landed: LandedFile, ctx: StagingContext) -> StagingResult:
         "rating is not a whole number from 1 to 5",
     )
     optional_times = {}
+    export_end = pd.Timestamp(landed.landing_date + dt.timedelta(days=1), tz=ctx.timezone)
     for column in ("first_response_at", "resolved_at"):
         text = _optional(raw, column)
         parsed = parse_timestamps(text, ctx.timezone)
         rej.reject(~blank(text) & parsed.isna(), "unparseable_date", column, "cannot read timestamp")
+        rej.reject(parsed >= export_end, "future_date", column, f"after the landing date {landed.landing_date}:")
+        rej.reject(parsed < created, "invalid_interval", column, "before the feedback was created:")
         optional_times[column] = parsed
     reopened_raw = _optional(raw, "reopened")
     reopened = parse_booleans(reopened_raw.fillna(""))
@@ -331,26 +337,99 @@ def stage_behaviour(landed: LandedFile, ctx: StagingContext) -> StagingResult:
     return _finish(rej, STG_BEHAVIOUR, typed, removed, warnings)
 
 
-STAGERS = {"orders": stage_orders, "feedback": stage_feedback, "behaviour": stage_behaviour}
+@dataclass(frozen=True)
+class SourceKind:
+    """A kind of landed rows: its staging table shape, id column and staging transform."""
+
+    name: str
+    spec: TableSpec
+    id_column: str
+    stage: Callable[[LandedFile, StagingContext], StagingResult]
 
 
-def combine(results: list[StagingResult], spec: TableSpec) -> StagingResult:
-    """Concatenate the staging results of several files."""
+KINDS: dict[str, SourceKind] = {
+    "orders": SourceKind("orders", STG_ORDERS, "order_id", stage_orders),
+    "feedback": SourceKind("feedback", STG_FEEDBACK, "feedback_id", stage_feedback),
+    "behaviour": SourceKind("behaviour", STG_BEHAVIOUR, "session_id", stage_behaviour),
+}
+
+
+LINEAGE = ("landing_date", "source", "source_file", "source_row")
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+def _moved_to_quarantine(bad: pd.DataFrame, column: str | None, rule: str, reasons: pd.Series) -> pd.DataFrame:
+    data_cols = [c for c in bad.columns if c not in LINEAGE]
+    raw = bad[data_cols].astype("string").fillna("").to_json(orient="records", force_ascii=False, lines=True)
+    return pd.DataFrame(
+        {
+            "landing_date": bad["landing_date"].to_numpy(),
+            "source": bad["source"].to_numpy(),
+            "source_file": bad["source_file"].to_numpy(),
+            "source_row": bad["source_row"].astype("int64").to_numpy(),
+            "column_name": column,
+            "rule": rule,
+            "reason": reasons.to_numpy(),
+            "raw": raw.strip("\n").split("\n"),
+        }
+    )[QUARANTINE.column_names]
+
+
+def _cross_file_duplicates(rows: pd.DataFrame, id_column: str) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Quarantine rows whose id was already staged from an earlier file of the same landing day."""
+    if rows.empty or rows["source_file"].nunique() < 2:
+        return rows, _empty(QUARANTINE.column_names), 0
+    key = ["landing_date", id_column]
+    repeated = rows.duplicated(subset=key, keep="first")
+    if not repeated.any():
+        return rows, _empty(QUARANTINE.column_names), 0
+    first = rows.loc[~repeated].set_index(key)[["source_file", "source_row"]]
+    bad = rows.loc[repeated]
+    origin = first.reindex(pd.MultiIndex.from_frame(bad[key]))
+    data_cols = [c for c in rows.columns if c not in LINEAGE]
+    row_hash = pd.util.hash_pandas_object(rows[data_cols].astype("string").fillna("\x00"), index=False)
+    exact = row_hash.duplicated(keep="first") & repeated
+    where = bad["source_file"] + " row " + bad["source_row"].astype(str)
+    seen = origin["source_file"].to_numpy() + " row " + origin["source_row"].astype(str).to_numpy()
+    exact_bad = exact.loc[repeated].to_numpy()
+    parts = []
+    if exact_bad.any():
+        reasons = where[exact_bad] + ": exact copy of " + pd.Series(seen[exact_bad], index=where[exact_bad].index)
+        parts.append(_moved_to_quarantine(bad.loc[exact_bad], None, "duplicate_row", reasons))
+    if (~exact_bad).any():
+        other = bad.loc[~exact_bad]
+        reasons = (
+            where[~exact_bad] + f", column {id_column}: '" + other[id_column] + "' already staged from "
+            + pd.Series(seen[~exact_bad], index=other.index) + " with other values"
+        )
+        parts.append(_moved_to_quarantine(other, id_column, "duplicate_id", reasons))
+    return rows.loc[~repeated].reset_index(drop=True), pd.concat(parts, ignore_index=True), int(exact_bad.sum())
+
+
+def combine(results: list[StagingResult], spec: TableSpec, id_column: str) -> StagingResult:
+    """Concatenate the staging results of several files; an id staged twice on one landing day is quarantined."""
     if not results:
         return StagingResult(
-            rows=pd.DataFrame({c: pd.Series(dtype=object) for c in spec.column_names}),
-            quarantined=pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE.column_names}),
-            rows_read=0,
+            rows=_empty(spec.column_names), quarantined=_empty(QUARANTINE.column_names), rows_read=0,
             duplicates_removed=0,
         )
-    non_empty_rows = [r.rows for r in results if len(r.rows)] or [results[0].rows]
-    non_empty_q = [r.quarantined for r in results if len(r.quarantined)] or [results[0].quarantined]
+    rows = pd.concat([r.rows for r in results if len(r.rows)] or [results[0].rows], ignore_index=True)
+    rows, cross, exact = _cross_file_duplicates(rows, id_column)
+    quarantined = [r.quarantined for r in results if len(r.quarantined)] + ([cross] if len(cross) else [])
+    by_day: dict[dt.date, int] = {}
+    for r in results:
+        for day, n in r.rows_read_by_day.items():
+            by_day[day] = by_day.get(day, 0) + n
     return StagingResult(
-        rows=pd.concat(non_empty_rows, ignore_index=True),
-        quarantined=pd.concat(non_empty_q, ignore_index=True),
+        rows=rows,
+        quarantined=pd.concat(quarantined, ignore_index=True) if quarantined else _empty(QUARANTINE.column_names),
         rows_read=sum(r.rows_read for r in results),
-        duplicates_removed=sum(r.duplicates_removed for r in results),
+        duplicates_removed=sum(r.duplicates_removed for r in results) + exact,
         warnings=[w for r in results for w in r.warnings],
+        rows_read_by_day=by_day,
     )
 
 
@@ -372,24 +451,11 @@ def quarantine_unknown_orders(
     if not unknown.any():
         return result
     bad = rows.loc[unknown]
-    lineage = ("landing_date", "source", "source_file", "source_row")
-    data_cols = [c for c in STG_FEEDBACK.column_names if c not in lineage]
-    raw = bad[data_cols].astype("string").fillna("").to_json(orient="records", force_ascii=False, lines=True)
-    moved = pd.DataFrame(
-        {
-            "landing_date": bad["landing_date"].to_numpy(),
-            "source": bad["source"].to_numpy(),
-            "source_file": bad["source_file"].to_numpy(),
-            "source_row": bad["source_row"].astype("int64").to_numpy(),
-            "column_name": "order_id",
-            "rule": "unknown_order",
-            "reason": (
-                bad["source_file"] + " row " + bad["source_row"].astype(str)
-                + ", column order_id: no order '" + bad["order_id"] + f"' among orders landed {searched}"
-            ).to_numpy(),
-            "raw": raw.strip("\n").split("\n"),
-        }
+    reasons = (
+        bad["source_file"] + " row " + bad["source_row"].astype(str)
+        + ", column order_id: no order '" + bad["order_id"] + f"' among orders landed {searched}"
     )
+    moved = _moved_to_quarantine(bad, "order_id", "unknown_order", reasons)
     quarantined = moved if result.quarantined.empty else pd.concat([result.quarantined, moved], ignore_index=True)
     return StagingResult(
         rows=rows.loc[~unknown].reset_index(drop=True),
@@ -397,4 +463,5 @@ def quarantine_unknown_orders(
         rows_read=result.rows_read,
         duplicates_removed=result.duplicates_removed,
         warnings=result.warnings,
+        rows_read_by_day=result.rows_read_by_day,
     )

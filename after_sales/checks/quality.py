@@ -1,0 +1,202 @@
+"""Turns rule outcomes into Dagster check results and data_quality_runs rows, per partition."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import dagster as dg
+import great_expectations.expectations as gxe
+import pandas as pd
+
+from after_sales.checks.gx_runner import Outcome, Rule, validate
+from after_sales.checks.suites import CHECK_DESCRIPTIONS, rules_for
+from after_sales.resources.arrow_frames import SchemaMismatchError, frame_to_arrow
+from after_sales.resources.warehouse import DateWindow
+from after_sales.tables import DATA_QUALITY_RUNS, TableSpec
+
+GX_CHECKS = ("schema", "keys", "values", "window")
+
+
+@dataclass
+class PartitionCounts:
+    """One custom rule's result for one partition."""
+
+    day: dt.date
+    passed: bool
+    element_count: int | None = None
+    unexpected_count: int | None = None
+    rows_read: int | None = None
+    rows_staged: int | None = None
+    rows_quarantined: int | None = None
+    duplicates_removed: int | None = None
+
+
+@dataclass
+class CustomCheck:
+    """A rule evaluated in pandas (conservation between layers), with its per-partition results."""
+
+    check_name: str
+    rule: str
+    description: str
+    partitions: list[PartitionCounts]
+    metadata: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """Whether the rule held for every partition."""
+        return all(p.passed for p in self.partitions)
+
+
+@dataclass
+class QualityReport:
+    """Check results for Dagster, rows for data_quality_runs, and the reasons of blocking failures."""
+
+    results: list[dg.AssetCheckResult]
+    rows: pd.DataFrame
+    failures: list[str]
+
+    @property
+    def passed(self) -> bool:
+        """Whether every blocking check passed."""
+        return not self.failures
+
+
+def check_specs(asset: str, custom: dict[str, str] | None = None) -> list[dg.AssetCheckSpec]:
+    """The blocking checks of an asset: the four GX checks plus its custom ones (name -> description)."""
+    specs = {**{n: CHECK_DESCRIPTIONS[n] for n in GX_CHECKS}, **(custom or {})}
+    return [dg.AssetCheckSpec(name=n, asset=asset, blocking=True, description=d) for n, d in specs.items()]
+
+
+def _partition_days(frame: pd.DataFrame, spec: TableSpec, window: DateWindow | None) -> list[dt.date]:
+    if window is not None:
+        return window.days()
+    if spec.partition_column and spec.partition_column in frame.columns and len(frame):
+        return sorted(set(frame[spec.partition_column]))
+    return []
+
+
+def _partition_outcome(o: Outcome, day: dt.date) -> tuple[bool, int | None]:
+    """Whether a rule held for one partition, and its unexpected rows there."""
+    if o.success:
+        return True, 0 if o.unexpected_count is not None else None
+    if o.unexpected_by_partition:
+        unexpected = o.unexpected_by_partition.get(day, 0)
+        return unexpected == 0, unexpected
+    return False, o.unexpected_count
+
+
+def _md_table(rows: list[tuple[str, object, str]]) -> dg.MetadataValue:
+    body = "\n".join(f"| {r} | {n} | {s} |" for r, n, s in rows)
+    return dg.MetadataValue.md("| rule | unexpected | sample |\n|---|---|---|\n" + body)
+
+
+def evaluate(
+    asset: str,
+    spec: TableSpec,
+    frame: pd.DataFrame,
+    window: DateWindow | None,
+    run_id: str,
+    custom: list[CustomCheck] | None = None,
+    now: pd.Timestamp | None = None,
+) -> QualityReport:
+    """Validate an asset's rows before they are written."""
+    now = now if now is not None else pd.Timestamp.now(tz="UTC")
+    days = _partition_days(frame, spec, window)
+    counts = (
+        frame[spec.partition_column].value_counts().to_dict()
+        if spec.partition_column and spec.partition_column in frame.columns
+        else {}
+    )
+    outcomes: list[Outcome]
+    try:
+        frame_to_arrow(spec, frame)
+        outcomes = validate(frame, rules_for(spec, window, now), spec.partition_column)
+    except SchemaMismatchError as exc:
+        rule = Rule("schema", gxe.ExpectTableColumnsToMatchSet(column_set=spec.column_names, exact_match=True))
+        outcomes = [Outcome(rule, False, len(frame), None, [], error=str(exc))]
+    records: list[dict[str, object]] = []
+    results: list[dg.AssetCheckResult] = []
+    failures: list[str] = []
+    for check in GX_CHECKS:
+        mine = [o for o in outcomes if o.rule.check_name == check]
+        failed = [o for o in mine if not o.success]
+        for o in mine:
+            for day in days:
+                passed, unexpected = _partition_outcome(o, day)
+                records.append(
+                    {
+                        "check_name": check,
+                        "rule": o.rule.label,
+                        "column_name": o.rule.column,
+                        "partition_date": day,
+                        "passed": passed,
+                        "element_count": counts.get(day, 0),
+                        "unexpected_count": unexpected,
+                        "sample_values": json.dumps(o.sample, ensure_ascii=False) if o.sample and not passed else None,
+                    }
+                )
+        for o in failed:
+            detail = o.error or (
+                f"{o.unexpected_count} of {o.element_count} rows unexpected, e.g. {', '.join(o.sample[:3])}"
+                if o.unexpected_count is not None
+                else f"observed {o.observed}"
+            )
+            failures.append(f"{asset} check {check}: {o.rule.label} failed: {detail}")
+        results.append(
+            dg.AssetCheckResult(
+                asset_key=asset,
+                check_name=check,
+                passed=not failed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={
+                    "expectations": len(mine),
+                    "failed_expectations": len(failed),
+                    "unexpected_rows": sum(o.unexpected_count or 0 for o in failed),
+                    "rows_checked": len(frame),
+                    "summary": _md_table(
+                        [(o.rule.label, o.unexpected_count if o.unexpected_count is not None else (o.error or "-"),
+                          ", ".join(o.sample[:3])) for o in mine]
+                    ),
+                },
+            )
+        )
+    for c in custom or []:
+        for p in c.partitions:
+            records.append(
+                {
+                    "check_name": c.check_name,
+                    "rule": c.rule,
+                    "column_name": None,
+                    "partition_date": p.day,
+                    "passed": p.passed,
+                    "element_count": p.element_count,
+                    "unexpected_count": p.unexpected_count,
+                    "rows_read": p.rows_read,
+                    "rows_staged": p.rows_staged,
+                    "rows_quarantined": p.rows_quarantined,
+                    "duplicates_removed": p.duplicates_removed,
+                }
+            )
+        bad_days = [str(p.day) for p in c.partitions if not p.passed]
+        if bad_days:
+            failures.append(f"{asset} check {c.check_name}: {c.description} fails for {', '.join(bad_days)}")
+        results.append(
+            dg.AssetCheckResult(
+                asset_key=asset,
+                check_name=c.check_name,
+                passed=c.passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"rule": c.rule, "partitions_failed": len(bad_days), **c.metadata},
+            )
+        )
+    rows = pd.DataFrame.from_records(records, columns=[*records[0].keys()] if records else None)
+    for column in DATA_QUALITY_RUNS.column_names:
+        if column not in rows.columns:
+            rows[column] = None
+    rows["run_id"] = run_id
+    rows["asset"] = asset
+    rows["blocking"] = True
+    rows["evaluated_at"] = now
+    return QualityReport(results=results, rows=rows[DATA_QUALITY_RUNS.column_names], failures=failures)

@@ -1,0 +1,88 @@
+"""The expectation suites: built from the table registry, the partition window and a few value rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import great_expectations.expectations as gxe
+import pandas as pd
+
+from after_sales.checks.gx_runner import Rule
+from after_sales.resources.warehouse import DateWindow
+from after_sales.tables import TableSpec
+
+# Allowed ranges by column name, wherever the column appears.
+VALUE_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "rating": (1, 5),
+    "min_rating": (1, 5),
+    "amount": (0, None),
+    "refund_amount": (0, None),
+    "quantity": (1, None),
+    "pages": (0, None),
+    "issue_count": (1, None),
+    "sla_hours": (0, None),
+    "complaint_rate": (0, 1),
+    "submission_rate": (0, 1),
+    "rolling_visitor_rate": (0, None),
+    "handling_time_hours_mean": (0, None),
+    "handling_time_hours_median": (0, None),
+}
+# Event timestamps that cannot lie in the future.
+EVENT_TIMES = (
+    "created_at", "started_at", "order_created_at", "feedback_created_at", "first_response_at", "resolved_at"
+)
+CLOCK_SKEW = pd.Timedelta(minutes=10)
+
+CHECK_DESCRIPTIONS = {
+    "schema": "Columns are exactly the table's columns, castable to its types (GX: table columns match set).",
+    "keys": "Key columns are never null and the table key is unique (GX: not null, unique).",
+    "values": "Required columns are filled; ratings 1-5, amounts and counts non-negative, rates in range (GX).",
+    "window": "Partition dates inside the run's window; event times not in the future; rows not dated after "
+    "they landed (GX).",
+}
+
+
+def rules_for(spec: TableSpec, window: DateWindow | None, now: pd.Timestamp) -> list[Rule]:
+    """Every GX rule for a table's rows in a partition window."""
+    rules = [Rule("schema", gxe.ExpectTableColumnsToMatchSet(column_set=spec.column_names, exact_match=True))]
+    key = list(spec.primary_key)
+    for c in spec.columns:
+        if not c.nullable:
+            check = "keys" if c.name in key else "values"
+            rules.append(Rule(check, gxe.ExpectColumnValuesToNotBeNull(column=c.name), c.name))
+    if len(key) == 1:
+        rules.append(Rule("keys", gxe.ExpectColumnValuesToBeUnique(column=key[0]), key[0]))
+    elif key:
+        rules.append(Rule("keys", gxe.ExpectCompoundColumnsToBeUnique(column_list=key)))
+    for c in spec.columns:
+        low, high = VALUE_RANGES.get(c.name, (None, None))
+        if c.type == "int" and c.name not in VALUE_RANGES and spec.name.startswith("metrics"):
+            low = 0
+        if low is not None or high is not None:
+            rules.append(
+                Rule("values", gxe.ExpectColumnValuesToBeBetween(column=c.name, min_value=low, max_value=high), c.name)
+            )
+    if window is not None and spec.partition_column:
+        last = window.end - dt.timedelta(days=1)
+        rules.append(
+            Rule(
+                "window",
+                gxe.ExpectColumnValuesToBeBetween(column=spec.partition_column, min_value=window.start, max_value=last),
+                spec.partition_column,
+            )
+        )
+    latest = (now + CLOCK_SKEW).tz_convert("UTC")
+    for name in EVENT_TIMES:
+        if name in spec.column_names:
+            rules.append(Rule("window", gxe.ExpectColumnValuesToBeBetween(column=name, max_value=latest), name))
+    if {"landing_date", "business_date"} <= set(spec.column_names):
+        rules.append(
+            Rule(
+                "window",
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="landing_date", column_B="business_date", or_equal=True
+                ),
+                "business_date",
+            )
+        )
+    return rules

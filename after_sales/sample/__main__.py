@@ -1,0 +1,101 @@
+"""Command line: python -m after_sales.sample --days 30 --orders-per-day N --seed S."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from after_sales.sample.generator import MAX_FAULT_RATE, SOURCES, generate, landing_relpath
+from after_sales.sample.landing import clean_landing, write_landing
+from after_sales.settings import ENV_LANDING_DIR, ENV_TIMEZONE, env
+
+
+def _date(text: str) -> dt.date:
+    """Parse YYYY-MM-DD for argparse."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from exc
+
+
+def _positive(text: str) -> int:
+    """Parse an integer >= 1 for argparse."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1: {text}")
+    return value
+
+
+def _rate(text: str) -> float:
+    """Parse a fault rate for argparse."""
+    value = float(text)
+    if not 0.0 <= value <= MAX_FAULT_RATE:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_FAULT_RATE}: {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the sample generator."""
+    parser = argparse.ArgumentParser(
+        prog="python -m after_sales.sample",
+        description="Write deterministic sample landing files of the orders, feedback and behaviour sources.",
+    )
+    parser.add_argument("--days", type=_positive, default=30, help="number of landing days (default 30)")
+    parser.add_argument(
+        "--orders-per-day", type=_positive, default=500, help="orders placed per day (default 500)"
+    )
+    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument(
+        "--end-date", type=_date, default=None,
+        help="last landing day, YYYY-MM-DD (default: yesterday in AFTER_SALES_TIMEZONE)",
+    )
+    parser.add_argument(
+        "--fault-rate", type=_rate, default=0.0,
+        help="share of rows per source made bad, listed in <landing>/_sample/faults.csv (default 0)",
+    )
+    parser.add_argument(
+        "--landing-dir", type=Path, default=None,
+        help="landing directory (default: AFTER_SALES_LANDING_DIR or data/landing)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Generate, clear the days being replaced, write, and print what was written."""
+    args = build_parser().parse_args(argv)
+    tz = env(ENV_TIMEZONE)
+    landing = args.landing_dir if args.landing_dir is not None else Path(env(ENV_LANDING_DIR))
+    end = args.end_date or (dt.datetime.now(ZoneInfo(tz)).date() - dt.timedelta(days=1))
+    start = end - dt.timedelta(days=args.days - 1)
+
+    began = time.perf_counter()
+    sample = generate(start, args.days, args.orders_per_day, args.seed, args.fault_rate, tz)
+    clean_landing(landing, start, args.days)
+    paths = write_landing(sample, landing)
+    elapsed = time.perf_counter() - began
+
+    summary = sample.summary()
+    print(f"landing dir {landing} ({tz}), {start} .. {end}, seed {args.seed}, fault rate {args.fault_rate}")
+    for source in SOURCES:
+        for day in sample.landing_days:
+            counts = summary["files"][source][day.isoformat()]
+            faulty = f" ({counts['faulty_rows']} faulty)" if counts["faulty_rows"] else ""
+            print(f"  {landing_relpath(source, day)}: {counts['rows']} rows{faulty}")
+    for source in SOURCES:
+        t = summary["totals"][source]
+        print(f"{source}: {t['rows']} rows in {args.days} files, {t['faulty_rows']} faulty")
+    if sample.surge_days:
+        print("traffic surge days: " + ", ".join(d.isoformat() for d in sample.surge_days))
+    print(f"fault manifest: {paths[-2]} ({len(sample.faults)} rows)")
+    print(f"summary: {paths[-1]}")
+    print(f"wrote {len(paths)} files in {elapsed:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
