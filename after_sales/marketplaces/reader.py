@@ -1,0 +1,700 @@
+"""Read one marketplace export file into canonical landing-shaped rows, rejections and warnings."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .cleaning import (
+    Cleaned,
+    clean_amounts,
+    clean_bools,
+    clean_datetimes,
+    clean_enum,
+    clean_ids,
+    clean_ints,
+    clean_ratings,
+    clean_text,
+)
+from .config import (
+    ALWAYS_DATE_FORMATS,
+    OUTPUT_COLUMNS,
+    RAW_FIELDS,
+    Condition,
+    Derivation,
+    KindConfig,
+    SourceConfig,
+    norm_key,
+)
+
+REJECTED_COLUMNS = ("source_row", "column", "rule", "reason", "raw")
+STRICT_ENUMS = frozenset({"status", "refund_status", "issue_type", "resolution"})
+CSV_SUFFIXES = frozenset({".csv", ".txt"})
+XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+
+
+class ExportFileError(ValueError):
+    """A whole export file cannot be read; the message names the file and, where known, row and column."""
+
+    def __init__(self, file: str, message: str, row: int | None = None, column: str | None = None) -> None:
+        """Compose the message from file, row and column."""
+        where = file
+        if row is not None:
+            where += f" row {row}"
+        if column is not None:
+            where += f", column {column}" if row is not None else f" column {column}"
+        super().__init__(f"{where}: {message}")
+        self.file = file
+        self.row = row
+        self.column = column
+
+
+@dataclass
+class ExportRead:
+    """The outcome of reading one export file."""
+
+    path: Path
+    file: str
+    platform: str
+    channel: str
+    kind: str
+    subkind: str
+    rows: pd.DataFrame
+    rejected: pd.DataFrame
+    rows_read: int
+    dropped_summary_rows: int
+    blank_rows: int
+    warnings: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    sheet: str | None = None
+    header_line: int = 1
+    columns_used: dict[str, str] = field(default_factory=dict)
+    landing_date: dt.date | None = None
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass
+class _Table:
+    """Raw records of one file or sheet, before the header is known."""
+
+    records: list[list[str]]
+    encoding: str | None = None
+    sheet: str | None = None
+    broken_record: int | None = None
+    ends_with_newline: bool = True
+
+
+@dataclass
+class _Header:
+    """The header row found in a table and the kind it identifies."""
+
+    index: int
+    kind: KindConfig
+    matched: dict[str, int]
+    missing: list[str]
+
+
+def _display(path: Path, landing_dir: Path | None) -> str:
+    """The file name used in messages: relative to the landing dir when inside it."""
+    if landing_dir is not None:
+        try:
+            return path.resolve().relative_to(Path(landing_dir).resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+# ---------------------------------------------------------------- raw tables
+
+
+def _parse_csv(text: str, delimiter: str) -> _Table:
+    """Records of a decoded csv, noting an unclosed quote at the end."""
+    records: list[list[str]] = []
+    broken: int | None = None
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            broken = len(_strict_prefix(text, delimiter))
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+    return _Table(records, broken_record=broken, ends_with_newline=text.endswith(("\n", "\r")))
+
+
+def _strict_prefix(text: str, delimiter: str) -> list[list[str]]:
+    """Records a strict parser reads before its first error."""
+    out: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        for rec in reader:
+            out.append(rec)
+    except csv.Error:
+        pass
+    return out
+
+
+def _cell_text(v: object) -> str:
+    """An xlsx cell value as text; lossy floats keep their scientific form so ids get rejected."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return format(v, ".15g") if abs(v) >= 1e15 else repr(v)
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, dt.date):
+        return v.strftime("%Y-%m-%d")
+    return str(v)
+
+
+def _read_xlsx(data: bytes, display: str) -> list[_Table]:
+    """Records of every sheet of a workbook."""
+    import openpyxl
+
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ExportFileError(
+            display,
+            "not a valid .xlsx file (not a zip archive): the file is truncated or is not an Excel workbook",
+        )
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            tables = []
+            for ws in wb.worksheets:
+                ws.reset_dimensions()  # do not trust the stored used range; read every row present
+                recs = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+                tables.append(_Table(recs, sheet=ws.title))
+        finally:
+            wb.close()
+    except Exception as exc:  # openpyxl raises many types for broken archives
+        raise ExportFileError(
+            display, f"not a valid .xlsx file ({type(exc).__name__}: {exc}): the file is truncated or corrupt"
+        ) from exc
+    return tables
+
+
+def _decode_csv(data: bytes, source: SourceConfig, display: str) -> Iterator[_Table]:
+    """Parsed tables, lazily, for each configured encoding that decodes the bytes (in configured order)."""
+    failures = []
+    for enc in source.encodings:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError as exc:
+            failures.append(f"{enc}: {exc.reason} at byte offset {exc.start} (byte 0x{data[exc.start]:02x})")
+            continue
+        table = _parse_csv(text.lstrip("\ufeff"), source.delimiter)
+        table.encoding = enc
+        yield table
+    if len(failures) == len(source.encodings):
+        raise ExportFileError(
+            display, "cannot be decoded with any configured encoding; tried " + "; ".join(failures)
+        )
+
+
+# ---------------------------------------------------------------- header and kind
+
+
+def _match(keys: dict[str, int], kc: KindConfig) -> dict[str, int]:
+    """Column index per field of a kind, by header synonyms in priority order."""
+    matched: dict[str, int] = {}
+    for f, synonyms in kc.columns.items():
+        for syn in synonyms:
+            i = keys.get(norm_key(syn))
+            if i is not None:
+                matched[f] = i
+                break
+    return matched
+
+
+def _detect(cells: list[str], source: SourceConfig) -> _Header | None:
+    """The best-matching kind for a header row, or None."""
+    keys: dict[str, int] = {}
+    for i, c in enumerate(cells):
+        k = norm_key(c)
+        if k:
+            keys.setdefault(k, i)
+    best: tuple[tuple[float, int], _Header] | None = None
+    for kc in source.kinds.values():
+        matched = _match(keys, kc)
+        req = [f for f in kc.required if f in matched]
+        need = max(1, -(-len(kc.required) // 2)) if kc.required else 2
+        if len(req) < need or len(matched) < min(2, len(kc.columns)):
+            continue
+        score = (len(req) / max(1, len(kc.required)), len(matched))
+        missing = [f for f in kc.required if f not in matched]
+        if best is None or score > best[0]:
+            best = (score, _Header(-1, kc, matched, missing))
+    return best[1] if best else None
+
+
+def _expected_headers(source: SourceConfig) -> str:
+    """Required headers per kind, for error messages."""
+    parts = []
+    for sub, kc in source.kinds.items():
+        fields = [f"{'/'.join(kc.columns[f])}" for f in kc.required]
+        parts.append(f"{sub}: " + ", ".join(fields))
+    return "; ".join(parts)
+
+
+def _find_header(tables: Iterable[_Table], source: SourceConfig, display: str) -> tuple[_Table, _Header]:
+    """The first table and row (within header_search_rows) whose header matches a kind."""
+    seen = []
+    for table in tables:
+        seen.append(table)
+        for i, rec in enumerate(table.records[: source.header_search_rows]):
+            hdr = _detect(rec, source)
+            if hdr is not None:
+                hdr.index = i
+                return table, hdr
+    first = next((r for t in seen for r in t.records if any(c.strip() for c in r)), [])
+    decoded = [t.encoding for t in seen if t.encoding]
+    shown = ", ".join(c.strip() for c in first if c.strip())[:300]
+    raise ExportFileError(
+        display,
+        f"no header row in the first {source.header_search_rows} lines matches a {source.name} export kind; "
+        f"expected headers (synonyms separated by /) for {_expected_headers(source)}; "
+        f"found: {shown or '(nothing)'}"
+        + (f" (read as {', '.join(enc for enc in decoded)})" if decoded else ""),
+    )
+
+
+# ---------------------------------------------------------------- derivations
+
+
+def _cond_mask(c: Condition, s: pd.Series) -> pd.Series:
+    """Rows where one rule condition holds."""
+    present = s.notna() & (s.astype(object) != "")
+    keys = s.where(present, "").astype(str).map(norm_key)
+    mask = pd.Series(True, index=s.index)
+    if c.values:
+        mask &= keys.isin({norm_key(v) for v in c.values}) & present
+    if c.contains:
+        wanted = [norm_key(v) for v in c.contains]
+        mask &= keys.map(lambda k: any(w in k for w in wanted)) & present
+    if c.empty is not None:
+        mask &= ~present if c.empty else present
+    return mask
+
+
+def _render(template: str, ctx: dict[str, pd.Series], index: pd.Index, platform: str) -> pd.Series:
+    """A template filled per row from context fields."""
+    out = pd.Series([""] * len(index), index=index, dtype=object)
+    for part in re.split(r"(\{\w+\})", template):
+        m = re.fullmatch(r"\{(\w+)\}", part)
+        if not m:
+            out = out + part
+        elif m.group(1) == "platform":
+            out = out + platform
+        else:
+            field = ctx.get(m.group(1), pd.Series([None] * len(index), index=index, dtype=object))
+            out = out + field.fillna("").astype(str)
+    return out
+
+
+def _derive(d: Derivation, ctx: dict[str, pd.Series], index: pd.Index, platform: str) -> pd.Series:
+    """One derived field per row: join, templates, rules, then default."""
+    empty = pd.Series([None] * len(index), index=index, dtype=object)
+    cur = ctx.get(d.field, empty).copy()
+    if d.join:
+        acc = pd.Series([""] * len(index), index=index, dtype=object)
+        for f in d.join:
+            part = ctx.get(f, empty).fillna("").astype(str)
+            glue = pd.Series(np.where((acc != "") & (part != ""), d.sep, ""), index=index, dtype=object)
+            acc = acc + glue + part
+        cur = acc.where(acc != "", None)
+    if d.templates:
+        for tpl in d.templates:
+            names = [n for n in re.findall(r"\{(\w+)\}", tpl) if n not in {"platform", "n"}]
+            ok = cur.isna()
+            for n in names:
+                ok &= ctx.get(n, empty).notna()
+            if not ok.any():
+                continue
+            if "{n}" in tpl:
+                base = _render(tpl.replace("{n}", "\x00"), ctx, index, platform)[ok]
+                nth = base.groupby(base).cumcount() + 1
+                rendered = pd.Series(
+                    [b.replace("\x00", str(k)) for b, k in zip(base, nth, strict=True)],
+                    index=base.index,
+                    dtype=object,
+                )
+            else:
+                rendered = _render(tpl, ctx, index, platform)[ok]
+            cur[rendered.index] = rendered
+    if d.rules:
+        done = pd.Series(False, index=index)
+        for rule in d.rules:
+            m = ~done
+            for c in rule.when:
+                m &= _cond_mask(c, ctx.get(c.field, empty))
+            cur[m] = rule.value
+            done |= m
+    if d.default is not None:
+        cur = cur.where(cur.notna(), d.default)
+    return cur.astype(object)
+
+
+# ---------------------------------------------------------------- main entry
+
+
+def _clean_field(name: str, s: pd.Series, kc: KindConfig, source: SourceConfig) -> Cleaned:
+    """Clean one mapped column by its field type."""
+    ftype = kc.field_type(name)
+    mapping = kc.maps.get(name, {})
+    if ftype == "id":
+        return clean_ids(s, source.id_pattern)
+    if ftype == "amount":
+        return clean_amounts(s, source.currency_symbols, source.thousands)
+    if ftype == "datetime":
+        return clean_datetimes(s, (*source.date_formats, *ALWAYS_DATE_FORMATS), source.timezone)
+    if ftype == "int":
+        return clean_ints(s)
+    if ftype == "rating":
+        return clean_ratings(s, mapping)
+    if ftype == "bool":
+        return clean_bools(s, mapping)
+    if ftype == "enum" or mapping:
+        return clean_enum(s, name, mapping, strict=name in STRICT_ENUMS)
+    return clean_text(s)
+
+
+RULE_NAMES = {
+    "id": "unparseable_id",
+    "amount": "unparseable_amount",
+    "datetime": "unparseable_date",
+    "int": "unparseable_quantity",
+    "rating": "unparseable_rating",
+    "bool": "unparseable_bool",
+}
+
+
+def _rule_for(name: str, kc: KindConfig) -> str:
+    """Rejection rule name for a bad value of a field."""
+    ftype = kc.field_type(name)
+    if ftype == "enum" or name in STRICT_ENUMS:
+        return f"unknown_{name}"
+    return RULE_NAMES.get(ftype, f"invalid_{name}")
+
+
+def _landing_date(path: Path) -> dt.date | None:
+    """The landing date from the parent folder name, if it is one."""
+    try:
+        return dt.date.fromisoformat(path.parent.name)
+    except ValueError:
+        return None
+
+
+def read_export(path: Path, source: SourceConfig, landing_dir: Path | None = None) -> ExportRead:
+    """Read one export file of `source` into canonical landing rows, row rejections and warnings."""
+    path = Path(path)
+    display = _display(path, landing_dir)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ExportFileError(display, f"cannot read file: {exc}") from exc
+    if not data:
+        raise ExportFileError(display, "empty file (0 bytes): the export is missing or was cut off")
+    suffix = path.suffix.lower()
+    tables: Iterable[_Table]
+    if suffix in XLSX_SUFFIXES:
+        tables = _read_xlsx(data, display)
+    elif suffix in CSV_SUFFIXES:
+        if data[:4] == b"PK\x03\x04":
+            raise ExportFileError(display, "is a zip/xlsx archive named .csv; rename it to .xlsx")
+        tables = _decode_csv(data, source, display)
+    elif suffix == ".xls":
+        raise ExportFileError(
+            display, "legacy .xls workbooks are not supported; save the export as .xlsx or csv"
+        )
+    else:
+        raise ExportFileError(
+            display, f"unsupported file type {suffix or '(none)'!r}; expected .csv or .xlsx"
+        )
+
+    table, hdr = _find_header(tables, source, display)
+    kc = hdr.kind
+    header = [c.strip().lstrip("\ufeff") for c in table.records[hdr.index]]
+    header_line = hdr.index + 1
+    if hdr.missing:
+        names = "; ".join(f"{f} (one of: {', '.join(kc.columns[f])})" for f in hdr.missing)
+        raise ExportFileError(
+            display,
+            f"required column missing for kind '{kc.subkind}' (header on line {header_line}): {names}",
+            column=kc.columns[hdr.missing[0]][0],
+        )
+
+    data_records = table.records[hdr.index + 1 :]
+    width = len(header)
+    while width and not header[width - 1]:
+        width -= 1
+    if table.broken_record is not None:
+        rec = table.records[table.broken_record] if table.broken_record < len(table.records) else []
+        row = table.broken_record - hdr.index
+        col = header[min(max(len(rec) - 1, 0), max(width - 1, 0))] if header else None
+        raise ExportFileError(
+            display,
+            "file is truncated: a quoted field is never closed (unbalanced quote); the export was cut off",
+            row=row,
+            column=col,
+        )
+    if data_records and not table.ends_with_newline and table.sheet is None:
+        last = data_records[-1]
+        if any(c.strip() for c in last) and len(last) < width:
+            raise ExportFileError(
+                display,
+                f"file is truncated: the last line stops after {len(last)} of {width} columns "
+                "(cut mid-record)",
+                row=len(data_records),
+                column=header[len(last) - 1],
+            )
+    return _build(path, display, source, kc, hdr, header, width, data_records, table, landing_dir)
+
+
+def _build(
+    path: Path,
+    display: str,
+    source: SourceConfig,
+    kc: KindConfig,
+    hdr: _Header,
+    header: list[str],
+    width: int,
+    data_records: list[list[str]],
+    table: _Table,
+    landing_dir: Path | None,
+) -> ExportRead:
+    """Rows, rejections and warnings from the records below the header."""
+    warnings: list[str] = []
+    if hdr.index:
+        warnings.append(f"skipped {hdr.index} line(s) above the header (header is line {hdr.index + 1})")
+    n = len(data_records)
+    full_width = max([len(header), *map(len, data_records)]) if data_records else len(header)
+    padded = [rec + [""] * (full_width - len(rec)) for rec in data_records]
+    frame = (
+        pd.DataFrame(padded, columns=range(full_width), dtype=object)
+        if n
+        else pd.DataFrame(columns=range(full_width), dtype=object)
+    )
+    frame.index = pd.RangeIndex(1, n + 1)
+    stripped = frame.apply(lambda c: c.str.strip()).astype(object) if n else frame
+    cells = stripped.to_numpy(dtype=object) if n else np.empty((0, full_width), dtype=object)
+    filled = cells != ""
+    blank = pd.Series(~filled.any(axis=1), index=frame.index) if n else pd.Series(dtype=bool)
+    first_cell = pd.Series(
+        cells[np.arange(n), filled.argmax(axis=1)] if n and full_width else [""] * n,
+        index=frame.index,
+        dtype=object,
+    )
+    summary_re = "|".join(f"(?:{p})" for p in source.summary_patterns)
+    summary = (~blank) & first_cell.str.fullmatch(summary_re).astype(bool) if n else blank
+    nonempty = pd.DataFrame(filled, index=frame.index, columns=frame.columns)
+    live = ~(blank | summary)
+
+    names = [h if h else f"(column {i + 1})" for i, h in enumerate(header)]
+    seen: dict[str, int] = {}
+    raw_names = []
+    for nm in names + [f"(column {i + 1})" for i in range(len(header), full_width)]:
+        seen[nm] = seen.get(nm, 0) + 1
+        raw_names.append(nm if seen[nm] == 1 else f"{nm} ({seen[nm]})")
+
+    # unknown and unused columns
+    used_idx = set(hdr.matched.values())
+    known = {norm_key(s) for syns in kc.columns.values() for s in syns} | {norm_key(s) for s in kc.ignore}
+    unknown = [
+        h for i, h in enumerate(header[:width]) if i not in used_idx and h and norm_key(h) not in known
+    ]
+    if unknown:
+        warnings.append(
+            f"ignored {len(unknown)} column(s) not in the {source.name} mapping: {', '.join(unknown)}"
+        )
+    for f, i in hdr.matched.items():
+        others = [
+            h for j, h in enumerate(header) if j != i and norm_key(h) in {norm_key(s) for s in kc.columns[f]}
+        ]
+        if others:
+            warnings.append(f"column(s) {', '.join(others)} also match {f}; using {header[i]}")
+    nameless = [i for i in range(width) if not header[i] and n and nonempty[i][live].any()]
+    if nameless:
+        warnings.append(f"ignored {len(nameless)} column(s) with data but no header")
+
+    null_values = source.null_values
+    values: dict[str, pd.Series] = {}
+    errors: list[pd.DataFrame] = []
+    index = frame.index[live] if n else pd.RangeIndex(0)
+    for f, i in hdr.matched.items():
+        cell = stripped[i][live] if n else pd.Series(dtype=object)
+        cell = cell.where(~cell.isin(null_values), None).astype(object)
+        res = _clean_field(f, cell, kc, source)
+        values[f] = res.values
+        if f in RAW_FIELDS.values():
+            values[f"{f}_raw"] = cell
+        if res.bad.any():
+            errors.append(
+                pd.DataFrame(
+                    {
+                        "source_row": res.bad[res.bad].index,
+                        "pos": i,
+                        "column": header[i],
+                        "rule": _rule_for(f, kc),
+                        "message": res.message[res.bad].to_numpy(),
+                    }
+                )
+            )
+        if f in kc.required:
+            miss = cell.isna()
+            if miss.any():
+                errors.append(
+                    pd.DataFrame(
+                        {
+                            "source_row": miss[miss].index,
+                            "pos": i,
+                            "column": header[i],
+                            "rule": "missing_required",
+                            "message": f"required value ({f}) is empty",
+                        }
+                    )
+                )
+    if n and full_width > width:
+        extra = nonempty.iloc[:, width:].any(axis=1) & live
+        if extra.any():
+            counts = [len(data_records[i - 1]) for i in extra[extra].index]
+            errors.append(
+                pd.DataFrame(
+                    {
+                        "source_row": extra[extra].index,
+                        "pos": width,
+                        "column": f"(after {header[width - 1]})",
+                        "rule": "wrong_field_count",
+                        "message": [f"row has {c} fields but the header has {width}" for c in counts],
+                    }
+                )
+            )
+
+    ctx = dict(values)
+    for d in kc.derive:
+        ctx[d.field] = _derive(d, ctx, index, source.name)
+    out_cols = OUTPUT_COLUMNS[kc.kind]
+    if kc.kind == "feedback":
+        fid = ctx.get("feedback_id", pd.Series([None] * len(index), index=index, dtype=object))
+        miss = fid.isna()
+        if miss.any():
+            errors.append(
+                pd.DataFrame(
+                    {
+                        "source_row": miss[miss].index,
+                        "pos": width + 1,
+                        "column": "feedback_id",
+                        "rule": "underivable_id",
+                        "message": "no feedback id column and no template could derive one",
+                    }
+                )
+            )
+        ctx.setdefault("reopened", pd.Series(["false"] * len(index), index=index, dtype=object))
+
+    rejected, bad_rows = _rejections(errors, display, data_records, raw_names, width)
+    keep = index.difference(bad_rows)
+    rows = pd.DataFrame(index=keep)
+    for col in out_cols:
+        if col == "channel":
+            rows[col] = pd.Series([source.channel] * len(keep), index=keep, dtype=object)
+        elif col == "source_row":
+            rows[col] = pd.Series([str(i) for i in keep], index=keep, dtype=object)
+        elif col in ctx:
+            s = ctx[col].reindex(keep).astype(object)
+            rows[col] = s.where(s.notna() & (s != ""), None)
+        else:
+            rows[col] = pd.Series([None] * len(keep), index=keep, dtype=object)
+    rows = rows.reset_index(drop=True).astype(object)
+
+    if kc.kind == "orders" and "payment_method" in hdr.matched and kc.maps.get("payment_method"):
+        keyed = {norm_key(k) for k in kc.maps["payment_method"]} | set(kc.maps["payment_method"].values())
+        raw_pm = values["payment_method"].dropna()
+        odd = sorted({v for v in raw_pm if norm_key(v) not in keyed and v not in keyed})
+        if odd:
+            warnings.append(f"payment method label(s) not in the mapping, kept as-is: {', '.join(odd)}")
+    key = "order_id" if kc.kind == "orders" else "feedback_id"
+    dup = rows[key].dropna()
+    dup = dup[dup.duplicated()]
+    if len(dup):
+        warnings.append(f"{len(dup)} row(s) repeat an earlier {key} (e.g. {dup.iloc[0]}); all are kept")
+    folder = path.parent.parent.name if landing_dir is not None else None
+    if folder and folder != source.name:
+        warnings.append(f"file is in folder {folder!r} but was read with the {source.name!r} mapping")
+
+    return ExportRead(
+        path=path,
+        file=display,
+        platform=source.name,
+        channel=source.channel,
+        kind=kc.kind,
+        subkind=kc.subkind,
+        rows=rows,
+        rejected=rejected,
+        rows_read=n,
+        dropped_summary_rows=int(summary.sum()) if n else 0,
+        blank_rows=int(blank.sum()) if n else 0,
+        warnings=warnings,
+        encoding=table.encoding,
+        sheet=table.sheet,
+        header_line=hdr.index + 1,
+        columns_used={f: header[i] for f, i in hdr.matched.items()},
+        landing_date=_landing_date(path),
+        timezone=source.timezone,
+    )
+
+
+def _rejections(
+    errors: list[pd.DataFrame], display: str, records: list[list[str]], raw_names: list[str], width: int
+) -> tuple[pd.DataFrame, pd.Index]:
+    """One rejection per bad row: first fault by column order, others listed in the reason."""
+    empty = pd.DataFrame(
+        {c: pd.Series(dtype="int64" if c == "source_row" else object) for c in REJECTED_COLUMNS}
+    )
+    errs = [e for e in errors if len(e)]
+    if not errs:
+        return empty, pd.Index([])
+    allerr = pd.concat(errs, ignore_index=True).sort_values(["source_row", "pos"], kind="stable")
+    allerr["text"] = "column " + allerr["column"].astype(str) + ": " + allerr["message"].astype(str)
+    first = allerr.drop_duplicates("source_row", keep="first").set_index("source_row")
+    reason = display + " row " + first.index.astype(str) + ", " + first["text"]
+    more = allerr[allerr.duplicated("source_row", keep="first")]
+    if len(more):
+        also = more.groupby("source_row")["text"].agg("; ".join)
+        reason = reason.where(
+            ~reason.index.isin(also.index), reason + " (also " + also.reindex(reason.index) + ")"
+        )
+    raws = []
+    for row in first.index:
+        rec = records[row - 1]
+        raws.append(
+            json.dumps(
+                {raw_names[i]: v for i, v in enumerate(rec) if i < width or v != ""}, ensure_ascii=False
+            )
+        )
+    rej = pd.DataFrame(
+        {
+            "source_row": first.index.to_numpy(dtype="int64"),
+            "column": first["column"].astype(object).to_numpy(),
+            "rule": first["rule"].astype(object).to_numpy(),
+            "reason": reason.astype(object).to_numpy(),
+            "raw": pd.Series(raws, dtype=object).to_numpy(),
+        }
+    )
+    for c in REJECTED_COLUMNS[1:]:
+        rej[c] = rej[c].astype(object)
+    return rej, pd.Index(first.index)
