@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from after_sales.assets import exports, marts, staging
+from after_sales.assets import bi, exports, marts, metrics, staging
 from after_sales.jobs import daily_job
 from after_sales.partitions import SETTINGS
 from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
@@ -26,7 +26,7 @@ warehouse = WarehouseResource(
 )
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([staging, marts, exports]),
+    assets=dg.load_assets_from_modules([staging, marts, metrics, exports, bi]),
     jobs=[daily_job],
     schedules=[daily_schedule],
     resources={

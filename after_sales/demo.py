@@ -33,9 +33,18 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     sample_main(
         [
-            "--days", str(args.days), "--orders-per-day", str(args.orders_per_day), "--seed", str(args.seed),
-            "--end-date", end.isoformat(), "--fault-rate", str(args.fault_rate),
-            "--landing-dir", str(settings.landing_dir),
+            "--days",
+            str(args.days),
+            "--orders-per-day",
+            str(args.orders_per_day),
+            "--seed",
+            str(args.seed),
+            "--end-date",
+            end.isoformat(),
+            "--fault-rate",
+            str(args.fault_rate),
+            "--landing-dir",
+            str(settings.landing_dir),
         ]
     )
     generated = time.perf_counter() - began
@@ -43,8 +52,17 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path("data/dagster_home").resolve())))
     home.mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable, "-m", "dagster", "asset", "materialize", "-m", "after_sales.definitions",
-        "--select", "*", "--partition-range", f"{start.isoformat()}...{end.isoformat()}",
+        sys.executable,
+        "-m",
+        "dagster",
+        "asset",
+        "materialize",
+        "-m",
+        "after_sales.definitions",
+        "--select",
+        "*",
+        "--partition-range",
+        f"{start.isoformat()}...{end.isoformat()}",
     ]
     print("\n$ " + " ".join(command[1:]), flush=True)
     began = time.perf_counter()
@@ -61,8 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nGenerated {args.days} days in {generated:.1f}s; materialized all assets, one run, {materialized:.1f}s")
     print(f"Warehouse {settings.warehouse_url}, schema {settings.warehouse_schema}:")
     for table in (
-        "stg_orders", "stg_feedback", "stg_behaviour", "quarantine",
-        "fct_order_feedback", "problem_orders", "work_orders", "metrics_daily",
+        "stg_orders",
+        "stg_feedback",
+        "stg_behaviour",
+        "quarantine",
+        "fct_order_feedback",
+        "problem_orders",
+        "work_orders",
+        "metrics_daily",
     ):
         part = "landing_date" if table.startswith("stg_") or table == "quarantine" else "business_date"
         stats = wh.query(

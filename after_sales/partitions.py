@@ -13,9 +13,7 @@ SETTINGS = load_settings()
 TRAILING_VISITOR_DAYS = 7
 FEEDBACK_WINDOW_DAYS = 14
 
-daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=SETTINGS.start_date.isoformat(), timezone=SETTINGS.timezone
-)
+daily_partitions = dg.DailyPartitionsDefinition(start_date=SETTINGS.start_date.isoformat(), timezone=SETTINGS.timezone)
 
 
 def landing_window(start_offset: int = 0, end_offset: int = 0) -> dg.TimeWindowPartitionMapping:

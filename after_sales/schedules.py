@@ -1,6 +1,5 @@
 """The daily schedule: yesterday plus a trailing window of days, in one run."""
 
-
 import datetime as dt
 
 import dagster as dg

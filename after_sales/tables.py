@@ -131,6 +131,7 @@ STG_FEEDBACK = TableSpec(
         Column("reopened", "bool", "True when the customer reopened the ticket after resolution.", False),
         Column("refund_amount", "money", "Refund asked or granted, in yuan; null when none."),
         Column("refund_status", "text", "Canonical refund state for refund rows; null otherwise."),
+        Column("refund_status_raw", "text", "Refund state exactly as the source wrote it."),
         Column("channel", "text", "Marketplace channel for marketplace feedback; null for the own helpdesk."),
         *_lineage(),
     ),
@@ -258,9 +259,7 @@ METRICS_DAILY = TableSpec(
         Column("sessions", "int", "Sessions starting that day.", False),
         Column("sessions_with_submission", "int", "Sessions that submitted the after-sales form.", False),
         Column("submission_rate", "float", "sessions_with_submission / sessions."),
-        Column(
-            "effective_after_sales_count", "int", "Tickets answered and resolved or informed, not reopened.", False
-        ),
+        Column("effective_after_sales_count", "int", "Tickets answered and resolved or informed, not reopened.", False),
         Column("handled_tickets", "int", "Feedback with a resolution time.", False),
         Column("handling_time_hours_mean", "float", "Mean hours from feedback to resolution."),
         Column("handling_time_hours_median", "float", "Median hours from feedback to resolution."),

@@ -6,12 +6,15 @@ from pathlib import Path
 
 ORDERS_HEADER = "order_id,created_at,user,product,quantity,amount,payment_method,status,channel"
 FEEDBACK_HEADER = (
-    "feedback_id,order_id,created_at,rating,issue_type,issue_description,first_response_at,resolved_at,resolution,reopened"
+    "feedback_id,order_id,created_at,rating,issue_type,issue_description,"
+    "first_response_at,resolved_at,resolution,reopened"
 )
 BEHAVIOUR_HEADER = "session_id,visitor_id,started_at,ended_at,pages,submitted_after_sales_form"
 
 
-def write_landing(landing: Path, source: str, day: str, lines: list[str], header: str, name: str = "export.csv") -> Path:
+def write_landing(
+    landing: Path, source: str, day: str, lines: list[str], header: str, name: str = "export.csv"
+) -> Path:
     """Write one landed csv file and return its path."""
     folder = landing / source / day
     folder.mkdir(parents=True, exist_ok=True)

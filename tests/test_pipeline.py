@@ -24,7 +24,9 @@ MARTS = ["fct_order_feedback", "problem_orders", "work_orders", "metrics_daily"]
 TABLES = ["stg_orders", "stg_feedback", "stg_behaviour", "quarantine", *MARTS]
 
 
-def run_range(resources: dict[str, object], first: str, last: str, selection: str | None = None) -> dg.ExecuteInProcessResult:
+def run_range(
+    resources: dict[str, object], first: str, last: str, selection: str | None = None
+) -> dg.ExecuteInProcessResult:
     """Run the daily job over [first, last] as one single-run backfill."""
     test_defs = dg.Definitions(
         assets=list(defs.assets or []),  # type: ignore[arg-type]
@@ -61,21 +63,25 @@ def test_definitions_load_with_assets_checks_jobs_schedules() -> None:
             assert node.partitions_def is not None and node.backfill_policy is not None, key
 
 
-def test_two_days_materialize_and_late_row_and_quarantine(resources: dict[str, object], landing: Path,
-                                                           warehouse: Warehouse, tmp_path: Path) -> None:
+def test_two_days_materialize_and_late_row_and_quarantine(
+    resources: dict[str, object], landing: Path, warehouse: Warehouse, tmp_path: Path
+) -> None:
     small_landing(landing)
     result = run_range(resources, "2026-10-01", "2026-10-02")
     assert result.success
     fact = warehouse.query("SELECT business_date, order_id FROM after_sales.fct_order_feedback ORDER BY 2")
     # O5 landed on 10-02 but was placed on 10-01: it belongs to 10-01.
     assert fact.groupby("business_date")["order_id"].nunique().to_dict() == {
-        dt.date(2026, 10, 1): 4, dt.date(2026, 10, 2): 1
+        dt.date(2026, 10, 1): 4,
+        dt.date(2026, 10, 2): 1,
     }
     q = warehouse.query("SELECT source, source_row, rule FROM after_sales.quarantine")
     assert q.values.tolist() == [["feedback", 4, "unknown_order"]]
     wo = warehouse.query("SELECT order_id, cause, suggested_action FROM after_sales.work_orders ORDER BY 1, 2")
     assert wo.values.tolist() == [
-        ["O1", "not_delivered", "查看物流进度"], ["O3", "cumbersome_return", "上门取件"], ["O3", "quality", "立即维修"]
+        ["O1", "not_delivered", "查看物流进度"],
+        ["O3", "cumbersome_return", "上门取件"],
+        ["O3", "quality", "立即维修"],
     ]
     metrics = warehouse.query("SELECT business_date, orders, problem_orders FROM after_sales.metrics_daily ORDER BY 1")
     assert metrics.values.tolist() == [[dt.date(2026, 10, 1), 4, 2], [dt.date(2026, 10, 2), 1, 0]]
@@ -84,8 +90,9 @@ def test_two_days_materialize_and_late_row_and_quarantine(resources: dict[str, o
     assert checks and all(c.passed for c in checks)
 
 
-def test_late_row_reaches_its_partition_when_rebuilt(resources: dict[str, object], landing: Path,
-                                                     warehouse: Warehouse) -> None:
+def test_late_row_reaches_its_partition_when_rebuilt(
+    resources: dict[str, object], landing: Path, warehouse: Warehouse
+) -> None:
     small_landing(landing)
     assert run_range(resources, "2026-10-01", "2026-10-01").success
     before = set(warehouse.query("SELECT order_id FROM after_sales.fct_order_feedback")["order_id"])
@@ -96,8 +103,9 @@ def test_late_row_reaches_its_partition_when_rebuilt(resources: dict[str, object
     assert rows["business_date"].tolist() == [dt.date(2026, 10, 1)]
 
 
-def test_rematerializing_leaves_identical_tables(resources: dict[str, object], landing: Path,
-                                                 warehouse: Warehouse) -> None:
+def test_rematerializing_leaves_identical_tables(
+    resources: dict[str, object], landing: Path, warehouse: Warehouse
+) -> None:
     small_landing(landing)
     assert run_range(resources, "2026-10-01", "2026-10-02").success
     first = snapshot(warehouse)
@@ -108,8 +116,9 @@ def test_rematerializing_leaves_identical_tables(resources: dict[str, object], l
         pd.testing.assert_frame_equal(first[table], second[table], obj=table)
 
 
-def test_failure_mid_write_keeps_previous_rows(resources: dict[str, object], landing: Path, warehouse: Warehouse,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_mid_write_keeps_previous_rows(
+    resources: dict[str, object], landing: Path, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
     small_landing(landing)
     assert run_range(resources, "2026-10-01", "2026-10-01", selection="stg_orders").success
     before = warehouse.read(STG_ORDERS, DateWindow.single(dt.date(2026, 10, 1)))
@@ -146,8 +155,11 @@ def test_schedule_requests_yesterday_and_trailing_window() -> None:
 def test_locked_duckdb_file_is_retried_then_reported(tmp_path: Path) -> None:
     path = tmp_path / "locked.duckdb"
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); "
-                               "time.sleep(2.5)"],
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(2.5)",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -162,7 +174,7 @@ def test_locked_duckdb_file_is_retried_then_reported(tmp_path: Path) -> None:
     holder.wait(timeout=10)
 
 
-def dg_url(path: Path):  # noqa: ANN201
+def dg_url(path: Path):
     """A SQLAlchemy URL object for a DuckDB file."""
     from sqlalchemy.engine import make_url
 

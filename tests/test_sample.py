@@ -125,8 +125,13 @@ def test_layout_headers_and_summary(faulty_dir: tuple[SampleData, Path]) -> None
     sample, landing = faulty_dir
     summary = json.loads((landing / "_sample" / "summary.json").read_text(encoding="utf-8"))
     assert summary["args"] == {
-        "start_date": "2026-10-01", "end_date": "2026-10-30", "days": DAYS, "orders_per_day": PER_DAY,
-        "seed": SEED, "fault_rate": 0.05, "timezone": TZ,
+        "start_date": "2026-10-01",
+        "end_date": "2026-10-30",
+        "days": DAYS,
+        "orders_per_day": PER_DAY,
+        "seed": SEED,
+        "fault_rate": 0.05,
+        "timezone": TZ,
     }
     for source in SOURCES:
         for day in sample.landing_days:
@@ -153,8 +158,25 @@ def test_fault_rate_zero_gives_header_only_manifest(tmp_path: Path, clean: Sampl
 
 def test_one_day_run(tmp_path: Path) -> None:
     day = dt.date(2026, 3, 8)
-    assert main(["--days", "1", "--orders-per-day", "25", "--seed", "3", "--end-date", day.isoformat(),
-                 "--landing-dir", str(tmp_path), "--fault-rate", "0.1"]) == 0
+    assert (
+        main(
+            [
+                "--days",
+                "1",
+                "--orders-per-day",
+                "25",
+                "--seed",
+                "3",
+                "--end-date",
+                day.isoformat(),
+                "--landing-dir",
+                str(tmp_path),
+                "--fault-rate",
+                "0.1",
+            ]
+        )
+        == 0
+    )
     written = sorted(_files(tmp_path))
     expected = [landing_relpath(s, day) for s in SOURCES] + ["_sample/faults.csv", "_sample/summary.json"]
     assert written == sorted(expected)
@@ -227,7 +249,10 @@ def test_feedback_shares(clean: SampleData) -> None:
     # A ticket lands on the day of its last update (created, answered or resolved), never after the export day.
     folder = _folder_day(feedback.source_file)
     updated = pd.concat(
-        [created, *(pd.to_datetime(feedback[c].replace("", None), format=ISO) for c in ("first_response_at", "resolved_at"))],
+        [
+            created,
+            *(pd.to_datetime(feedback[c].replace("", None), format=ISO) for c in ("first_response_at", "resolved_at")),
+        ],
         axis=1,
     ).max(axis=1)
     assert (updated.dt.normalize() == folder).all() and (folder >= created.dt.normalize()).all()
@@ -278,7 +303,12 @@ def test_feedback_shares(clean: SampleData) -> None:
     assert ((resolved - responded).dropna() > pd.Timedelta(0)).all()
     assert ((feedback.resolution == "") == resolved.isna()).all()
     assert set(feedback.resolution) - {""} == {
-        "refunded", "replaced", "repaired", "compensated", "info_provided", "rejected",
+        "refunded",
+        "replaced",
+        "repaired",
+        "compensated",
+        "info_provided",
+        "rejected",
     }
     assert set(feedback.reopened) == {"true", "false"}
     assert (feedback.reopened[resolved.isna()] == "false").all()

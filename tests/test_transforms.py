@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from after_sales.transforms.marts import (
-    build_metrics_daily,
     build_order_feedback,
     build_problem_orders,
     build_work_orders,
     locate_causes,
     work_order_id,
 )
+from after_sales.transforms.metrics import build_metrics_daily
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
 from after_sales.transforms.staging import (
     LandedFile,
@@ -48,7 +48,9 @@ def feedback_file(lines: list[str], day: dt.date = DAY) -> LandedFile:
 
 
 def test_orders_are_typed_and_business_dated() -> None:
-    r = stage_orders(orders_file(["2870061234567890123,2026-10-01 00:30:00+08:00,U1,杯,2,1299.50,alipay,Paid,WEB"]), CTX)
+    r = stage_orders(
+        orders_file(["2870061234567890123,2026-10-01 00:30:00+08:00,U1,杯,2,1299.50,alipay,Paid,WEB"]), CTX
+    )
     row = r.rows.iloc[0]
     assert row["order_id"] == "2870061234567890123"
     assert row["created_at"] == pd.Timestamp("2026-10-01 00:30", tz="Asia/Shanghai")
@@ -98,8 +100,13 @@ def test_exact_duplicates_and_repeated_ids_are_quarantined_and_counted() -> None
 
 @pytest.mark.parametrize(
     ("rating", "issue_type", "rule"),
-    [("0", "review", "rating_out_of_range"), ("6", "review", "rating_out_of_range"),
-     ("五", "review", "rating_not_numeric"), ("", "review", "missing_rating"), ("4.5", "review", "rating_out_of_range")],
+    [
+        ("0", "review", "rating_out_of_range"),
+        ("6", "review", "rating_out_of_range"),
+        ("五", "review", "rating_not_numeric"),
+        ("", "review", "missing_rating"),
+        ("4.5", "review", "rating_out_of_range"),
+    ],
 )
 def test_feedback_rating_rules(rating: str, issue_type: str, rule: str) -> None:
     r = stage_feedback(feedback_file([f"F1,O1,2026-10-01 10:00:00,{rating},{issue_type},text,,,,false"]), CTX)
@@ -157,7 +164,8 @@ def test_ticket_times_after_the_export_or_before_creation_are_quarantined() -> N
     )
     q = r.quarantined.sort_values("source_row")
     assert list(zip(q["rule"], q["column_name"], strict=True)) == [
-        ("future_date", "resolved_at"), ("invalid_interval", "first_response_at")
+        ("future_date", "resolved_at"),
+        ("invalid_interval", "first_response_at"),
     ]
 
 
@@ -166,7 +174,10 @@ def test_behaviour_rules() -> None:
         landed(
             "behaviour",
             BEHAVIOUR_HEADER,
-            ["S1,V1,2026-10-01 10:00:00,2026-10-01 10:05:00,3,true", "S2,V1,2026-10-01 10:00:00,2026-10-01 09:00:00,3,x"],
+            [
+                "S1,V1,2026-10-01 10:00:00,2026-10-01 10:05:00,3,true",
+                "S2,V1,2026-10-01 10:00:00,2026-10-01 09:00:00,3,x",
+            ],
         ),
         CTX,
     )
@@ -221,7 +232,10 @@ def test_seed_behaviour_is_reproduced() -> None:
     covered = {(o, f) for o, fs in zip(wo["order_id"], wo["feedback_ids"], strict=True) for f in fs.split(",")}
     assert covered == set(map(tuple, seed[key].values.tolist()))
     assert dict(zip(wo["feedback_ids"], wo["cause"], strict=True)) == {
-        "F1": "not_delivered", "F2": "payment", "F4": "quality", "F6": "cumbersome_return"
+        "F1": "not_delivered",
+        "F2": "payment",
+        "F4": "quality",
+        "F6": "cumbersome_return",
     }
 
 
@@ -237,8 +251,10 @@ def test_cause_rules_chinese_english_and_fallback() -> None:
 def test_work_orders_actions_priority_sla_and_stable_ids() -> None:
     orders = staged_orders(["O1,2026-10-01 10:00:00,U1,杯,1,10,alipay,completed,web"])
     feedback = staged_feedback(
-        ["F1,O1,2026-10-01 12:00:00,2,complaint,快递丢件 and the cup is broken,2026-10-01 12:10:00,"
-         "2026-10-03 12:00:00,replaced,false"]
+        [
+            "F1,O1,2026-10-01 12:00:00,2,complaint,快递丢件 and the cup is broken,2026-10-01 12:10:00,"
+            "2026-10-03 12:00:00,replaced,false"
+        ]
     )
     fact = build_order_feedback(orders, feedback, DAY, DAY + dt.timedelta(days=1), ("complaint",))
     wo = build_work_orders(build_problem_orders(fact, load_cause_rules()), load_service_rules(), None)
@@ -252,12 +268,11 @@ def test_work_orders_actions_priority_sla_and_stable_ids() -> None:
 
 
 def test_metrics_daily_five_measures() -> None:
-    orders = staged_orders(
-        [f"O{i},2026-10-01 10:00:00,U{i},杯,1,10,alipay,completed,web" for i in range(1, 5)]
-    )
+    orders = staged_orders([f"O{i},2026-10-01 10:00:00,U{i},杯,1,10,alipay,completed,web" for i in range(1, 5)])
     feedback = staged_feedback(
         [
-            "F1,O1,2026-10-01 12:00:00,1,complaint,没收到货,2026-10-01 12:30:00,2026-10-01 18:00:00,info_provided,false",
+            "F1,O1,2026-10-01 12:00:00,1,complaint,没收到货,2026-10-01 12:30:00,2026-10-01 18:00:00,"
+            "info_provided,false",
             "F2,O2,2026-10-01 12:00:00,5,review,好,,,,false",
             "F3,O3,2026-10-01 12:00:00,2,return,太麻烦,2026-10-01 13:00:00,2026-10-02 00:00:00,refunded,true",
         ]
@@ -269,7 +284,9 @@ def test_metrics_daily_five_measures() -> None:
     for back, n in [(7, 10), (6, 10), (5, 10), (4, 10), (3, 10), (2, 10), (1, 10), (0, 20)]:
         day = DAY - dt.timedelta(days=back)
         for i in range(n):
-            sessions.append(f"S{back}-{i},V{i},{day} 10:00:00,{day} 10:01:00,1,{'true' if (back, i) == (0, 0) else 'false'}")
+            sessions.append(
+                f"S{back}-{i},V{i},{day} 10:00:00,{day} 10:01:00,1,{'true' if (back, i) == (0, 0) else 'false'}"
+            )
     behaviour = stage_behaviour(landed("behaviour", BEHAVIOUR_HEADER, sessions), CTX).rows
     m = build_metrics_daily(fact, problems, wo, behaviour, DAY, DAY + dt.timedelta(days=1)).iloc[0]
     assert (m["orders"], m["problem_orders"], m["complaint_rate"]) == (4, 2, 0.5)

@@ -1,4 +1,4 @@
-"""Marts, partitioned by business date: fact, problem issues, work orders, daily metrics."""
+"""Marts, partitioned by business date: fact, problem issues, work orders."""
 
 import datetime as dt
 from collections.abc import Iterator
@@ -9,11 +9,9 @@ import pandas as pd
 from after_sales.assets.common import partitioned_asset_kwargs, validated_output
 from after_sales.checks.conservation import (
     FACT_CHECKS,
-    METRICS_CHECKS,
     PROBLEM_CHECKS,
     WORK_ORDER_CHECKS,
     fact_conservation,
-    metrics_conservation,
     problem_conservation,
     work_order_coverage,
 )
@@ -22,13 +20,11 @@ from after_sales.partitions import (
     FEEDBACK_OF_ORDERS,
     FEEDBACK_WINDOW_DAYS,
     LATE_ROWS,
-    SESSIONS_WITH_HISTORY,
     date_window,
 )
 from after_sales.resources import WarehouseResource
-from after_sales.tables import FCT_ORDER_FEEDBACK, METRICS_DAILY, PROBLEM_ORDERS, WORK_ORDERS
+from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDERS
 from after_sales.transforms.marts import (
-    build_metrics_daily,
     build_order_feedback,
     build_problem_orders,
     build_work_orders,
@@ -94,33 +90,3 @@ def work_orders(
     orders = build_work_orders(problem_orders, load_service_rules(), as_of)
     check = work_order_coverage(problem_orders, orders, window.days())
     yield from validated_output(context, WORK_ORDERS, orders, warehouse, custom=[check])
-
-
-@dg.asset(
-    **partitioned_asset_kwargs(METRICS_DAILY, "marts"),
-    ins={"stg_behaviour": dg.AssetIn(partition_mapping=SESSIONS_WITH_HISTORY)},
-    check_specs=check_specs("metrics_daily", METRICS_CHECKS),
-    code_version="1",
-)
-def metrics_daily(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    fct_order_feedback: pd.DataFrame,
-    problem_orders: pd.DataFrame,
-    work_orders: pd.DataFrame,
-    stg_behaviour: pd.DataFrame,
-) -> Emitted:
-    """The five service measures per business day."""
-    window = date_window(context.partition_time_window)
-    metrics = build_metrics_daily(
-        fct_order_feedback, problem_orders, work_orders, stg_behaviour, window.start, window.end
-    )
-    last = metrics.iloc[-1]
-    metadata = {
-        "days": len(metrics),
-        "orders": int(metrics["orders"].sum()),
-        "complaint_rate_last_day": float(last["complaint_rate"]) if pd.notna(last["complaint_rate"]) else 0.0,
-        "preview": dg.MetadataValue.md(metrics.tail(7).to_markdown(index=False)),
-    }
-    check = metrics_conservation(metrics, fct_order_feedback, work_orders, window.days())
-    yield from validated_output(context, METRICS_DAILY, metrics, warehouse, custom=[check], metadata=metadata)

@@ -15,7 +15,6 @@ STAGING_CHECKS = {ROWS_CONSERVED: "Rows read = rows staged + rows quarantined (d
 FACT_CHECKS = {"orders_conserved": "Every order of the day in staging (latest landed version) is in the fact, once."}
 PROBLEM_CHECKS = {"problems_conserved": "Every fact row marked is_problem is a problem issue, and no other row is."}
 WORK_ORDER_CHECKS = {"issues_covered": "Every problem issue is behind at least one work order."}
-METRICS_CHECKS = {"metrics_conserved": "Daily orders and work orders equal the fact and work-order counts."}
 
 
 def _per_day(frame: pd.DataFrame, column: str) -> dict[dt.date, int]:
@@ -31,13 +30,28 @@ def staging_conservation(result: StagingResult, days: list[dt.date]) -> CustomCh
     for day in days:
         read, s, q = result.rows_read_by_day.get(day, 0), staged.get(day, 0), quarantined.get(day, 0)
         parts.append(
-            PartitionCounts(day, read == s + q, element_count=read, unexpected_count=read - s - q, rows_read=read,
-                            rows_staged=s, rows_quarantined=q, duplicates_removed=dups.get(day, 0))
+            PartitionCounts(
+                day,
+                read == s + q,
+                element_count=read,
+                unexpected_count=read - s - q,
+                rows_read=read,
+                rows_staged=s,
+                rows_quarantined=q,
+                duplicates_removed=dups.get(day, 0),
+            )
         )
     return CustomCheck(
-        ROWS_CONSERVED, "rows_read = rows_staged + rows_quarantined", STAGING_CHECKS[ROWS_CONSERVED], parts,
-        metadata={"rows_read": result.rows_read, "rows_staged": len(result.rows),
-                  "rows_quarantined": len(result.quarantined), "duplicates_removed": result.duplicates_removed},
+        ROWS_CONSERVED,
+        "rows_read = rows_staged + rows_quarantined",
+        STAGING_CHECKS[ROWS_CONSERVED],
+        parts,
+        metadata={
+            "rows_read": result.rows_read,
+            "rows_staged": len(result.rows),
+            "rows_quarantined": len(result.quarantined),
+            "duplicates_removed": result.duplicates_removed,
+        },
     )
 
 
@@ -46,7 +60,11 @@ def _set_per_day(frame: pd.DataFrame, day_column: str, key: str) -> dict[dt.date
 
 
 def _compare_sets(
-    name: str, rule: str, description: str, expected: dict[dt.date, set], actual: dict[dt.date, set],
+    name: str,
+    rule: str,
+    description: str,
+    expected: dict[dt.date, set],
+    actual: dict[dt.date, set],
     days: list[dt.date],
 ) -> CustomCheck:
     parts = []
@@ -62,8 +80,12 @@ def fact_conservation(orders: pd.DataFrame, fact: pd.DataFrame, days: list[dt.da
     without = fact.loc[~fact["has_feedback"].astype(bool)]
     duplicated = without["order_id"].duplicated().sum()
     check = _compare_sets(
-        "orders_conserved", "set(fct.order_id) = set(stg orders of the day)", FACT_CHECKS["orders_conserved"],
-        _set_per_day(latest, "business_date", "order_id"), _set_per_day(fact, "business_date", "order_id"), days,
+        "orders_conserved",
+        "set(fct.order_id) = set(stg orders of the day)",
+        FACT_CHECKS["orders_conserved"],
+        _set_per_day(latest, "business_date", "order_id"),
+        _set_per_day(fact, "business_date", "order_id"),
+        days,
     )
     if duplicated:
         for p in check.partitions:
@@ -75,9 +97,12 @@ def problem_conservation(fact: pd.DataFrame, problems: pd.DataFrame, days: list[
     """Problem issues are exactly the fact's is_problem rows."""
     flagged = fact.loc[fact["is_problem"].astype(bool)]
     return _compare_sets(
-        "problems_conserved", "set(problem feedback) = set(fct feedback where is_problem)",
-        PROBLEM_CHECKS["problems_conserved"], _set_per_day(flagged, "business_date", "feedback_id"),
-        _set_per_day(problems, "business_date", "feedback_id"), days,
+        "problems_conserved",
+        "set(problem feedback) = set(fct feedback where is_problem)",
+        PROBLEM_CHECKS["problems_conserved"],
+        _set_per_day(flagged, "business_date", "feedback_id"),
+        _set_per_day(problems, "business_date", "feedback_id"),
+        days,
     )
 
 
@@ -94,22 +119,6 @@ def work_order_coverage(problems: pd.DataFrame, work_orders: pd.DataFrame, days:
     for day in days:
         missing = expected.get(day, set()) - actual.get(day, set())
         parts.append(PartitionCounts(day, not missing, len(expected.get(day, set())), len(missing)))
-    return CustomCheck("issues_covered", "problem feedback ⊆ work_orders.feedback_ids",
-                       WORK_ORDER_CHECKS["issues_covered"], parts)
-
-
-def metrics_conservation(
-    metrics: pd.DataFrame, fact: pd.DataFrame, work_orders: pd.DataFrame, days: list[dt.date]
-) -> CustomCheck:
-    """metrics_daily counts agree with the marts they summarize."""
-    orders = fact.groupby("business_date")["order_id"].nunique().to_dict() if len(fact) else {}
-    wos = _per_day(work_orders, "business_date")
-    by_day = metrics.set_index("business_date")
-    parts = []
-    for day in days:
-        got_orders = int(by_day.at[day, "orders"]) if day in by_day.index else -1
-        got_wos = int(by_day.at[day, "work_orders"]) if day in by_day.index else -1
-        wrong = int(got_orders != orders.get(day, 0)) + int(got_wos != wos.get(day, 0))
-        parts.append(PartitionCounts(day, wrong == 0, 2, wrong))
-    return CustomCheck("metrics_conserved", "metrics.orders = fct orders; metrics.work_orders = work orders",
-                       METRICS_CHECKS["metrics_conserved"], parts)
+    return CustomCheck(
+        "issues_covered", "problem feedback ⊆ work_orders.feedback_ids", WORK_ORDER_CHECKS["issues_covered"], parts
+    )

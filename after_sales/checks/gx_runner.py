@@ -27,8 +27,10 @@ class Rule:
     def label(self) -> str:
         """Readable name: expectation type and its column(s)."""
         cfg = self.expectation.configuration.kwargs
-        target = cfg.get("column") or ",".join(cfg.get("column_list") or []) or (
-            f"{cfg.get('column_A')}>={cfg.get('column_B')}" if cfg.get("column_A") else ""
+        target = (
+            cfg.get("column")
+            or ",".join(cfg.get("column_list") or [])
+            or (f"{cfg.get('column_A')}>={cfg.get('column_B')}" if cfg.get("column_A") else "")
         )
         kind = self.expectation.expectation_type
         return f"{kind}({target})" if target else kind

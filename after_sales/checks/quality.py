@@ -156,8 +156,14 @@ def evaluate(
                     "unexpected_rows": sum(o.unexpected_count or 0 for o in failed),
                     "rows_checked": len(frame),
                     "summary": _md_table(
-                        [(o.rule.label, o.unexpected_count if o.unexpected_count is not None else (o.error or "-"),
-                          ", ".join(o.sample[:3])) for o in mine]
+                        [
+                            (
+                                o.rule.label,
+                                o.unexpected_count if o.unexpected_count is not None else (o.error or "-"),
+                                ", ".join(o.sample[:3]),
+                            )
+                            for o in mine
+                        ]
                     ),
                 },
             )

@@ -29,7 +29,12 @@ VALUE_RANGES: dict[str, tuple[float | None, float | None]] = {
 }
 # Event timestamps that cannot lie in the future.
 EVENT_TIMES = (
-    "created_at", "started_at", "order_created_at", "feedback_created_at", "first_response_at", "resolved_at"
+    "created_at",
+    "started_at",
+    "order_created_at",
+    "feedback_created_at",
+    "first_response_at",
+    "resolved_at",
 )
 CLOCK_SKEW = pd.Timedelta(minutes=10)
 

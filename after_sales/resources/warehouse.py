@@ -132,9 +132,7 @@ class Warehouse(ABC):
         w = writes[0]
         self._replace(w.spec, w.table, w.window, w.scope)
 
-    def _replace(
-        self, spec: TableSpec, table: pa.Table, window: DateWindow | None, scope: dict[str, str]
-    ) -> None:
+    def _replace(self, spec: TableSpec, table: pa.Table, window: DateWindow | None, scope: dict[str, str]) -> None:
         """Single-table variant of _replace_all for backends that implement only that."""
         raise NotImplementedError
 

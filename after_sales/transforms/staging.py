@@ -26,6 +26,7 @@ FEEDBACK_OPTIONAL = (
     "reopened",
     "refund_amount",
     "refund_status",
+    "refund_status_raw",
     "channel",
 )
 BEHAVIOUR_REQUIRED = ("session_id", "visitor_id", "started_at")
@@ -143,9 +144,7 @@ def _reject_duplicates(rej: _Rejector, id_column: str) -> int:
     return removed
 
 
-def _check_time(
-    rej: _Rejector, column: str, parsed: pd.Series, ctx: StagingContext, business_date: pd.Series
-) -> None:
+def _check_time(rej: _Rejector, column: str, parsed: pd.Series, ctx: StagingContext, business_date: pd.Series) -> None:
     raw = rej.frame[column]
     rej.reject(blank(raw), "missing_value", column, "required timestamp is empty")
     rej.reject(parsed.isna(), "unparseable_date", column, "cannot read timestamp")
@@ -292,6 +291,9 @@ def stage_feedback(landed: LandedFile, ctx: StagingContext) -> StagingResult:
             "reopened": reopened.fillna(False),
             "refund_amount": refund,
             "refund_status": _text(_optional(raw, "refund_status")),
+            "refund_status_raw": _text(_optional(raw, "refund_status_raw")).fillna(
+                _text(_optional(raw, "refund_status"))
+            ),
             "channel": _text(_optional(raw, "channel")).str.lower(),
         }
     )
@@ -402,8 +404,12 @@ def _cross_file_duplicates(rows: pd.DataFrame, id_column: str) -> tuple[pd.DataF
     if (~exact_bad).any():
         other = bad.loc[~exact_bad]
         reasons = (
-            where[~exact_bad] + f", column {id_column}: '" + other[id_column] + "' already staged from "
-            + pd.Series(seen[~exact_bad], index=other.index) + " with other values"
+            where[~exact_bad]
+            + f", column {id_column}: '"
+            + other[id_column]
+            + "' already staged from "
+            + pd.Series(seen[~exact_bad], index=other.index)
+            + " with other values"
         )
         parts.append(_moved_to_quarantine(other, id_column, "duplicate_id", reasons))
     return rows.loc[~repeated].reset_index(drop=True), pd.concat(parts, ignore_index=True), int(exact_bad.sum())
@@ -413,7 +419,9 @@ def combine(results: list[StagingResult], spec: TableSpec, id_column: str) -> St
     """Concatenate the staging results of several files; an id staged twice on one landing day is quarantined."""
     if not results:
         return StagingResult(
-            rows=_empty(spec.column_names), quarantined=_empty(QUARANTINE.column_names), rows_read=0,
+            rows=_empty(spec.column_names),
+            quarantined=_empty(QUARANTINE.column_names),
+            rows_read=0,
             duplicates_removed=0,
         )
     rows = pd.concat([r.rows for r in results if len(r.rows)] or [results[0].rows], ignore_index=True)
@@ -440,9 +448,13 @@ def quarantine_unknown_orders(
     rows = result.rows
     if rows.empty:
         return result
-    pairs = rows[["order_id", "landing_date"]].reset_index().merge(
-        orders[["order_id", "landing_date"]].drop_duplicates().rename(columns={"landing_date": "order_landed"}),
-        on="order_id",
+    pairs = (
+        rows[["order_id", "landing_date"]]
+        .reset_index()
+        .merge(
+            orders[["order_id", "landing_date"]].drop_duplicates().rename(columns={"landing_date": "order_landed"}),
+            on="order_id",
+        )
     )
     gap = (pd.to_datetime(pairs["order_landed"]) - pd.to_datetime(pairs["landing_date"])).dt.days
     found = pairs.loc[(gap >= -days_before) & (gap <= days_after), "index"].unique()
@@ -452,8 +464,12 @@ def quarantine_unknown_orders(
         return result
     bad = rows.loc[unknown]
     reasons = (
-        bad["source_file"] + " row " + bad["source_row"].astype(str)
-        + ", column order_id: no order '" + bad["order_id"] + f"' among orders landed {searched}"
+        bad["source_file"]
+        + " row "
+        + bad["source_row"].astype(str)
+        + ", column order_id: no order '"
+        + bad["order_id"]
+        + f"' among orders landed {searched}"
     )
     moved = _moved_to_quarantine(bad, "order_id", "unknown_order", reasons)
     quarantined = moved if result.quarantined.empty else pd.concat([result.quarantined, moved], ignore_index=True)

@@ -1,0 +1,257 @@
+"""Stable bi_ views over the marts, built from the table registry, (re)created idempotently in any warehouse.
+
+BI tools read these views, never the tables: their names and columns are the contract. The columns come from
+after_sales/tables.py (same descriptions as the table comments and the Dagster column schemas); a view adds
+only its own computed columns. Tables are never dropped by the warehouse (DELETE + COPY/INSERT), so on
+PostgreSQL the views and the grants on them survive every re-materialization.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from after_sales.resources.warehouse import Warehouse, WarehouseError, quote_ident
+from after_sales.tables import (
+    FCT_ORDER_FEEDBACK,
+    METRICS_DAILY,
+    PROBLEM_ORDERS,
+    QUARANTINE,
+    WORK_ORDERS,
+    Column,
+    TableSpec,
+)
+
+VIEW_PREFIX = "bi_"
+# Privileges a grant on a view may carry; anything else read back from the catalog is refused.
+VIEW_PRIVILEGES = {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"}
+
+Qualify = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """One BI view: its name, description and columns (as a TableSpec), the tables it reads, how to select."""
+
+    spec: TableSpec
+    sources: tuple[TableSpec, ...]
+    select: Callable[[Qualify, str], str]
+
+    @property
+    def name(self) -> str:
+        """The view's name."""
+        return self.spec.name
+
+    def sql(self, qualify: Qualify, family: str) -> str:
+        """The SELECT for a backend family (duckdb, postgresql or generic)."""
+        return self.select(qualify, family)
+
+
+def _cols(spec: TableSpec, prefix: str = "") -> str:
+    """Every column of spec, quoted, in table order."""
+    return ", ".join(prefix + quote_ident(c) for c in spec.column_names)
+
+
+def _passthrough(name: str, source: TableSpec, description: str) -> ViewSpec:
+    """A view showing every column of one table as is."""
+    spec = TableSpec(name=name, description=description, columns=source.columns)
+    return ViewSpec(spec, (source,), lambda q, _family: f"SELECT {_cols(source)} FROM {q(source.name)}")
+
+
+def _hours_until(column: str, family: str) -> str:
+    """Hours from now until a timestamp column, negative once it has passed."""
+    col = quote_ident(column)
+    if family == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM ({col} - CURRENT_TIMESTAMP)) / 3600.0 AS DOUBLE PRECISION)"
+    if family == "duckdb":
+        return f"CAST(date_diff('second', CURRENT_TIMESTAMP, {col}) / 3600.0 AS DOUBLE PRECISION)"
+    return f"(julianday({col}) - julianday(CURRENT_TIMESTAMP)) * 24.0"  # SQLite
+
+
+def _open_work_orders(q: Qualify, family: str) -> str:
+    """Open and reopened work orders with live due-time columns."""
+    due = quote_ident("due_at")
+    return (
+        f"SELECT {_cols(WORK_ORDERS)}, CURRENT_TIMESTAMP > {due} AS {quote_ident('overdue')}, "
+        f"{_hours_until('due_at', family)} AS {quote_ident('hours_until_due')} "
+        f"FROM {q(WORK_ORDERS.name)} WHERE {quote_ident('status')} <> 'resolved'"
+    )
+
+
+def _count_true(column: str, alias: str) -> str:
+    """How many rows of the group have column true, as BIGINT in every backend (DuckDB sums to HUGEINT)."""
+    return f"CAST(sum(CASE WHEN {quote_ident(column)} THEN 1 ELSE 0 END) AS BIGINT) AS {quote_ident(alias)}"
+
+
+def _causes_daily(q: Qualify, _family: str) -> str:
+    """Problem issues counted per day, channel and cause."""
+    keys = ", ".join(quote_ident(c) for c in ("business_date", "channel", "cause"))
+    return (
+        f"SELECT {keys}, count(*) AS {quote_ident('issues')}, "
+        f"count(DISTINCT {quote_ident('order_id')}) AS {quote_ident('orders')}, "
+        f"{_count_true('is_low_rating', 'low_rating_issues')}, {_count_true('is_complaint', 'complaint_issues')}, "
+        f"{_count_true('reopened', 'reopened_issues')} "
+        f"FROM {q(PROBLEM_ORDERS.name)} GROUP BY {keys}"
+    )
+
+
+def _quarantine_daily(q: Qualify, _family: str) -> str:
+    """Rejected rows counted per landing day, source and rule (no raw values: they may hold personal data)."""
+    keys = ", ".join(quote_ident(c) for c in ("landing_date", "source", "rule"))
+    return (
+        f"SELECT {keys}, count(*) AS {quote_ident('rows')}, "
+        f"count(DISTINCT {quote_ident('source_file')}) AS {quote_ident('files')} "
+        f"FROM {q(QUARANTINE.name)} GROUP BY {keys}"
+    )
+
+
+BI_VIEWS: tuple[ViewSpec, ...] = (
+    _passthrough(
+        "bi_metrics_daily", METRICS_DAILY, "BI: the daily service measures, one row per business date."
+    ),
+    _passthrough(
+        "bi_order_feedback", FCT_ORDER_FEEDBACK, "BI: orders with their feedback, one row per order and feedback."
+    ),
+    _passthrough(
+        "bi_problem_orders", PROBLEM_ORDERS, "BI: problem issues (low rating or complaint) with their located cause."
+    ),
+    _passthrough("bi_work_orders", WORK_ORDERS, "BI: every helpdesk work order with suggested actions and SLA."),
+    ViewSpec(
+        TableSpec(
+            name="bi_work_orders_open",
+            description="BI: work orders not resolved yet (open or reopened), with live overdue columns.",
+            columns=(
+                *WORK_ORDERS.columns,
+                Column("overdue", "bool", "Past due_at now, at query time.", False),
+                Column("hours_until_due", "float", "Hours from now until due_at; negative once overdue.", False),
+            ),
+        ),
+        (WORK_ORDERS,),
+        _open_work_orders,
+    ),
+    ViewSpec(
+        TableSpec(
+            name="bi_causes_daily",
+            description="BI: problem issues per business date, channel and located cause.",
+            columns=(
+                PROBLEM_ORDERS.column("business_date"),
+                PROBLEM_ORDERS.column("channel"),
+                PROBLEM_ORDERS.column("cause"),
+                Column("issues", "int", "Problem issues (feedback rows) with this cause.", False),
+                Column("orders", "int", "Distinct orders behind those issues.", False),
+                Column("low_rating_issues", "int", "Of the issues, those rated below 3.", False),
+                Column("complaint_issues", "int", "Of the issues, complaints, returns, refunds or disputes.", False),
+                Column("reopened_issues", "int", "Of the issues, those reopened after resolution.", False),
+            ),
+        ),
+        (PROBLEM_ORDERS,),
+        _causes_daily,
+    ),
+    ViewSpec(
+        TableSpec(
+            name="bi_quarantine_daily",
+            description="BI: rows rejected by the row rules per landing date, source and rule (data quality).",
+            columns=(
+                QUARANTINE.column("landing_date"),
+                QUARANTINE.column("source"),
+                QUARANTINE.column("rule"),
+                Column("rows", "int", "Rows rejected by this rule.", False),
+                Column("files", "int", "Distinct landed files those rows came from.", False),
+            ),
+        ),
+        (QUARANTINE,),
+        _quarantine_daily,
+    ),
+)
+
+
+def view_names() -> list[str]:
+    """Names of every BI view."""
+    return [v.name for v in BI_VIEWS]
+
+
+def views_version() -> str:
+    """A short hash of every view's SQL and columns: the bi_views asset's code version."""
+    digest = hashlib.sha256()
+    for view in BI_VIEWS:
+        for family in ("duckdb", "postgresql", "generic"):
+            digest.update(view.sql(lambda t: t, family).encode())
+        digest.update(repr(view.spec).encode())
+    return digest.hexdigest()[:12]
+
+
+def _check_views(views: tuple[ViewSpec, ...]) -> None:
+    """Every view is called bi_..., and no two share a name."""
+    names = [v.name for v in views]
+    if len(set(names)) != len(names) or not all(n.startswith(VIEW_PREFIX) for n in names):
+        raise WarehouseError(f"BI views must have distinct names starting with {VIEW_PREFIX!r}: {names}")
+
+
+def apply_views(wh: Warehouse, views: tuple[ViewSpec, ...] = BI_VIEWS) -> list[str]:
+    """Create or replace the views (and their source tables, empty, if missing) in one transaction; return names."""
+    _check_views(views)
+    if wh.family == "postgresql":
+        from after_sales.bi.postgres import apply_views_postgres
+
+        apply_views_postgres(wh, views)  # type: ignore[arg-type]
+    elif wh.family == "duckdb":
+        _apply_views_duckdb(wh, views)
+    else:
+        _apply_views_generic(wh, views)
+    return [v.name for v in views]
+
+
+def source_tables(views: tuple[ViewSpec, ...]) -> list[TableSpec]:
+    """The distinct tables the views read."""
+    return list({s.name: s for v in views for s in v.sources}.values())
+
+
+def _apply_views_duckdb(wh: Warehouse, views: tuple[ViewSpec, ...]) -> None:
+    """DuckDB: CREATE OR REPLACE VIEW plus comments on views and on every registered table present."""
+    from after_sales.bi.comments import comment_statements
+    from after_sales.resources.duckdb_warehouse import DuckDBWarehouse
+    from after_sales.tables import ALL_TABLES
+
+    assert isinstance(wh, DuckDBWarehouse)
+    with wh.connect() as con:
+        for spec in source_tables(views):
+            wh._ensure_table(con, spec)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for view in views:
+                target = wh.qualified(view.name)
+                con.execute(f"CREATE OR REPLACE VIEW {target} AS {view.sql(wh.qualified, 'duckdb')}")
+                for statement in comment_statements(view.spec, target, "VIEW"):
+                    con.execute(statement)
+            present = {
+                r[0]
+                for r in con.execute(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = ? AND table_type = 'BASE TABLE'",
+                    [wh.schema],
+                ).fetchall()
+            }
+            for name in sorted(present & ALL_TABLES.keys()):
+                for statement in comment_statements(ALL_TABLES[name], wh.qualified(name)):
+                    con.execute(statement)
+            con.execute("COMMIT")
+        except Exception as exc:
+            con.execute("ROLLBACK")
+            raise WarehouseError(f"creating the BI views in {wh.schema} failed and was rolled back: {exc}") from exc
+
+
+def _apply_views_generic(wh: Warehouse, views: tuple[ViewSpec, ...]) -> None:
+    """Other SQLAlchemy databases (SQLite): drop and create each view in one transaction; no comments."""
+    from after_sales.resources.sqlalchemy_warehouse import SQLAlchemyWarehouse
+
+    assert isinstance(wh, SQLAlchemyWarehouse)
+    try:
+        with wh.transaction() as con:
+            wh.ensure_tables(con, source_tables(views))
+            for view in views:
+                target = wh.qualified(view.name)
+                con.exec_driver_sql(f"DROP VIEW IF EXISTS {target}")
+                con.exec_driver_sql(f"CREATE VIEW {target} AS {view.sql(wh.qualified, 'generic')}")
+    except Exception as exc:
+        raise WarehouseError(f"creating the BI views in {wh.schema} failed and was rolled back: {exc}") from exc
