@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from after_sales.assets import bi, exports, marts, metrics, staging
+from after_sales.assets import bi, exports, marketplaces, marts, metrics, staging
 from after_sales.jobs import daily_job
 from after_sales.partitions import SETTINGS
 from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
@@ -25,10 +25,17 @@ warehouse = WarehouseResource(
     timezone=SETTINGS.timezone,
 )
 
+# Steps run in parallel processes forked from a server that has already imported the project, pandas and
+# Great Expectations: a fresh interpreter per step would spend seconds on imports alone.
+executor = dg.multiprocess_executor.configured(
+    {"start_method": {"forkserver": {"preload_modules": ["after_sales.definitions"]}}}
+)
+
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([staging, marts, metrics, exports, bi]),
+    assets=dg.load_assets_from_modules([staging, marketplaces, marts, metrics, exports, bi]),
     jobs=[daily_job],
     schedules=[daily_schedule],
+    executor=executor,
     resources={
         "warehouse": warehouse,
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),

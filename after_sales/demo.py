@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders-per-day", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--marketplaces", default="all", help="marketplace sources to emit exports for ('' for none)")
     args = parser.parse_args(argv)
     settings = load_settings()
     end = dt.datetime.now(ZoneInfo(settings.timezone)).date() - dt.timedelta(days=1)
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
             str(args.fault_rate),
             "--landing-dir",
             str(settings.landing_dir),
+            "--marketplaces",
+            args.marketplaces,
         ]
     )
     generated = time.perf_counter() - began
@@ -78,21 +81,21 @@ def main(argv: list[str] | None = None) -> int:
     wh = open_warehouse(settings.warehouse_url, settings.warehouse_schema, settings.timezone)
     print(f"\nGenerated {args.days} days in {generated:.1f}s; materialized all assets, one run, {materialized:.1f}s")
     print(f"Warehouse {settings.warehouse_url}, schema {settings.warehouse_schema}:")
-    for table in (
-        "stg_orders",
-        "stg_feedback",
-        "stg_behaviour",
-        "quarantine",
-        "fct_order_feedback",
-        "problem_orders",
-        "work_orders",
-        "metrics_daily",
-    ):
-        part = "landing_date" if table.startswith("stg_") or table == "quarantine" else "business_date"
-        stats = wh.query(
-            f'SELECT count(*) AS n, count(DISTINCT {part}) AS d FROM "{settings.warehouse_schema}"."{table}"'
-        ).iloc[0]
-        print(f"  {table:<20} {int(stats['n']):>9,} rows over {int(stats['d'])} days")
+    import after_sales.definitions  # noqa: F401  (registers the marketplace staging tables)
+    from after_sales.tables import ALL_TABLES
+
+    for spec in ALL_TABLES.values():
+        if not wh.table_exists(spec.name):
+            continue
+        part = spec.partition_column
+        days = f"count(DISTINCT {part})" if part else "0"
+        stats = wh.query(f'SELECT count(*) AS n, {days} AS d FROM "{settings.warehouse_schema}"."{spec.name}"').iloc[0]
+        print(f"  {spec.name:<28} {int(stats['n']):>9,} rows over {int(stats['d'])} days")
+    channels = wh.query(
+        f'SELECT channel, count(DISTINCT order_id) AS orders FROM "{settings.warehouse_schema}".fct_order_feedback '
+        "GROUP BY channel ORDER BY orders DESC"
+    )
+    print("Orders per channel: " + ", ".join(f"{c} {n:,}" for c, n in zip(channels["channel"], channels["orders"])))
     print(f"Work-order CSVs for helpdesk import: {settings.export_dir / 'work_orders'}")
     print(f"Dagster runs are recorded in DAGSTER_HOME={home}")
     print("Next: `make ui` and open http://127.0.0.1:3000 (asset graph, partitions, checks), or point a BI tool")

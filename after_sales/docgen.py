@@ -33,7 +33,7 @@ def render(text: str) -> str:
     """The document with its generated section replaced."""
     head, _, rest = text.partition(BEGIN)
     _, _, tail = rest.partition(END)
-    return head + table_section(list(ALL_TABLES.values())) + tail
+    return head + table_section([t for t in ALL_TABLES.values() if t.copy_of is None]) + tail
 
 
 def main() -> int:

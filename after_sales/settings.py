@@ -16,6 +16,7 @@ ENV_START_DATE = "AFTER_SALES_START_DATE"
 ENV_LATE_ARRIVAL_DAYS = "AFTER_SALES_LATE_ARRIVAL_DAYS"
 ENV_REBUILD_DAYS = "AFTER_SALES_REBUILD_DAYS"
 ENV_EXPORT_DIR = "AFTER_SALES_EXPORT_DIR"
+ENV_SOURCES_DIRS = "AFTER_SALES_SOURCES_DIRS"
 
 DEFAULTS: dict[str, str] = {
     ENV_LANDING_DIR: "data/landing",
@@ -26,6 +27,7 @@ DEFAULTS: dict[str, str] = {
     ENV_LATE_ARRIVAL_DAYS: "7",
     ENV_REBUILD_DAYS: "3",
     ENV_EXPORT_DIR: "data/exports",
+    ENV_SOURCES_DIRS: "",
 }
 
 
@@ -47,6 +49,7 @@ class Settings:
     late_arrival_days: int
     rebuild_days: int
     export_dir: Path
+    sources_dirs: tuple[Path, ...]
 
     @property
     def tz(self) -> ZoneInfo:
@@ -65,4 +68,5 @@ def load_settings() -> Settings:
         late_arrival_days=int(env(ENV_LATE_ARRIVAL_DAYS)),
         rebuild_days=int(env(ENV_REBUILD_DAYS)),
         export_dir=Path(env(ENV_EXPORT_DIR)),
+        sources_dirs=tuple(Path(p) for p in env(ENV_SOURCES_DIRS).split(os.pathsep) if p),
     )

@@ -6,7 +6,7 @@ type coercion), the Dagster column-schema metadata and the BI documentation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import dagster as dg
 
@@ -49,7 +49,7 @@ class TableSpec:
     columns: tuple[Column, ...]
     partition_column: str | None = None
     primary_key: tuple[str, ...] = ()
-    scope_columns: tuple[str, ...] = field(default=())
+    copy_of: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -58,7 +58,7 @@ class TableSpec:
 
     def renamed(self, name: str, description: str | None = None) -> TableSpec:
         """The same columns under another table name (per-source staging tables)."""
-        return replace(self, name=name, description=description or self.description)
+        return replace(self, name=name, description=description or self.description, copy_of=self.name)
 
     def column(self, name: str) -> Column:
         """The column called name."""
@@ -243,29 +243,149 @@ WORK_ORDERS = TableSpec(
 
 METRICS_DAILY = TableSpec(
     name="metrics_daily",
-    description="The daily service measures over all channels (definitions in docs/metrics.md).",
+    description=(
+        "The daily service measures over all channels, one row per business date D: additive counts and sums "
+        "with the rates, means and percentiles computed from them. A row's orders are the orders placed on D; "
+        "its tickets are the feedback rows on those orders whose issue_type is not review; its work orders "
+        "are the work orders of those orders (definitions in docs/metrics.md)."
+    ),
     partition_column="business_date",
     primary_key=("business_date",),
     columns=(
-        Column("business_date", "date", "Partition: business date.", False),
-        Column("orders", "int", "Orders placed that day.", False),
-        Column("orders_with_feedback", "int", "Of those, orders with at least one feedback.", False),
-        Column("feedback_count", "int", "Feedback rows on those orders.", False),
-        Column("problem_orders", "int", "Orders with at least one problem issue.", False),
-        Column("complaint_rate", "float", "problem_orders / orders."),
-        Column("visitors", "int", "Distinct visitors with a session starting that day.", False),
-        Column("visitors_trailing_7d_mean", "float", "Mean daily visitors over the 7 days before."),
-        Column("rolling_visitor_rate", "float", "visitors / visitors_trailing_7d_mean (traffic signal)."),
-        Column("sessions", "int", "Sessions starting that day.", False),
-        Column("sessions_with_submission", "int", "Sessions that submitted the after-sales form.", False),
-        Column("submission_rate", "float", "sessions_with_submission / sessions."),
-        Column("effective_after_sales_count", "int", "Tickets answered and resolved or informed, not reopened.", False),
-        Column("handled_tickets", "int", "Feedback with a resolution time.", False),
-        Column("handling_time_hours_mean", "float", "Mean hours from feedback to resolution."),
-        Column("handling_time_hours_median", "float", "Median hours from feedback to resolution."),
-        Column("work_orders", "int", "Work orders opened for that day's orders.", False),
+        Column("business_date", "date", "Partition: business date D (order date in AFTER_SALES_TIMEZONE).", False),
+        Column("orders", "int", "The row's orders: distinct order_id in fct_order_feedback.", False),
+        Column("orders_with_feedback", "int", "Of those, orders with at least one feedback row.", False),
+        Column("feedback_count", "int", "Feedback rows (reviews and tickets) on those orders.", False),
+        Column(
+            "problem_orders", "int", "Orders with at least one problem issue (rating < 3 or complaint type).", False
+        ),
+        Column("complaint_rate", "float", "Complaint rate: problem_orders / orders; null without orders."),
+        Column("visitors", "int", "Distinct visitor_id over own-site sessions starting on D.", False),
+        Column(
+            "visitors_trailing_7d_mean",
+            "float",
+            "Mean of daily visitors over D-7..D-1, over the days that have sessions, as staged when D was built.",
+        ),
+        Column(
+            "rolling_visitor_rate",
+            "float",
+            "Traffic-surge signal, not a service score: visitors / visitors_trailing_7d_mean (fixed when D is built; "
+            "metrics_rollups has the backfill-safe value).",
+        ),
+        Column("sessions", "int", "Own-site sessions starting on D.", False),
+        Column("sessions_with_submission", "int", "Of those, sessions that submitted the after-sales form.", False),
+        Column("submission_rate", "float", "Submission rate: sessions_with_submission / sessions."),
+        Column(
+            "effective_after_sales_count",
+            "int",
+            "Effective after-sales: tickets with a first response, resolved with a resolution other than rejected, "
+            "not reopened.",
+            False,
+        ),
+        Column("handled_tickets", "int", "Tickets with a resolved_at.", False),
+        Column(
+            "handling_time_hours_mean", "float", "Handling (dwell) time: handling_time_hours_sum / handled_tickets."
+        ),
+        Column(
+            "handling_time_hours_median",
+            "float",
+            "Median over handled tickets of hours from feedback created_at to resolved_at.",
+        ),
+        Column("work_orders", "int", "The row's work orders (one per problem order and matched cause).", False),
+        Column("order_amount", "money", "Sum of amount over the row's orders, in yuan.", False),
+        Column("tickets", "int", "Tickets: feedback rows on the row's orders whose issue_type is not review.", False),
+        Column(
+            "handling_time_hours_sum",
+            "float",
+            "Sum over handled tickets of hours from feedback created_at to resolved_at.",
+            False,
+        ),
+        Column("rated_tickets", "int", "Tickets with a rating.", False),
+        Column(
+            "satisfied_tickets", "int", "Rated tickets rated at or above csat_min_rating (4) of metrics.yaml.", False
+        ),
+        Column("csat", "float", "CSAT: satisfied_tickets / rated_tickets; null without rated tickets."),
+        Column("responded_tickets", "int", "Tickets with a first_response_at.", False),
+        Column(
+            "first_response_hours_sum",
+            "float",
+            "Sum over responded tickets of hours from feedback created_at to first_response_at.",
+            False,
+        ),
+        Column(
+            "first_response_hours_mean", "float", "First response time: first_response_hours_sum / responded_tickets."
+        ),
+        Column("first_response_hours_median", "float", "Median first-response hours over responded tickets."),
+        Column(
+            "first_response_hours_p90",
+            "float",
+            "90th percentile (linear interpolation) of first-response hours over responded tickets.",
+        ),
+        Column("reopened_tickets", "int", "Handled tickets reopened after resolution.", False),
+        Column("reopen_rate", "float", "Reopen rate: reopened_tickets / handled_tickets."),
+        Column(
+            "resolved_work_orders", "int", "Work orders with a resolved_at (every issue behind them resolved).", False
+        ),
+        Column(
+            "resolution_hours_sum",
+            "float",
+            "Sum over resolved work orders of hours from opened_at to resolved_at (full resolution time).",
+            False,
+        ),
+        Column("resolution_hours_mean", "float", "Full resolution time: resolution_hours_sum / resolved_work_orders."),
+        Column("resolution_hours_median", "float", "Median full-resolution hours over resolved work orders."),
+        Column(
+            "resolution_hours_p90",
+            "float",
+            "90th percentile (linear interpolation) of full-resolution hours over resolved work orders.",
+        ),
+        Column(
+            "one_touch_work_orders",
+            "int",
+            "One-touch (first-contact) resolutions: resolved work orders with status resolved (not reopened), one "
+            "problem feedback, and no later ticket on the order.",
+            False,
+        ),
+        Column("one_touch_rate", "float", "One-touch rate: one_touch_work_orders / resolved_work_orders."),
+        Column("sla_met", "int", "Work orders resolved by due_at.", False),
+        Column(
+            "sla_breached",
+            "int",
+            "Work orders with sla_breached (resolved after due_at, or open past due_at at the work-order build).",
+            False,
+        ),
+        Column("sla_pending", "int", "Work orders still open and not yet past due_at at the work-order build.", False),
+        Column("sla_achieved_rate", "float", "SLA achieved: sla_met / (sla_met + sla_breached)."),
+        Column("work_orders_p1", "int", "Work orders of priority P1.", False),
+        Column("sla_met_p1", "int", "P1 work orders resolved by due_at.", False),
+        Column("sla_breached_p1", "int", "P1 work orders with sla_breached.", False),
+        Column("sla_achieved_rate_p1", "float", "sla_met_p1 / (sla_met_p1 + sla_breached_p1)."),
+        Column("work_orders_p2", "int", "Work orders of priority P2.", False),
+        Column("sla_met_p2", "int", "P2 work orders resolved by due_at.", False),
+        Column("sla_breached_p2", "int", "P2 work orders with sla_breached.", False),
+        Column("sla_achieved_rate_p2", "float", "sla_met_p2 / (sla_met_p2 + sla_breached_p2)."),
+        Column("work_orders_p3", "int", "Work orders of priority P3.", False),
+        Column("sla_met_p3", "int", "P3 work orders resolved by due_at.", False),
+        Column("sla_breached_p3", "int", "P3 work orders with sla_breached.", False),
+        Column("sla_achieved_rate_p3", "float", "sla_met_p3 / (sla_met_p3 + sla_breached_p3)."),
+        Column(
+            "refund_orders",
+            "int",
+            "Orders with a feedback whose issue_type is a refund type of metrics.yaml (refund, return) or whose "
+            "refund_amount > 0.",
+            False,
+        ),
+        Column("refund_rate", "float", "Refund rate: refund_orders / orders."),
+        Column(
+            "refund_amount", "money", "Sum of refund_amount over feedback rows on the row's orders, in yuan.", False
+        ),
+        Column(
+            "dispute_orders", "int", "Orders with a feedback whose issue_type is a dispute type of metrics.yaml.", False
+        ),
+        Column("dispute_rate", "float", "Dispute rate: dispute_orders / orders."),
     ),
 )
+
 
 QUARANTINE = TableSpec(
     name="quarantine",
@@ -274,6 +394,7 @@ QUARANTINE = TableSpec(
     columns=(
         Column("landing_date", "date", "Partition: landing date of the file the row came from.", False),
         Column("source", "text", "Landing source.", False),
+        Column("staging_table", "text", "Staging table the row was meant for (stg_orders, stg_jd_feedback...).", False),
         Column("source_file", "text", "Path of the landed file, relative to the landing directory.", False),
         Column("source_row", "int", "1-based data row number within source_file.", False),
         Column("column_name", "text", "Column that broke the rule, if one column did."),
@@ -338,3 +459,219 @@ def table_spec(name: str) -> TableSpec:
         return ALL_TABLES[name]
     except KeyError:
         raise KeyError(f"no table spec registered for {name!r}; known: {', '.join(sorted(ALL_TABLES))}") from None
+
+
+# --- Service metrics: breakdowns, roll-ups and service-item scores (docs/metrics.md) --------------------------
+
+METRIC_TRAFFIC_COLUMNS = (
+    "visitors",
+    "visitors_trailing_7d_mean",
+    "rolling_visitor_rate",
+    "sessions",
+    "sessions_with_submission",
+    "submission_rate",
+)
+# The order, ticket, work-order, SLA, refund and dispute measures: every metrics_daily column but the date and traffic.
+SERVICE_MEASURES = tuple(
+    c for c in METRICS_DAILY.columns if c.name != "business_date" and c.name not in METRIC_TRAFFIC_COLUMNS
+)
+WORK_ORDER_MEASURES = tuple(
+    METRICS_DAILY.column(n)
+    for n in (
+        "work_orders",
+        "resolved_work_orders",
+        "resolution_hours_sum",
+        "resolution_hours_mean",
+        "resolution_hours_median",
+        "resolution_hours_p90",
+        "one_touch_work_orders",
+        "one_touch_rate",
+        "sla_met",
+        "sla_breached",
+        "sla_pending",
+        "sla_achieved_rate",
+    )
+)
+FOLLOWUP_COLUMNS = (
+    Column(
+        "followup_ratings",
+        "int",
+        "Work orders with a follow-up rating: the latest rated feedback on the same order created after the work "
+        "order opened.",
+        False,
+    ),
+    Column("satisfied_followups", "int", "Follow-up ratings at or above csat_min_rating (4).", False),
+    Column("followup_rating_sum", "int", "Sum of the follow-up ratings (1-5).", False),
+    Column(
+        "followup_rating_sq_sum", "int", "Sum of the squared follow-up ratings (for the standard deviation).", False
+    ),
+)
+_CHANNEL = Column("channel", "text", "Sales channel: own site (web, app, mini_program, ...) or marketplace.", False)
+_CAUSE = Column("cause", "text", "Located cause (payment, not_delivered, cumbersome_return, quality, other).", False)
+_ACTION = Column(
+    "service_action", "text", "Service item: a suggested action of service_actions.yaml (e.g. 查看物流进度).", False
+)
+_PERIOD_COLUMNS = (
+    Column(
+        "period",
+        "text",
+        "day, rolling_7d, rolling_28d (the 7 or 28 days ending on period_end), week (Monday-Sunday) or month.",
+        False,
+    ),
+    Column("period_start", "date", "First business date of the period.", False),
+    Column(
+        "period_end", "date", "Partition: last business date of the period (a week or month may be in progress).", False
+    ),
+    Column("days_with_data", "int", "Days of the period whose metrics were built (metrics_daily has a row).", False),
+    Column("as_of_date", "date", "Last day of the period whose metrics were built.", False),
+)
+_ROLLUP_NOTE = (
+    " Counts and sums are the daily additive columns summed over the period; rates and means are sum / sum, "
+    "never averages of daily rates; medians and p90 are computed from the ticket and work-order rows of the period. "
+    "Rebuilding a day rewrites every period whose window reaches it, so the rows are right in any backfill order."
+)
+
+METRICS_DAILY_BY_CHANNEL = TableSpec(
+    name="metrics_daily_by_channel",
+    description=(
+        "The daily service measures per business date D and channel (own site and each marketplace): the "
+        "metrics_daily columns of that channel's orders, without the site-traffic columns."
+    ),
+    partition_column="business_date",
+    primary_key=("business_date", "channel"),
+    columns=(METRICS_DAILY.column("business_date"), _CHANNEL, *SERVICE_MEASURES),
+)
+
+METRICS_DAILY_BY_CAUSE = TableSpec(
+    name="metrics_daily_by_cause",
+    description=(
+        "Problem issues and work orders per business date D and located cause: issue counts by the issue's "
+        "primary cause, work-order measures by the work order's cause, and the follow-up ratings."
+    ),
+    partition_column="business_date",
+    primary_key=("business_date", "cause"),
+    columns=(
+        METRICS_DAILY.column("business_date"),
+        _CAUSE,
+        Column("problem_issues", "int", "Problem issues (problem_orders rows) whose primary cause is this one.", False),
+        Column("problem_orders", "int", "Distinct orders behind those issues.", False),
+        *WORK_ORDER_MEASURES,
+        Column("reopened_work_orders", "int", "Work orders with status reopened.", False),
+        *FOLLOWUP_COLUMNS,
+        Column("followup_score", "float", "Mean follow-up rating: followup_rating_sum / followup_ratings."),
+    ),
+)
+
+_ITEM_COUNTS = (
+    Column("suggested_work_orders", "int", "Work orders that list the item among their suggested actions.", False),
+    Column(
+        "work_orders",
+        "int",
+        "Work orders that used the item: the first suggested action listed in metrics.yaml for the work order's "
+        "final resolution, else its primary suggested action.",
+        False,
+    ),
+    Column("used_by_resolution", "int", "Of those, work orders whose item was recognised from the resolution.", False),
+    Column("resolved_work_orders", "int", "Of those, work orders with a resolved_at.", False),
+    *FOLLOWUP_COLUMNS,
+)
+
+METRICS_DAILY_BY_SERVICE_ITEM = TableSpec(
+    name="metrics_daily_by_service_item",
+    description=(
+        "Per business date D and service item (every action of service_actions.yaml): the work orders of D's "
+        "orders that suggested and used it, and their follow-up ratings as additive sums."
+    ),
+    partition_column="business_date",
+    primary_key=("business_date", "service_action"),
+    columns=(METRICS_DAILY.column("business_date"), _ACTION, *_ITEM_COUNTS),
+)
+
+METRICS_ROLLUPS = TableSpec(
+    name="metrics_rollups",
+    description=(
+        "The service measures per period (day, rolling 7 and 28 days, week, month) and channel, channel 'all' "
+        "being every channel." + _ROLLUP_NOTE
+    ),
+    partition_column="period_end",
+    primary_key=("period", "period_end", "channel"),
+    columns=(
+        *_PERIOD_COLUMNS,
+        Column("channel", "text", "Sales channel, or 'all' for every channel together.", False),
+        *SERVICE_MEASURES,
+        Column("visitor_days", "int", "Channel all only: sum of the daily distinct visitors over the period."),
+        Column("visitors_daily_mean", "float", "Channel all only: visitor_days / days_with_data."),
+        Column(
+            "rolling_visitor_rate",
+            "float",
+            "Channel all only, a traffic-surge signal, not a service score: visitors_daily_mean / mean daily "
+            "visitors over the 7 days before period_start (days with sessions). For period day it is the daily "
+            "rolling visitor rate.",
+        ),
+        Column("sessions", "int", "Channel all only: own-site sessions in the period."),
+        Column("sessions_with_submission", "int", "Channel all only: of those, sessions that submitted the form."),
+        Column("submission_rate", "float", "Channel all only: sessions_with_submission / sessions."),
+        Column(
+            "backlog_work_orders",
+            "int",
+            "Backlog at the end of as_of_date: work orders of orders placed in the backlog_lookback_days up to "
+            "as_of_date, opened before and not resolved by that instant.",
+            False,
+        ),
+        Column("backlog_overdue", "int", "Of the backlog, work orders past due_at at that instant.", False),
+        Column("backlog_age_hours_mean", "float", "Mean age of the backlog: hours from opened_at to that instant."),
+        Column("backlog_age_hours_median", "float", "Median age of the backlog, in hours."),
+        Column("backlog_age_hours_max", "float", "Age of the oldest backlog work order, in hours."),
+    ),
+)
+
+METRICS_ROLLUPS_BY_CAUSE = TableSpec(
+    name="metrics_rollups_by_cause",
+    description="The per-cause measures per period (day, rolling 7 and 28 days, week, month)." + _ROLLUP_NOTE,
+    partition_column="period_end",
+    primary_key=("period", "period_end", "cause"),
+    columns=(*_PERIOD_COLUMNS, *METRICS_DAILY_BY_CAUSE.columns[1:]),
+)
+
+SERVICE_ITEM_SCORES = TableSpec(
+    name="service_item_scores",
+    description=(
+        "A 5-point score and a grade per service item and period (day, rolling 7 and 28 days, week, month): the "
+        "mean follow-up rating of the work orders that used the item, with a confidence interval, graded on the "
+        "scale of metrics.yaml; items with fewer than min_ratings follow-ups get no score and no grade." + _ROLLUP_NOTE
+    ),
+    partition_column="period_end",
+    primary_key=("period", "period_end", "service_action"),
+    columns=(
+        *_PERIOD_COLUMNS,
+        _ACTION,
+        *_ITEM_COUNTS,
+        Column("score", "float", "Mean follow-up rating (1-5): followup_rating_sum / followup_ratings."),
+        Column("score_stddev", "float", "Sample standard deviation of the follow-up ratings."),
+        Column(
+            "score_ci_low", "float", "Lower bound of the t confidence interval of the score (level in metrics.yaml)."
+        ),
+        Column("score_ci_high", "float", "Upper bound of that interval (clipped to 1-5)."),
+        Column("followup_csat", "float", "satisfied_followups / followup_ratings."),
+        Column(
+            "grade", "text", "Grade of the score on the scale of metrics.yaml (A+ ... C); null when too few ratings."
+        ),
+        Column(
+            "rating_status",
+            "text",
+            "graded, or too_few_ratings when followup_ratings < min_ratings (then score and grade are null).",
+            False,
+        ),
+    ),
+)
+
+METRIC_TABLES = (
+    METRICS_DAILY_BY_CHANNEL,
+    METRICS_DAILY_BY_CAUSE,
+    METRICS_DAILY_BY_SERVICE_ITEM,
+    METRICS_ROLLUPS,
+    METRICS_ROLLUPS_BY_CAUSE,
+    SERVICE_ITEM_SCORES,
+)
+for _spec in METRIC_TABLES:
+    register_table(_spec)

@@ -25,7 +25,7 @@ TABLES = ["stg_orders", "stg_feedback", "stg_behaviour", "quarantine", *MARTS]
 
 
 def run_range(
-    resources: dict[str, object], first: str, last: str, selection: str | None = None
+    resources: dict[str, object], first: str, last: str, selection: str | list[str] | None = None
 ) -> dg.ExecuteInProcessResult:
     """Run the daily job over [first, last] as one single-run backfill."""
     test_defs = dg.Definitions(
@@ -37,7 +37,9 @@ def run_range(
     return job.execute_in_process(
         tags={RANGE_START: first, RANGE_END: last},
         raise_on_error=False,
-        asset_selection=[dg.AssetKey(selection)] if selection else None,
+        asset_selection=[dg.AssetKey(k) for k in ([selection] if isinstance(selection, str) else selection)]
+        if selection
+        else None,
     )
 
 

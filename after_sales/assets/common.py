@@ -49,8 +49,8 @@ def validated_output(
     warehouse: WarehouseResource,
     custom: list[CustomCheck] | None = None,
     quarantined: pd.DataFrame | None = None,
-    source: str | None = None,
     metadata: dict[str, object] | None = None,
+    output_name: str = "result",
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """Validate the rows, then write them (with quarantine and quality rows) or, if a blocking check fails, stop.
 
@@ -62,7 +62,8 @@ def validated_output(
     report = evaluate(spec.name, spec, frame, window, run_id, custom)
     if report.passed:
         yield dg.Output(
-            WarehouseOutput(rows=frame, quarantined=quarantined, source=source, quality=report.rows),
+            WarehouseOutput(rows=frame, quarantined=quarantined, quality=report.rows),
+            output_name=output_name,
             metadata=metadata or {},
         )
         yield from report.results

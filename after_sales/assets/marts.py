@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from after_sales.assets.common import partitioned_asset_kwargs, validated_output
+from after_sales.assets.marketplaces import FEEDBACK_TABLES, ORDER_TABLES
 from after_sales.checks.conservation import (
     FACT_CHECKS,
     PROBLEM_CHECKS,
@@ -34,28 +35,41 @@ from after_sales.transforms.rules import load_cause_rules, load_service_rules
 Emitted = Iterator[dg.Output | dg.AssetCheckResult]
 
 
-@dg.asset(
-    **partitioned_asset_kwargs(FCT_ORDER_FEEDBACK, "marts"),
-    ins={
-        "stg_orders": dg.AssetIn(partition_mapping=LATE_ROWS),
-        "stg_feedback": dg.AssetIn(partition_mapping=FEEDBACK_OF_ORDERS),
-    },
-    check_specs=check_specs("fct_order_feedback", FACT_CHECKS),
-    code_version="1",
-)
-def fct_order_feedback(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    stg_orders: pd.DataFrame,
-    stg_feedback: pd.DataFrame,
-) -> Emitted:
-    """Orders of the day (late rows included) left-joined with their feedback."""
-    window = date_window(context.partition_time_window)
-    fact = build_order_feedback(
-        stg_orders, stg_feedback, window.start, window.end, load_cause_rules().complaint_issue_types
+def build_fact_asset(order_tables: list[str], feedback_tables: list[str]) -> dg.AssetsDefinition:
+    """fct_order_feedback over every order and feedback staging table (own site and each marketplace)."""
+    ins = {
+        **{t: dg.AssetIn(key=t, partition_mapping=LATE_ROWS) for t in order_tables},
+        **{t: dg.AssetIn(key=t, partition_mapping=FEEDBACK_OF_ORDERS) for t in feedback_tables},
+    }
+
+    @dg.asset(
+        **partitioned_asset_kwargs(FCT_ORDER_FEEDBACK, "marts"),
+        ins=ins,
+        check_specs=check_specs("fct_order_feedback", FACT_CHECKS),
+        code_version="2",
     )
-    check = fact_conservation(stg_orders, fact, window.days())
-    yield from validated_output(context, FCT_ORDER_FEEDBACK, fact, warehouse, custom=[check])
+    def fct_order_feedback(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, **staged: pd.DataFrame
+    ) -> Emitted:
+        """Orders of the day from every channel (late rows included) left-joined with their feedback."""
+        window = date_window(context.partition_time_window)
+        orders = _concat([staged[t] for t in order_tables])
+        feedback = _concat([staged[t] for t in feedback_tables])
+        fact = build_order_feedback(
+            orders, feedback, window.start, window.end, load_cause_rules().complaint_issue_types
+        )
+        check = fact_conservation(orders, fact, window.days())
+        yield from validated_output(context, FCT_ORDER_FEEDBACK, fact, warehouse, custom=[check])
+
+    return fct_order_feedback
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    non_empty = [f for f in frames if len(f)]
+    return pd.concat(non_empty, ignore_index=True) if non_empty else frames[0]
+
+
+fct_order_feedback = build_fact_asset(ORDER_TABLES, FEEDBACK_TABLES)
 
 
 @dg.asset(

@@ -10,6 +10,7 @@ from after_sales.checks.conservation import STAGING_CHECKS, staging_conservation
 from after_sales.checks.quality import check_specs
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, ORDERS_FOR_FEEDBACK, SETTINGS, date_window
 from after_sales.resources import LandingZone, WarehouseResource
+from after_sales.tables import TableSpec
 from after_sales.transforms.staging import (
     KINDS,
     SourceKind,
@@ -36,10 +37,11 @@ def stage_window(
 
 def emit_staged(
     context: dg.AssetExecutionContext,
-    source: str,
-    kind: SourceKind,
+    spec: TableSpec,
     result: StagingResult,
     warehouse: WarehouseResource,
+    output_name: str = "result",
+    extra_metadata: dict[str, object] | None = None,
 ) -> Emitted:
     """Validate staged rows and write them with their quarantine rows; counts as metadata."""
     by_rule = result.quarantined.groupby("rule").size().sort_values(ascending=False)
@@ -52,17 +54,18 @@ def emit_staged(
         "duplicates_removed": result.duplicates_removed,
         "quarantine_by_rule": dg.MetadataValue.md("| rule | rows |\n|---|---|\n" + rules if rules else "none"),
         "warnings": dg.MetadataValue.md("\n".join(f"- {w}" for w in result.warnings) or "none"),
+        **(extra_metadata or {}),
     }
     days = date_window(context.partition_time_window).days()
     yield from validated_output(
         context,
-        kind.spec,
+        spec,
         result.rows,
         warehouse,
         custom=[staging_conservation(result, days)],
         quarantined=result.quarantined,
-        source=source,
         metadata=metadata,
+        output_name=output_name,
     )
 
 
@@ -72,7 +75,7 @@ def emit_staged(
 def stg_orders(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
     """Own-site orders, typed; bad rows quarantined."""
     kind = KINDS["orders"]
-    yield from emit_staged(context, "orders", kind, stage_window(context, landing, "orders", kind), warehouse)
+    yield from emit_staged(context, kind.spec, stage_window(context, landing, "orders", kind), warehouse)
 
 
 @dg.asset(
@@ -91,7 +94,7 @@ def stg_feedback(
     kind = KINDS["feedback"]
     result = stage_window(context, landing, "feedback", kind)
     result = quarantine_unknown_orders(result, known_orders, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
-    yield from emit_staged(context, "feedback", kind, result, warehouse)
+    yield from emit_staged(context, kind.spec, result, warehouse)
 
 
 @dg.asset(
@@ -101,4 +104,4 @@ def stg_feedback(
 def stg_behaviour(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
     """Own-site sessions, typed; bad rows quarantined."""
     kind = KINDS["behaviour"]
-    yield from emit_staged(context, "behaviour", kind, stage_window(context, landing, "behaviour", kind), warehouse)
+    yield from emit_staged(context, kind.spec, stage_window(context, landing, "behaviour", kind), warehouse)

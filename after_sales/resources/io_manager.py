@@ -16,13 +16,12 @@ from after_sales.tables import DATA_QUALITY_RUNS, QUARANTINE, table_spec
 class WarehouseOutput:
     """An asset's rows plus what is written with them in the same transaction.
 
-    quarantined replaces the window's quarantine rows of `source`; quality replaces the window's
-    data_quality_runs rows of this run and asset.
+    quarantined replaces the window's quarantine rows meant for this table; quality replaces the
+    window's data_quality_runs rows of this run and asset.
     """
 
     rows: pd.DataFrame
     quarantined: pd.DataFrame | None = None
-    source: str | None = None
     quality: pd.DataFrame | None = None
 
 
@@ -47,7 +46,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         if isinstance(obj, WarehouseOutput):
             writes = [TableWrite(spec, obj.rows, window, {})]
             if obj.quarantined is not None:
-                writes.append(TableWrite(QUARANTINE, obj.quarantined, window, {"source": obj.source or spec.name}))
+                quarantined = obj.quarantined.assign(staging_table=spec.name)[QUARANTINE.column_names]
+                writes.append(TableWrite(QUARANTINE, quarantined, window, {"staging_table": spec.name}))
             if obj.quality is not None:
                 scope = {"run_id": context.run_id, "asset": spec.name}
                 writes.append(TableWrite(DATA_QUALITY_RUNS, obj.quality, window, scope))

@@ -46,20 +46,29 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write deterministic sample landing files of the orders, feedback and behaviour sources.",
     )
     parser.add_argument("--days", type=_positive, default=30, help="number of landing days (default 30)")
-    parser.add_argument(
-        "--orders-per-day", type=_positive, default=500, help="orders placed per day (default 500)"
-    )
+    parser.add_argument("--orders-per-day", type=_positive, default=500, help="orders placed per day (default 500)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument(
-        "--end-date", type=_date, default=None,
+        "--end-date",
+        type=_date,
+        default=None,
         help="last landing day, YYYY-MM-DD (default: yesterday in AFTER_SALES_TIMEZONE)",
     )
     parser.add_argument(
-        "--fault-rate", type=_rate, default=0.0,
+        "--fault-rate",
+        type=_rate,
+        default=0.0,
         help="share of rows per source made bad, listed in <landing>/_sample/faults.csv (default 0)",
     )
     parser.add_argument(
-        "--landing-dir", type=Path, default=None,
+        "--marketplaces",
+        default="",
+        help="comma-separated marketplace sources to emit native exports for, or 'all' (default none)",
+    )
+    parser.add_argument(
+        "--landing-dir",
+        type=Path,
+        default=None,
         help="landing directory (default: AFTER_SALES_LANDING_DIR or data/landing)",
     )
     return parser
@@ -93,6 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("traffic surge days: " + ", ".join(d.isoformat() for d in sample.surge_days))
     print(f"fault manifest: {paths[-2]} ({len(sample.faults)} rows)")
     print(f"summary: {paths[-1]}")
+    if args.marketplaces:
+        from after_sales.marketplaces import load_sources
+        from after_sales.sample.marketplaces import write_marketplace_landing
+
+        names = sorted(load_sources()) if args.marketplaces == "all" else args.marketplaces.split(",")
+        per_platform = max(1, args.orders_per_day // 4)
+        exports = write_marketplace_landing(landing, start, args.days, per_platform, args.seed, tz, names)
+        print(f"marketplace exports: {len(exports)} files for {', '.join(names)} ({per_platform} orders/day each)")
     print(f"wrote {len(paths)} files in {elapsed:.1f}s")
     return 0
 

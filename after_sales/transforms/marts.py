@@ -68,26 +68,31 @@ def build_order_feedback(
 
 
 def locate_causes(issue_type: pd.Series, description: pd.Series, rules: CauseRules) -> pd.DataFrame:
-    """Primary cause and every matched cause per issue, from the rule table."""
+    """Primary cause and every matched cause per issue, from the rule table.
+
+    The primary cause is the first cause whose keywords appear in the description (the customer's words
+    are more specific than the ticket type), else the first whose issue types include the ticket's type.
+    """
     text = description.astype("string").fillna("").str.lower()
     kind = issue_type.astype("string").fillna("").str.lower()
-    matches = pd.DataFrame(
-        {
-            r.cause: kind.isin(r.issue_types).to_numpy() | text.str.contains(r.pattern, regex=True).to_numpy()
-            for r in rules.causes
-        },
-        index=description.index,
+    names = np.array([r.cause for r in rules.causes] + [rules.fallback], dtype=object)
+    by_word = np.column_stack(
+        [text.str.contains(r.pattern, regex=True).to_numpy(dtype=bool) for r in rules.causes]
+        + [np.zeros(len(text), dtype=bool)]
     )
-    names = np.array([r.cause for r in rules.causes], dtype=object)
-    hit = matches.to_numpy()
-    any_hit = hit.any(axis=1) if len(names) else np.zeros(len(text), dtype=bool)
-    first = hit.argmax(axis=1) if len(names) else np.zeros(len(text), dtype=int)
-    cause = np.where(any_hit, names[first] if len(names) else rules.fallback, rules.fallback)
+    by_type = np.column_stack(
+        [kind.isin(r.issue_types).to_numpy(dtype=bool) for r in rules.causes] + [np.ones(len(text), dtype=bool)]
+    )
+    first_word = np.where(by_word.any(axis=1), by_word.argmax(axis=1), len(names) - 1)
+    cause = np.where(by_word[:, :-1].any(axis=1), names[first_word], names[by_type.argmax(axis=1)])
+    matched = by_word[:, :-1] | by_type[:, :-1]
     joined = pd.Series("", index=description.index, dtype=object)
-    for r in rules.causes:
-        joined = joined.where(~matches[r.cause], joined.where(joined == "", joined + ",") + r.cause)
-    matched = joined.where(joined != "", rules.fallback)
-    return pd.DataFrame({"cause": cause, "matched_causes": matched}, index=description.index)
+    for i, r in enumerate(rules.causes):
+        hit = pd.Series(matched[:, i], index=description.index)
+        joined = joined.where(~hit, joined.where(joined == "", joined + ",") + r.cause)
+    return pd.DataFrame(
+        {"cause": cause, "matched_causes": joined.where(joined != "", rules.fallback)}, index=description.index
+    )
 
 
 def build_problem_orders(fact: pd.DataFrame, rules: CauseRules) -> pd.DataFrame:

@@ -1,4 +1,9 @@
-"""Service metrics computed from the marts."""
+"""Service metrics from the marts: daily additive facts over all channels, per channel and per cause.
+
+Every count is over the orders of the row's business date (the cohort of orders placed that day), so a
+count summed over days is the count over the period; rates, means and percentiles are derived from the
+counts and the rows, never averaged. docs/metrics.md has the definitions.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,257 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import DataFrameGroupBy
 
-from after_sales.tables import METRICS_DAILY
+from after_sales.tables import (
+    METRICS_DAILY,
+    METRICS_DAILY_BY_CAUSE,
+    METRICS_DAILY_BY_CHANNEL,
+    SERVICE_MEASURES,
+    TableSpec,
+)
 from after_sales.transforms.marts import latest_version
+from after_sales.transforms.metric_rules import PRIORITIES, MetricRules, load_metric_rules
+
+HOUR = 3600.0
+
+# Rate or mean column -> (numerator, denominator).
+RATIOS: dict[str, tuple[str, str]] = {
+    "complaint_rate": ("problem_orders", "orders"),
+    "csat": ("satisfied_tickets", "rated_tickets"),
+    "first_response_hours_mean": ("first_response_hours_sum", "responded_tickets"),
+    "handling_time_hours_mean": ("handling_time_hours_sum", "handled_tickets"),
+    "reopen_rate": ("reopened_tickets", "handled_tickets"),
+    "resolution_hours_mean": ("resolution_hours_sum", "resolved_work_orders"),
+    "one_touch_rate": ("one_touch_work_orders", "resolved_work_orders"),
+    "refund_rate": ("refund_orders", "orders"),
+    "dispute_rate": ("dispute_orders", "orders"),
+    "submission_rate": ("sessions_with_submission", "sessions"),
+    "followup_score": ("followup_rating_sum", "followup_ratings"),
+    "followup_csat": ("satisfied_followups", "followup_ratings"),
+}
+# SLA achievement column -> (met, breached): met / (met + breached).
+SLA_RATES: dict[str, tuple[str, str]] = {
+    "sla_achieved_rate": ("sla_met", "sla_breached"),
+    **{f"sla_achieved_rate_{p.lower()}": (f"sla_met_{p.lower()}", f"sla_breached_{p.lower()}") for p in PRIORITIES},
+}
+# Percentile column -> (hours column of the ticket or work-order rows, quantile); linear interpolation.
+QUANTILES: dict[str, tuple[str, float]] = {
+    "handling_time_hours_median": ("handling_hours", 0.5),
+    "first_response_hours_median": ("first_response_hours", 0.5),
+    "first_response_hours_p90": ("first_response_hours", 0.9),
+    "resolution_hours_median": ("resolution_hours", 0.5),
+    "resolution_hours_p90": ("resolution_hours", 0.9),
+}
+# Service measures that add up over days and channels; every other one is derived from them or from rows.
+ADDITIVE: tuple[str, ...] = tuple(
+    c.name for c in SERVICE_MEASURES if c.name not in RATIOS and c.name not in SLA_RATES and c.name not in QUANTILES
+)
+CAUSE_ADDITIVE: tuple[str, ...] = tuple(
+    c.name
+    for c in METRICS_DAILY_BY_CAUSE.columns[2:]
+    if c.name not in RATIOS and c.name not in SLA_RATES and c.name not in QUANTILES
+)
+TRAFFIC_ADDITIVE = ("visitors", "sessions", "sessions_with_submission")
 
 
-def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+def ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    """num / den as floats, null where den is not positive."""
     den = den.astype("float64")
     return (num.astype("float64") / den).where(den > 0)
+
+
+def add_ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every rate, mean and SLA achievement whose inputs are columns of frame, computed from the sums."""
+    for name, (num, den) in RATIOS.items():
+        if num in frame.columns and den in frame.columns:
+            frame[name] = ratio(frame[num], frame[den])
+    for name, (met, breached) in SLA_RATES.items():
+        if met in frame.columns and breached in frame.columns:
+            frame[name] = ratio(frame[met], frame[met].astype("float64") + frame[breached].astype("float64"))
+    return frame
+
+
+def hours_between(start: pd.Series, end: pd.Series) -> pd.Series:
+    """Hours from start to end as floats; NaN where either is missing."""
+    return (pd.to_datetime(end) - pd.to_datetime(start)).dt.total_seconds() / HOUR
+
+
+def _flag(series: pd.Series) -> pd.Series:
+    """A nullable boolean column as plain bools, missing as False."""
+    return series.astype("boolean").fillna(False).astype(bool)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """A text column with missing values as ''."""
+    return series.astype("string").fillna("").astype(str)
+
+
+def ticket_rows(fact: pd.DataFrame) -> pd.DataFrame:
+    """The tickets of the fact (feedback rows whose issue_type is not review), with their flags and hours."""
+    is_ticket = fact["has_feedback"].astype(bool) & (_text(fact["issue_type"]) != "review")
+    t = fact.loc[is_ticket]
+    rating = pd.to_numeric(t["rating"], errors="coerce").astype("float64")
+    handled = t["resolved_at"].notna()
+    reopened = _flag(t["reopened"])
+    return pd.DataFrame(
+        {
+            "business_date": t["business_date"],
+            "channel": t["channel"],
+            "order_id": t["order_id"],
+            "feedback_id": t["feedback_id"],
+            "created": t["feedback_created_at"],
+            "rating": rating,
+            "responded": t["first_response_at"].notna(),
+            "first_response_hours": hours_between(t["feedback_created_at"], t["first_response_at"]),
+            "handled": handled,
+            "handling_hours": hours_between(t["feedback_created_at"], t["resolved_at"]).where(handled),
+            "reopened": handled & reopened,
+            "effective": handled & t["first_response_at"].notna() & (_text(t["resolution"]) != "rejected") & ~reopened,
+        }
+    ).reset_index(drop=True)
+
+
+def work_order_rows(work_orders: pd.DataFrame, fact: pd.DataFrame, rules: MetricRules) -> pd.DataFrame:
+    """Work orders with what the measures need: resolution hours, one-touch, SLA outcome, used item, follow-up.
+
+    fact must hold the rows of the work orders' orders (same business dates).
+    """
+    wo = work_orders.reset_index(drop=True).copy()
+    resolved = wo["resolved_at"].notna()
+    breached = _flag(wo["sla_breached"])
+    wo["resolved"] = resolved
+    wo["resolution_hours"] = hours_between(wo["opened_at"], wo["resolved_at"]).where(resolved)
+    wo["sla_outcome"] = np.select([breached.to_numpy(), resolved.to_numpy()], ["breached", "met"], "pending")
+    head = wo[["work_order_id", "order_id", "opened_at"]]
+
+    later = head.merge(ticket_rows(fact)[["order_id", "created"]], on="order_id")
+    later_ids = set(later.loc[later["created"] > later["opened_at"], "work_order_id"])
+    single = pd.to_numeric(wo["issue_count"]).eq(1).fillna(False).astype(bool)
+    wo["one_touch"] = resolved & (wo["status"] == "resolved") & single & ~wo["work_order_id"].isin(later_ids)
+
+    rated = fact.loc[fact["has_feedback"].astype(bool) & fact["rating"].notna()]
+    rated = rated[["order_id", "feedback_id", "feedback_created_at", "rating"]]
+    follow = head.merge(rated, on="order_id")
+    follow = follow.loc[follow["feedback_created_at"] > follow["opened_at"]]
+    follow = follow.sort_values(["work_order_id", "feedback_created_at", "feedback_id"], kind="stable")
+    latest = follow.drop_duplicates("work_order_id", keep="last").set_index("work_order_id")["rating"]
+    wo["followup_rating"] = pd.to_numeric(wo["work_order_id"].map(latest), errors="coerce").astype("float64")
+
+    own = wo[["work_order_id"]].assign(feedback_id=wo["feedback_ids"].astype(str).str.split(",")).explode("feedback_id")
+    outcomes = fact.loc[fact["resolved_at"].notna(), ["feedback_id", "resolved_at", "resolution"]]
+    own = own.merge(outcomes.drop_duplicates("feedback_id"), on="feedback_id")
+    own = own.sort_values(["work_order_id", "resolved_at", "feedback_id"], kind="stable")
+    final = own.drop_duplicates("work_order_id", keep="last").set_index("work_order_id")["resolution"]
+    wo["final_resolution"] = wo["work_order_id"].map(final).where(resolved)
+    used: list[str] = []
+    by_resolution: list[bool] = []
+    for actions, primary, resolution in zip(
+        wo["suggested_actions"], wo["suggested_action"], wo["final_resolution"], strict=True
+    ):
+        listed = rules.actions_for_resolution.get(resolution, ()) if isinstance(resolution, str) else ()
+        hit = next((a for a in str(actions).split(" | ") if a in listed), None)
+        used.append(hit or str(primary))
+        by_resolution.append(hit is not None)
+    wo["used_action"] = pd.Series(used, index=wo.index, dtype=object)
+    wo["used_by_resolution"] = pd.Series(by_resolution, index=wo.index, dtype=bool)
+    return wo
+
+
+def grouped(frame: pd.DataFrame, keys: list[str], mask: pd.Series | None = None) -> DataFrameGroupBy:
+    """frame (or its rows where mask holds) grouped by keys."""
+    part = frame if mask is None else frame.loc[mask.to_numpy()]
+    return part.groupby(keys, sort=False, dropna=False)
+
+
+def work_order_measures(wo: pd.DataFrame, keys: list[str]) -> dict[str, pd.Series]:
+    """Additive work-order measures (and the rows' percentiles) grouped by keys; wo from work_order_rows."""
+    out: dict[str, pd.Series] = {
+        "work_orders": grouped(wo, keys).size(),
+        "resolved_work_orders": grouped(wo, keys, wo["resolved"]).size(),
+        "resolution_hours_sum": grouped(wo, keys)["resolution_hours"].sum(),
+        "one_touch_work_orders": grouped(wo, keys, wo["one_touch"]).size(),
+        "sla_met": grouped(wo, keys, wo["sla_outcome"] == "met").size(),
+        "sla_breached": grouped(wo, keys, wo["sla_outcome"] == "breached").size(),
+        "sla_pending": grouped(wo, keys, wo["sla_outcome"] == "pending").size(),
+        "resolution_hours_median": grouped(wo, keys)["resolution_hours"].median(),
+        "resolution_hours_p90": grouped(wo, keys)["resolution_hours"].quantile(0.9),
+    }
+    for p in PRIORITIES:
+        mine = wo["priority"] == p
+        out[f"work_orders_{p.lower()}"] = grouped(wo, keys, mine).size()
+        out[f"sla_met_{p.lower()}"] = grouped(wo, keys, mine & (wo["sla_outcome"] == "met")).size()
+        out[f"sla_breached_{p.lower()}"] = grouped(wo, keys, mine & (wo["sla_outcome"] == "breached")).size()
+    return out
+
+
+def followup_measures(wo: pd.DataFrame, keys: list[str], rules: MetricRules) -> dict[str, pd.Series]:
+    """Follow-up rating counts and sums grouped by keys; wo from work_order_rows."""
+    rated = wo["followup_rating"].notna()
+    rating = wo["followup_rating"]
+    return {
+        "followup_ratings": grouped(wo, keys, rated).size(),
+        "satisfied_followups": grouped(wo, keys, rated & (rating >= rules.csat_min_rating)).size(),
+        "followup_rating_sum": grouped(wo.assign(r=rating), keys, rated)["r"].sum(),
+        "followup_rating_sq_sum": grouped(wo.assign(r=rating**2), keys, rated)["r"].sum(),
+    }
+
+
+def service_measures(
+    fact: pd.DataFrame, problems: pd.DataFrame, wo: pd.DataFrame, keys: list[str], rules: MetricRules
+) -> dict[str, pd.Series]:
+    """Every service measure but the ratios, grouped by keys (business_date, maybe channel)."""
+    has = fact["has_feedback"].astype(bool)
+    kind = _text(fact["issue_type"]).str.lower()
+    refund = has & (kind.isin(rules.refund_issue_types) | pd.to_numeric(fact["refund_amount"]).gt(0).fillna(False))
+    dispute = has & kind.isin(rules.dispute_issue_types)
+    t = ticket_rows(fact)
+    rated = t["rating"].notna()
+    orders = fact.drop_duplicates("order_id")
+    return {
+        "orders": grouped(fact, keys)["order_id"].nunique(),
+        "orders_with_feedback": grouped(fact, keys, has)["order_id"].nunique(),
+        "feedback_count": grouped(fact, keys)["feedback_id"].count(),
+        "problem_orders": grouped(problems, keys)["order_id"].nunique(),
+        "order_amount": grouped(orders.assign(a=pd.to_numeric(orders["amount"])), keys)["a"].sum(),
+        "tickets": grouped(t, keys).size(),
+        "effective_after_sales_count": grouped(t, keys, t["effective"]).size(),
+        "handled_tickets": grouped(t, keys, t["handled"]).size(),
+        "handling_time_hours_sum": grouped(t, keys)["handling_hours"].sum(),
+        "handling_time_hours_median": grouped(t, keys)["handling_hours"].median(),
+        "rated_tickets": grouped(t, keys, rated).size(),
+        "satisfied_tickets": grouped(t, keys, rated & (t["rating"] >= rules.csat_min_rating)).size(),
+        "responded_tickets": grouped(t, keys, t["responded"]).size(),
+        "first_response_hours_sum": grouped(t, keys)["first_response_hours"].sum(),
+        "first_response_hours_median": grouped(t, keys)["first_response_hours"].median(),
+        "first_response_hours_p90": grouped(t, keys)["first_response_hours"].quantile(0.9),
+        "reopened_tickets": grouped(t, keys, t["reopened"]).size(),
+        **work_order_measures(wo, keys),
+        "refund_orders": grouped(fact, keys, refund)["order_id"].nunique(),
+        "refund_amount": grouped(fact.assign(r=pd.to_numeric(fact["refund_amount"])), keys, has)["r"].sum(),
+        "dispute_orders": grouped(fact, keys, dispute)["order_id"].nunique(),
+    }
+
+
+def derived(name: str) -> bool:
+    """Whether a measure is derived (a ratio, mean, SLA achievement or percentile) rather than additive."""
+    return name in RATIOS or name in SLA_RATES or name in QUANTILES
+
+
+def assemble(measures: dict[str, pd.Series], index: pd.Index, spec: TableSpec) -> pd.DataFrame:
+    """One frame over index: additive measures missing from a group are 0, then every ratio is derived."""
+    out = pd.DataFrame(index=index)
+    for name, series in measures.items():
+        values = series.reindex(index)
+        if not derived(name):
+            values = values.fillna(0).astype("int64" if spec.column(name).type == "int" else "float64")
+        out[name] = values.astype("float64") if derived(name) else values
+    return add_ratios(out)
+
+
+def days_of(start: dt.date, end: dt.date) -> list[dt.date]:
+    """Every day of [start, end)."""
+    return [start + dt.timedelta(days=i) for i in range((end - start).days)]
 
 
 def build_metrics_daily(
@@ -23,23 +271,13 @@ def build_metrics_daily(
     sessions: pd.DataFrame,
     start: dt.date,
     end: dt.date,
+    rules: MetricRules | None = None,
 ) -> pd.DataFrame:
     """The daily service measures for business dates [start, end); sessions must reach 7 days back."""
-    days = pd.Index([start + dt.timedelta(days=i) for i in range((end - start).days)], name="business_date")
-    orders = fact.groupby("business_date")["order_id"].nunique()
-    with_fb = fact.loc[fact["has_feedback"].astype(bool)].groupby("business_date")["order_id"].nunique()
-    fb_count = fact.groupby("business_date")["feedback_id"].count()
-    prob = problems.groupby("business_date")["order_id"].nunique()
-    tickets = fact.loc[fact["has_feedback"].astype(bool) & (fact["issue_type"] != "review")]
-    handled = tickets.loc[tickets["resolved_at"].notna()]
-    effective = handled.loc[
-        handled["first_response_at"].notna()
-        & (handled["resolution"].fillna("") != "rejected")
-        & ~handled["reopened"].fillna(False).astype(bool)
-    ]
-    hours = (handled["resolved_at"] - handled["feedback_created_at"]).dt.total_seconds() / 3600.0
-    handling = hours.groupby(handled["business_date"]).agg(["mean", "median"])
-    wo_count = work_orders.groupby("business_date")["work_order_id"].count()
+    rules = rules or load_metric_rules()
+    days = pd.Index(days_of(start, end), name="business_date")
+    wo = work_order_rows(work_orders, fact, rules)
+    out = assemble(service_measures(fact, problems, wo, ["business_date"], rules), days, METRICS_DAILY)
 
     s = latest_version(sessions, "session_id")
     visitors_all = s.groupby("business_date")["visitor_id"].nunique()
@@ -50,12 +288,6 @@ def build_metrics_daily(
     def per_day(series: pd.Series) -> pd.Series:
         return series.reindex(days).fillna(0).astype("int64")
 
-    out = pd.DataFrame(index=days)
-    out["orders"] = per_day(orders)
-    out["orders_with_feedback"] = per_day(with_fb)
-    out["feedback_count"] = per_day(fb_count)
-    out["problem_orders"] = per_day(prob)
-    out["complaint_rate"] = _ratio(out["problem_orders"], out["orders"])
     out["visitors"] = per_day(visitors_all)
     trailing = []
     for day in days:
@@ -63,14 +295,47 @@ def build_metrics_daily(
         seen = visitors_all.reindex(prior).dropna()
         trailing.append(float(seen.mean()) if len(seen) else np.nan)
     out["visitors_trailing_7d_mean"] = trailing
-    out["rolling_visitor_rate"] = _ratio(out["visitors"], out["visitors_trailing_7d_mean"])
+    out["rolling_visitor_rate"] = ratio(out["visitors"], out["visitors_trailing_7d_mean"])
     out["sessions"] = per_day(sess)
     out["sessions_with_submission"] = per_day(subm)
-    out["submission_rate"] = _ratio(out["sessions_with_submission"], out["sessions"])
-    out["effective_after_sales_count"] = per_day(effective.groupby("business_date")["feedback_id"].count())
-    out["handled_tickets"] = per_day(handled.groupby("business_date")["feedback_id"].count())
-    out["handling_time_hours_mean"] = handling["mean"].reindex(days) if len(handling) else np.nan
-    out["handling_time_hours_median"] = handling["median"].reindex(days) if len(handling) else np.nan
-    out["work_orders"] = per_day(wo_count)
-    out = out.reset_index()
-    return out[METRICS_DAILY.column_names]
+    out["submission_rate"] = ratio(out["sessions_with_submission"], out["sessions"])
+    return out.reset_index()[METRICS_DAILY.column_names]
+
+
+def build_metrics_daily_by_channel(
+    fact: pd.DataFrame,
+    problems: pd.DataFrame,
+    work_orders: pd.DataFrame,
+    rules: MetricRules | None = None,
+) -> pd.DataFrame:
+    """The daily service measures per business date and channel, for every channel with orders that day."""
+    rules = rules or load_metric_rules()
+    keys = ["business_date", "channel"]
+    pairs = fact[keys].drop_duplicates().sort_values(keys)
+    index = pd.MultiIndex.from_frame(pairs) if len(pairs) else pd.MultiIndex.from_arrays([[], []], names=keys)
+    wo = work_order_rows(work_orders, fact, rules)
+    out = assemble(service_measures(fact, problems, wo, keys, rules), index, METRICS_DAILY_BY_CHANNEL)
+    return out.reset_index()[METRICS_DAILY_BY_CHANNEL.column_names]
+
+
+def build_metrics_daily_by_cause(
+    fact: pd.DataFrame,
+    problems: pd.DataFrame,
+    work_orders: pd.DataFrame,
+    rules: MetricRules | None = None,
+) -> pd.DataFrame:
+    """Problem issues by primary cause and work orders by cause, per business date."""
+    rules = rules or load_metric_rules()
+    keys = ["business_date", "cause"]
+    wo = work_order_rows(work_orders, fact, rules)
+    pairs = pd.concat([problems[keys], wo[keys]]).drop_duplicates().sort_values(keys)
+    index = pd.MultiIndex.from_frame(pairs) if len(pairs) else pd.MultiIndex.from_arrays([[], []], names=keys)
+    measures = {
+        "problem_issues": grouped(problems, keys).size(),
+        "problem_orders": grouped(problems, keys)["order_id"].nunique(),
+        **work_order_measures(wo, keys),
+        "reopened_work_orders": grouped(wo, keys, wo["status"] == "reopened").size(),
+        **followup_measures(wo, keys, rules),
+    }
+    out = assemble(measures, index, METRICS_DAILY_BY_CAUSE)
+    return out.reset_index()[METRICS_DAILY_BY_CAUSE.column_names]

@@ -99,6 +99,7 @@ class _Rejector:
                 {
                     "landing_date": self.landed.landing_date,
                     "source": self.landed.source,
+                    "staging_table": "",
                     "source_file": self.landed.path,
                     "source_row": rows["source_row"].astype("int64").to_numpy(),
                     "column_name": column,
@@ -370,6 +371,7 @@ def _moved_to_quarantine(bad: pd.DataFrame, column: str | None, rule: str, reaso
         {
             "landing_date": bad["landing_date"].to_numpy(),
             "source": bad["source"].to_numpy(),
+            "staging_table": "",
             "source_file": bad["source_file"].to_numpy(),
             "source_row": bad["source_row"].astype("int64").to_numpy(),
             "column_name": column,

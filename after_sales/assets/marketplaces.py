@@ -1,0 +1,155 @@
+"""Staging for marketplace exports: one multi-asset per mapping file, writing stg_<source>_orders and _feedback."""
+
+import datetime as dt
+from collections.abc import Iterator
+
+import dagster as dg
+import pandas as pd
+
+from after_sales.assets.common import OWNERS, SINGLE_RUN, WAREHOUSE_KIND, table_metadata
+from after_sales.assets.staging import emit_staged
+from after_sales.checks.conservation import STAGING_CHECKS
+from after_sales.checks.quality import check_specs
+from after_sales.marketplaces import ExportRead, SourceConfig, load_sources, read_export
+from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partitions, date_window
+from after_sales.resources import LandingZone, WarehouseResource
+from after_sales.resources.warehouse import DateWindow
+from after_sales.tables import QUARANTINE, STG_FEEDBACK, STG_ORDERS, TableSpec, register_table
+from after_sales.transforms.staging import (
+    KINDS,
+    LandedFile,
+    StagingContext,
+    StagingResult,
+    combine,
+    quarantine_unknown_orders,
+)
+
+Emitted = Iterator[dg.Output | dg.AssetCheckResult]
+
+
+def marketplace_tables(source: SourceConfig) -> dict[str, TableSpec]:
+    """The staging tables of a marketplace source, by kind, registered in the table registry."""
+    return {
+        "orders": register_table(
+            STG_ORDERS.renamed(
+                f"stg_{source.name}_orders", f"{source.label} ({source.name}) order exports, typed, one row per order."
+            )
+        ),
+        "feedback": register_table(
+            STG_FEEDBACK.renamed(
+                f"stg_{source.name}_feedback",
+                f"{source.label} ({source.name}) refund, after-sales and review exports, typed, one row per ticket.",
+            )
+        ),
+    }
+
+
+def rejected_to_quarantine(read: ExportRead, source: str, landing_date: dt.date) -> pd.DataFrame:
+    """Rows the export reader rejected, in the quarantine table's shape."""
+    r = read.rejected
+    return pd.DataFrame(
+        {
+            "landing_date": landing_date,
+            "source": source,
+            "staging_table": "",
+            "source_file": read.file,
+            "source_row": r["source_row"].astype("int64").to_numpy(),
+            "column_name": r["column"].to_numpy(),
+            "rule": r["rule"].to_numpy(),
+            "reason": r["reason"].to_numpy(),
+            "raw": r["raw"].to_numpy(),
+        },
+        index=range(len(r)),
+    )[QUARANTINE.column_names]
+
+
+def stage_export(read: ExportRead, source: str, landing_date: dt.date, ctx: StagingContext) -> StagingResult:
+    """Type the reader's canonical rows with the own-source rules; reader rejections join the quarantine."""
+    rows = read.rows.copy()
+    rows["source_row"] = pd.to_numeric(rows["source_row"]).astype("int64")
+    staged = KINDS[read.kind].stage(LandedFile(source, landing_date, read.file, rows), ctx)
+    rejected = rejected_to_quarantine(read, source, landing_date)
+    quarantined = pd.concat([q for q in (staged.quarantined, rejected) if len(q)] or [staged.quarantined])
+    notes = [f"{read.file}: {w}" for w in read.warnings]
+    if read.dropped_summary_rows or read.blank_rows:
+        notes.append(
+            f"{read.file}: {read.dropped_summary_rows} summary row(s), {read.blank_rows} blank line(s) skipped"
+        )
+    return StagingResult(
+        rows=staged.rows,
+        quarantined=quarantined.reset_index(drop=True),
+        rows_read=staged.rows_read + len(rejected),
+        duplicates_removed=staged.duplicates_removed,
+        warnings=staged.warnings + notes,
+        rows_read_by_day={landing_date: staged.rows_read + len(rejected)},
+    )
+
+
+def _known_orders(
+    warehouse: WarehouseResource, spec: TableSpec, staged: pd.DataFrame, window: DateWindow
+) -> pd.DataFrame:
+    """Orders landed around the window: this run's staged ones plus earlier and later days in the warehouse."""
+    lookup = DateWindow(
+        window.start - dt.timedelta(days=FEEDBACK_WINDOW_DAYS),
+        window.end + dt.timedelta(days=SETTINGS.late_arrival_days),
+    )
+    stored = warehouse.open().read(spec, lookup, ["order_id", "landing_date"])
+    in_window = pd.to_datetime(stored["landing_date"]).between(
+        pd.Timestamp(window.start), pd.Timestamp(window.end), inclusive="left"
+    )
+    return pd.concat([stored.loc[~in_window], staged[["order_id", "landing_date"]]], ignore_index=True)
+
+
+def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
+    """The multi-asset staging one marketplace's landing folder into its two staging tables."""
+    tables = marketplace_tables(source)
+    outs = {
+        spec.name: dg.AssetOut(
+            key=spec.name,
+            description=spec.description,
+            io_manager_key="warehouse_io_manager",
+            metadata={**table_metadata(spec), "mapping_file": str(source.path)},
+            group_name="staging",
+            kinds={"pandas", WAREHOUSE_KIND},
+            owners=OWNERS,
+            tags={"after_sales/channel": source.channel},
+        )
+        for spec in tables.values()
+    }
+
+    @dg.multi_asset(
+        name=f"stg_{source.name}",
+        outs=outs,
+        partitions_def=daily_partitions,
+        backfill_policy=SINGLE_RUN,
+        check_specs=[c for spec in tables.values() for c in check_specs(spec.name, STAGING_CHECKS)],
+        description=f"Read {source.label} exports landed under <landing>/{source.name}/<day>/ with {source.path.name}.",
+    )
+    def _stage(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
+        window = date_window(context.partition_time_window)
+        ctx = StagingContext(timezone=SETTINGS.timezone, late_arrival_days=SETTINGS.late_arrival_days)
+        results: dict[str, list[StagingResult]] = {"orders": [], "feedback": []}
+        kinds_seen: dict[str, str] = {}
+        for day, path in landing.files(source.name, window.days()):
+            read = read_export(path, source, landing.path)
+            kinds_seen[read.file] = read.subkind
+            results[read.kind].append(stage_export(read, source.name, day, ctx))
+        orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
+        feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
+        known = _known_orders(warehouse, tables["orders"], orders.rows, window)
+        feedback = quarantine_unknown_orders(feedback, known, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
+        files = dg.MetadataValue.json(kinds_seen)
+        yield from emit_staged(
+            context, tables["orders"], orders, warehouse, tables["orders"].name, {"export_files": files}
+        )
+        yield from emit_staged(
+            context, tables["feedback"], feedback, warehouse, tables["feedback"].name, {"export_files": files}
+        )
+
+    return _stage
+
+
+MARKETPLACE_SOURCES = load_sources(SETTINGS.sources_dirs)
+marketplace_assets = [marketplace_staging_asset(s) for s in MARKETPLACE_SOURCES.values()]
+ORDER_TABLES = ["stg_orders", *(f"stg_{name}_orders" for name in MARKETPLACE_SOURCES)]
+FEEDBACK_TABLES = ["stg_feedback", *(f"stg_{name}_feedback" for name in MARKETPLACE_SOURCES)]
