@@ -95,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         f'SELECT channel, count(DISTINCT order_id) AS orders FROM "{settings.warehouse_schema}".fct_order_feedback '
         "GROUP BY channel ORDER BY orders DESC"
     )
-    print("Orders per channel: " + ", ".join(f"{c} {n:,}" for c, n in zip(channels["channel"], channels["orders"], strict=True)))
+    print(
+        "Orders per channel: "
+        + ", ".join(f"{c} {n:,}" for c, n in zip(channels["channel"], channels["orders"], strict=True))
+    )
     print(f"Work-order CSVs for helpdesk import: {settings.export_dir / 'work_orders'}")
     print(f"Dagster runs are recorded in DAGSTER_HOME={home}")
     print("Next: `make ui` and open http://127.0.0.1:3000 (asset graph, partitions, checks), or point a BI tool")
