@@ -34,7 +34,6 @@ SPEC = TableSpec(
     description="Every logical type.",
     partition_column="day",
     primary_key=("day", "shop", "id"),
-    scope_columns=("shop",),
     columns=(
         Column("day", "date", "Partition.", False),
         Column("shop", "text", "Scope.", False),
@@ -295,7 +294,6 @@ def test_hostile_names_are_quoted(make_wh: Callable[..., Warehouse]) -> None:
         description="Hostile names.",
         partition_column=f"day {HOSTILE}",
         primary_key=(f"day {HOSTILE}", "k"),
-        scope_columns=(),
         columns=(
             Column(f"day {HOSTILE}", "date", "Partition.", False),
             Column("k", "text", "Key.", False),

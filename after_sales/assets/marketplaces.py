@@ -6,8 +6,8 @@ from collections.abc import Iterator
 import dagster as dg
 import pandas as pd
 
-from after_sales.assets.common import OWNERS, SINGLE_RUN, WAREHOUSE_KIND, table_metadata
-from after_sales.assets.staging import emit_staged
+from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN, WAREHOUSE_KIND, table_metadata
+from after_sales.assets.staging import emit_staged, whole_file_faults_fail
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.marketplaces import ExportRead, SourceConfig, load_sources, read_export
@@ -113,6 +113,7 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
             kinds={"pandas", WAREHOUSE_KIND},
             owners=OWNERS,
             tags={"after_sales/channel": source.channel},
+            code_version="1",
         )
         for spec in tables.values()
     }
@@ -122,6 +123,7 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
         outs=outs,
         partitions_def=daily_partitions,
         backfill_policy=SINGLE_RUN,
+        retry_policy=RETRY_POLICY,
         check_specs=[c for spec in tables.values() for c in check_specs(spec.name, STAGING_CHECKS)],
         description=f"Read {source.label} exports landed under <landing>/{source.name}/<day>/ with {source.path.name}.",
     )
@@ -130,10 +132,11 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
         ctx = StagingContext(timezone=SETTINGS.timezone, late_arrival_days=SETTINGS.late_arrival_days)
         results: dict[str, list[StagingResult]] = {"orders": [], "feedback": []}
         kinds_seen: dict[str, str] = {}
-        for day, path in landing.files(source.name, window.days()):
-            read = read_export(path, source, landing.path)
-            kinds_seen[read.file] = read.subkind
-            results[read.kind].append(stage_export(read, source.name, day, ctx))
+        with whole_file_faults_fail():
+            for day, path in landing.files(source.name, window.days()):
+                read = read_export(path, source, landing.path)
+                kinds_seen[read.file] = read.subkind
+                results[read.kind].append(stage_export(read, source.name, day, ctx))
         orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
         feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
         known = _known_orders(warehouse, tables["orders"], orders.rows, window)

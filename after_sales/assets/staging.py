@@ -1,6 +1,7 @@
 """Staging assets: one per landing source, partitioned by landing date."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 import pandas as pd
@@ -8,11 +9,13 @@ import pandas as pd
 from after_sales.assets.common import partitioned_asset_kwargs, validated_output
 from after_sales.checks.conservation import STAGING_CHECKS, staging_conservation
 from after_sales.checks.quality import check_specs
+from after_sales.marketplaces import ExportFileError
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, ORDERS_FOR_FEEDBACK, SETTINGS, date_window
 from after_sales.resources import LandingZone, WarehouseResource
 from after_sales.tables import TableSpec
 from after_sales.transforms.staging import (
     KINDS,
+    LandingFileError,
     SourceKind,
     StagingContext,
     StagingResult,
@@ -31,8 +34,22 @@ def stage_window(
     ctx = StagingContext(timezone=SETTINGS.timezone, late_arrival_days=SETTINGS.late_arrival_days)
     files = landing.files(source, window.days())
     context.log.info(f"{source}: {len(files)} file(s) for landing days {window.start} .. {window.end}")
-    results = [kind.stage(landing.read(source, day, path), ctx) for day, path in files]
+    with whole_file_faults_fail():
+        results = [kind.stage(landing.read(source, day, path), ctx) for day, path in files]
     return combine(results, kind.spec, kind.id_column)
+
+
+@contextmanager
+def whole_file_faults_fail() -> Iterator[None]:
+    """A file that cannot be read fails the partition at once, without retries: it is a data fault."""
+    try:
+        yield
+    except (LandingFileError, ExportFileError) as exc:
+        raise dg.Failure(
+            description=f"{exc} (nothing was staged or quarantined for this window; fix or remove the file "
+            "and re-materialize)",
+            allow_retries=False,
+        ) from exc
 
 
 def emit_staged(
@@ -70,7 +87,9 @@ def emit_staged(
 
 
 @dg.asset(
-    **partitioned_asset_kwargs(KINDS["orders"].spec, "staging"), check_specs=check_specs("stg_orders", STAGING_CHECKS)
+    **partitioned_asset_kwargs(KINDS["orders"].spec, "staging"),
+    check_specs=check_specs("stg_orders", STAGING_CHECKS),
+    code_version="1",
 )
 def stg_orders(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
     """Own-site orders, typed; bad rows quarantined."""
@@ -86,6 +105,7 @@ def stg_orders(context: dg.AssetExecutionContext, landing: LandingZone, warehous
         )
     },
     check_specs=check_specs("stg_feedback", STAGING_CHECKS),
+    code_version="1",
 )
 def stg_feedback(
     context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource, known_orders: pd.DataFrame
@@ -100,6 +120,7 @@ def stg_feedback(
 @dg.asset(
     **partitioned_asset_kwargs(KINDS["behaviour"].spec, "staging"),
     check_specs=check_specs("stg_behaviour", STAGING_CHECKS),
+    code_version="1",
 )
 def stg_behaviour(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
     """Own-site sessions, typed; bad rows quarantined."""
