@@ -224,3 +224,24 @@ def test_a_failed_blocking_check_stops_the_marts_and_says_why(
         "WHERE asset = 'problem_orders' AND NOT passed"
     )
     assert recorded.values.tolist() == [["expect_column_values_to_be_between(amount)", False, 1]]
+
+
+def test_injected_faults_are_exactly_the_quarantine(
+    resources: dict[str, object], landing: Path, warehouse: Warehouse
+) -> None:
+    from after_sales.sample import generate, write_landing as write_sample
+
+    sample = generate(dt.date(2026, 10, 3), 3, 300, seed=5, fault_rate=0.05, tz="Asia/Shanghai")
+    write_sample(sample, landing)
+    assert run_range(resources, "2026-10-03", DAY, [*STAGING, "stg_behaviour"]).success
+    q = warehouse.query("SELECT source, source_file, source_row, rule FROM after_sales.quarantine")
+    got = sorted(map(tuple, q.astype({"source_row": "int64"}).values.tolist()))
+    injected = sorted(map(tuple, sample.faults[["source", "source_file", "source_row", "fault"]].values.tolist()))
+    assert len(injected) > 50 and got == injected
+    conserved = warehouse.query(
+        "SELECT bool_and(passed) AS ok, sum(rows_read) AS n FROM after_sales.data_quality_runs "
+        "WHERE check_name = 'rows_conserved'"
+    ).iloc[0]
+    assert bool(conserved["ok"]) and int(conserved["n"]) == sum(
+        len(t) for s in sample.frames.values() for t in s.values()
+    )
