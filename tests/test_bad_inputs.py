@@ -229,7 +229,8 @@ def test_a_failed_blocking_check_stops_the_marts_and_says_why(
 def test_injected_faults_are_exactly_the_quarantine(
     resources: dict[str, object], landing: Path, warehouse: Warehouse
 ) -> None:
-    from after_sales.sample import generate, write_landing as write_sample
+    from after_sales.sample import generate
+    from after_sales.sample import write_landing as write_sample
 
     sample = generate(dt.date(2026, 10, 3), 3, 300, seed=5, fault_rate=0.05, tz="Asia/Shanghai")
     write_sample(sample, landing)
