@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from after_sales.vocabulary import ISSUE_TYPES, ORDER_STATUSES, REFUND_STATUSES, RESOLUTIONS
+
 SOURCES_DIR = Path(__file__).parent / "sources"
 
 SUBKINDS: dict[str, str] = {"orders": "orders", "refunds": "feedback", "reviews": "feedback"}
@@ -46,25 +48,6 @@ FEEDBACK_COLUMNS: tuple[str, ...] = (
     "source_row",
 )
 OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {"orders": ORDER_COLUMNS, "feedback": FEEDBACK_COLUMNS}
-
-ORDER_STATUSES = frozenset(
-    {
-        "pending_payment",
-        "paid",
-        "shipped",
-        "delivered",
-        "completed",
-        "cancelled",
-        "refunding",
-        "refunded",
-        "closed",
-    }
-)
-REFUND_STATUSES = frozenset(
-    {"requested", "awaiting_return", "return_received", "refused", "closed", "refunded"}
-)
-ISSUE_TYPES = frozenset({"review", "inquiry", "complaint", "return", "refund", "dispute"})
-RESOLUTIONS = frozenset({"refunded", "replaced", "repaired", "compensated", "info_provided", "rejected"})
 
 # Built-in field types; any other field named in a mapping file is free text unless `types` says otherwise.
 FIELD_TYPES: dict[str, str] = {

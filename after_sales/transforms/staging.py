@@ -10,10 +10,7 @@ import pandas as pd
 
 from after_sales.tables import QUARANTINE, STG_BEHAVIOUR, STG_FEEDBACK, STG_ORDERS, TableSpec
 from after_sales.transforms.parsing import blank, parse_booleans, parse_numbers, parse_timestamps
-
-ORDER_STATUSES = frozenset(
-    {"pending_payment", "paid", "shipped", "delivered", "completed", "cancelled", "refunding", "refunded", "closed"}
-)
+from after_sales.vocabulary import ORDER_STATUSES
 
 ORDERS_REQUIRED = ("order_id", "created_at", "amount", "status", "channel")
 ORDERS_OPTIONAL = ("user", "product", "quantity", "payment_method", "status_raw")
