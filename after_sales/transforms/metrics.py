@@ -249,9 +249,12 @@ def derived(name: str) -> bool:
 
 
 def assemble(measures: dict[str, pd.Series], index: pd.Index, spec: TableSpec) -> pd.DataFrame:
-    """One frame over index: additive measures missing from a group are 0, then every ratio is derived."""
+    """The spec's measures over index: additive ones missing from a group are 0; then every ratio is derived."""
     out = pd.DataFrame(index=index)
+    wanted = set(spec.column_names)
     for name, series in measures.items():
+        if name not in wanted:
+            continue
         values = series.reindex(index)
         if not derived(name):
             values = values.fillna(0).astype("int64" if spec.column(name).type == "int" else "float64")

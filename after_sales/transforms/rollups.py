@@ -33,6 +33,7 @@ from after_sales.transforms.service_scores import score_items
 
 PERIOD_KINDS = ("day", "rolling_7d", "rolling_28d", "week", "month")
 ROLLING_DAYS = {"rolling_7d": 7, "rolling_28d": 28}
+AS_OF_KINDS = ("day", *ROLLING_DAYS)
 TRAFFIC_DAYS = 7  # a period's rolling visitor rate compares it with the 7 days before it
 PERIOD_KEYS = ["period", "period_start", "period_end"]
 BACKLOG_COUNTS = ("backlog_work_orders", "backlog_overdue")
@@ -101,10 +102,15 @@ def _day64(values: pd.Series | list[dt.date]) -> np.ndarray:
 
 
 def coverage(periods: tuple[Period, ...] | list[Period], built_days: set[dt.date]) -> pd.DataFrame:
-    """The periods with at least one built day: period keys, days_with_data and as_of_date (last built day)."""
+    """The periods that exist, with days_with_data and as_of_date (their last built day).
+
+    A day or rolling window exists when its last day is built; a week or month when any of its days is.
+    """
     days = np.sort(_day64(sorted(built_days))) if built_days else np.array([], dtype="datetime64[D]")
     rows = []
     for p in periods:
+        if p.kind in AS_OF_KINDS and p.end not in built_days:
+            continue
         lo = np.searchsorted(days, np.datetime64(p.start, "D"), "left")
         hi = np.searchsorted(days, np.datetime64(p.end, "D"), "right")
         if hi > lo:

@@ -10,7 +10,7 @@ from scipy import stats
 
 from after_sales.tables import METRICS_DAILY_BY_SERVICE_ITEM
 from after_sales.transforms.metric_rules import MetricRules, load_metric_rules
-from after_sales.transforms.metrics import grouped, assemble, days_of, followup_measures, work_order_rows
+from after_sales.transforms.metrics import assemble, days_of, followup_measures, grouped, work_order_rows
 from after_sales.transforms.rules import ServiceRules, load_service_rules
 
 GRADED = "graded"
