@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{c} {n:,}" for c, n in zip(channels["channel"], channels["orders"], strict=True))
     )
     print(f"Work-order CSVs for helpdesk import: {settings.export_dir / 'work_orders'}")
+    print(
+        f"Metrics report (last 30 days, charts and definitions): {settings.export_dir / 'reports' / 'metrics_30d.html'}"
+    )
     print(f"Dagster runs are recorded in DAGSTER_HOME={home}")
     print("Next: `make ui` and open http://127.0.0.1:3000 (asset graph, partitions, checks), or point a BI tool")
     print(f"at {settings.warehouse_url.removeprefix('duckdb:///')} (DuckDB, schema {settings.warehouse_schema}).")

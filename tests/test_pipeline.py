@@ -135,8 +135,8 @@ def test_failure_mid_write_keeps_previous_rows(
     def failing_insert(self: DuckDBWarehouse, con: object, write: object, view: str) -> None:
         calls["n"] += 1
         original(self, con, write, view)  # the staging rows are inserted ...
-        if calls["n"] == 2:
-            raise RuntimeError("disk full (injected)")  # ... then the quarantine write fails
+        if calls["n"] % 2 == 0:
+            raise RuntimeError("disk full (injected)")  # ... then the quarantine write fails, on every retry too
 
     monkeypatch.setattr(DuckDBWarehouse, "_insert", failing_insert)
     result = run_range(resources, "2026-10-01", "2026-10-01", selection="stg_orders")

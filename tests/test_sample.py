@@ -240,6 +240,21 @@ def test_orders_ids_values_and_shares(clean: SampleData) -> None:
     assert 0.004 < (lag > 0).mean() < 0.02
 
 
+def _followups(feedback: pd.DataFrame) -> set[str]:
+    """Reviews created after an earlier ticket of the same order was resolved."""
+    resolved = feedback.loc[feedback.resolved_at != "", ["order_id", "resolved_at"]]
+    reviews = feedback.loc[feedback.issue_type == "review", ["feedback_id", "order_id", "created_at"]]
+    pairs = reviews.merge(resolved, on="order_id")
+    return set(pairs.loc[pairs.created_at > pairs.resolved_at, "feedback_id"])
+
+
+def test_followup_reviews_rate_resolved_problems(clean: SampleData) -> None:
+    feedback = clean.table("feedback")
+    followups = _followups(feedback)
+    assert len(followups) > 20
+    assert set(feedback.loc[feedback.feedback_id.isin(followups), "rating"]) <= {"1", "2", "3", "4", "5"}
+
+
 def test_feedback_shares(clean: SampleData) -> None:
     orders, feedback = clean.table("orders"), clean.table("feedback")
     assert feedback.feedback_id.is_unique and feedback.feedback_id.str.fullmatch(r"F\d{14}").all()
@@ -258,14 +273,20 @@ def test_feedback_shares(clean: SampleData) -> None:
     assert (updated.dt.normalize() == folder).all() and (folder >= created.dt.normalize()).all()
     order_created = feedback.order_id.map(orders.set_index("order_id").created_at)
     delay = created - pd.to_datetime(order_created, format=ISO)
-    assert (delay > pd.Timedelta(0)).all() and (delay < pd.Timedelta(days=6)).all()
+    # Tickets come within 6 days of the order; follow-up reviews up to 72 h after a resolution (< 15 days).
+    assert (delay > pd.Timedelta(0)).all() and (delay < pd.Timedelta(days=15)).all()
+    first_contact = feedback.loc[~feedback.feedback_id.isin(_followups(feedback))]
+    first_delay = pd.to_datetime(first_contact.created_at, format=ISO) - pd.to_datetime(
+        first_contact.order_id.map(orders.set_index("order_id").created_at), format=ISO
+    )
+    assert (first_delay < pd.Timedelta(days=6)).all()
 
     # Orders at least 5 days before the end have all their feedback in range.
     cutoff = pd.Timestamp(clean.end - dt.timedelta(days=5))
     old = orders[pd.to_datetime(orders.created_at, format=ISO) < cutoff]
     per_order = old.order_id.map(feedback.order_id.value_counts()).fillna(0)
     assert 0.30 < (per_order >= 1).mean() < 0.42
-    assert 0.003 < (per_order == 2).mean() < 0.06 and per_order.max() == 2
+    assert 0.003 < (per_order == 2).mean() < 0.06 and per_order.max() <= 4  # two tickets, each with a follow-up
 
     rating = pd.to_numeric(feedback.rating, errors="coerce")
     assert set(feedback.rating) <= {"1", "2", "3", "4", "5", ""}
@@ -297,6 +318,7 @@ def test_feedback_shares(clean: SampleData) -> None:
     assert wait.min() >= pd.Timedelta(minutes=1) and wait.max() <= pd.Timedelta(days=1)
     assert pd.Timedelta(minutes=10) < wait.median() < pd.Timedelta(hours=4)
     settled = created < pd.Timestamp(clean.end - dt.timedelta(days=6))  # tickets old enough to be closed by the end
+    settled &= ~feedback.feedback_id.isin(_followups(feedback))  # a follow-up review is no ticket to answer
     assert 0.015 < responded[settled].isna().mean() < 0.05
     assert 0.07 < resolved[settled].isna().mean() < 0.13
     assert ((resolved - created).dropna() >= pd.Timedelta(hours=1)).all()

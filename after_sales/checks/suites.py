@@ -24,9 +24,26 @@ VALUE_RANGES: dict[str, tuple[float | None, float | None]] = {
     "complaint_rate": (0, 1),
     "submission_rate": (0, 1),
     "rolling_visitor_rate": (0, None),
-    "handling_time_hours_mean": (0, None),
-    "handling_time_hours_median": (0, None),
+    **{
+        name: (0, 1)
+        for name in (
+            "csat",
+            "followup_csat",
+            "one_touch_rate",
+            "reopen_rate",
+            "sla_achieved_rate",
+            "sla_achieved_rate_p1",
+            "sla_achieved_rate_p2",
+            "sla_achieved_rate_p3",
+            "refund_rate",
+            "dispute_rate",
+        )
+    },
+    **{name: (1, 5) for name in ("score", "score_ci_low", "score_ci_high", "followup_score")},
+    "score_stddev": (0, None),
 }
+# Every duration column (*_hours_mean, *_hours_p90, ...) is non-negative.
+HOURS_MARKER = "_hours_"
 # Event timestamps that cannot lie in the future.
 EVENT_TIMES = (
     "created_at",
@@ -60,7 +77,7 @@ def rules_for(spec: TableSpec, window: DateWindow | None, now: pd.Timestamp) -> 
     elif key:
         rules.append(Rule("keys", gxe.ExpectCompoundColumnsToBeUnique(column_list=key)))
     for c in spec.columns:
-        low, high = VALUE_RANGES.get(c.name, (None, None))
+        low, high = VALUE_RANGES.get(c.name, (0, None) if HOURS_MARKER in c.name else (None, None))
         if c.type == "int" and c.name not in VALUE_RANGES and spec.name.startswith("metrics"):
             low = 0
         if low is not None or high is not None:

@@ -20,15 +20,35 @@ from after_sales.settings import DEFAULTS, ENV_TIMEZONE
 SOURCES: tuple[str, ...] = ("orders", "feedback", "behaviour")
 COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": (
-        "order_id", "created_at", "user", "product", "quantity", "amount", "payment_method", "status",
+        "order_id",
+        "created_at",
+        "user",
+        "product",
+        "quantity",
+        "amount",
+        "payment_method",
+        "status",
         "channel",
     ),
     "feedback": (
-        "feedback_id", "order_id", "created_at", "rating", "issue_type", "issue_description",
-        "first_response_at", "resolved_at", "resolution", "reopened",
+        "feedback_id",
+        "order_id",
+        "created_at",
+        "rating",
+        "issue_type",
+        "issue_description",
+        "first_response_at",
+        "resolved_at",
+        "resolution",
+        "reopened",
     ),
     "behaviour": (
-        "session_id", "visitor_id", "started_at", "ended_at", "pages", "submitted_after_sales_form",
+        "session_id",
+        "visitor_id",
+        "started_at",
+        "ended_at",
+        "pages",
+        "submitted_after_sales_form",
     ),
 }
 DEFAULT_TIMEZONE = DEFAULTS[ENV_TIMEZONE]
@@ -40,6 +60,7 @@ SESSIONS_PER_ORDER = 3.0
 VISITOR_SHARE = 0.7
 FORM_SUBMISSION_SHARE = 0.02
 NO_RESPONSE_SHARE = 0.03
+FOLLOWUP_SHARE = 0.4
 UNRESOLVED_SHARE = 0.10
 REOPENED_SHARE = 0.04
 DAY = 86_400
@@ -115,9 +136,7 @@ class SampleData:
             },
             "surge_days": [d.isoformat() for d in self.surge_days],
             "totals": totals,
-            "faults": {
-                s: {f: int(by_fault[(s, f)]) for f in FAULT_TYPES[s] if (s, f) in by_fault} for s in SOURCES
-            },
+            "faults": {s: {f: int(by_fault[(s, f)]) for f in FAULT_TYPES[s] if (s, f) in by_fault} for s in SOURCES},
             "files": files,
         }
 
@@ -203,9 +222,7 @@ class _Clock:
     def utc(self, local_seconds: np.ndarray) -> np.ndarray:
         """UTC epoch seconds of local wall-clock seconds counted from start's midnight."""
         naive = pd.DatetimeIndex(self.epoch + local_seconds.astype("timedelta64[s]"))
-        aware = naive.tz_localize(
-            self.tz, nonexistent="shift_forward", ambiguous=np.zeros(len(naive), dtype=bool)
-        )
+        aware = naive.tz_localize(self.tz, nonexistent="shift_forward", ambiguous=np.zeros(len(naive), dtype=bool))
         return aware.as_unit("s").asi8
 
     def local(self, utc: np.ndarray) -> pd.DatetimeIndex:
@@ -269,9 +286,7 @@ def _money(cents: np.ndarray) -> pd.Series:
     return _text(cents // 100) + "." + _text(cents % 100, 2)
 
 
-def _orders(
-    rng: np.random.Generator, clock: _Clock, per_day: int
-) -> tuple[pd.DataFrame, np.ndarray, dict[str, Any]]:
+def _orders(rng: np.random.Generator, clock: _Clock, per_day: int) -> tuple[pd.DataFrame, np.ndarray, dict[str, Any]]:
     """Orders sorted by landing day, their landing day offsets and what feedback needs of them."""
     days = clock.n_days
     total = days * per_day
@@ -327,8 +342,9 @@ def _feedback(
     count = _pick(rng, len(orders["created"]), texts.FEEDBACK_COUNT_WEIGHTS)
     oi = np.repeat(np.arange(len(count)), count)
     m = len(oi)
-    itype = _pick_by(rng, orders["troubled"][oi].astype(np.intp),
-                     [texts.ISSUE_TYPE_WEIGHTS, texts.TROUBLED_ISSUE_TYPE_WEIGHTS])
+    itype = _pick_by(
+        rng, orders["troubled"][oi].astype(np.intp), [texts.ISSUE_TYPE_WEIGHTS, texts.TROUBLED_ISSUE_TYPE_WEIGHTS]
+    )
     delay = _pick(rng, m, texts.FEEDBACK_DELAY_WEIGHTS)
     tod = _seconds_of_day(rng, m, texts.FEEDBACK_HOUR_WEIGHTS)
     created = clock.utc((orders["day_idx"][oi] + delay) * DAY + tod)
@@ -339,8 +355,12 @@ def _feedback(
     no_rating = (itype != 0) & (rng.random(m) < texts.RATING_MISSING_SHARE)
     low = ~no_rating & (rating < 3)
     cause = _pick_by(rng, itype, texts.CAUSE_WEIGHTS)
-    pools = [texts.PRAISE_TEXTS, texts.NEUTRAL_TEXTS, texts.INQUIRY_TEXTS,
-             *(texts.CAUSE_TEXTS[c] for c in texts.CAUSES)]
+    pools = [
+        texts.PRAISE_TEXTS,
+        texts.NEUTRAL_TEXTS,
+        texts.INQUIRY_TEXTS,
+        *(texts.CAUSE_TEXTS[c] for c in texts.CAUSES),
+    ]
     pool = np.select(
         [(itype == 0) & (rating >= 4), (itype == 0) & ~low, (itype == 1) & ~low],
         [0, 1, 2],
@@ -367,6 +387,35 @@ def _feedback(
     no_response = no_response | (response >= cutoff)
     unresolved = unresolved | no_response | (resolved >= cutoff)
     reopened = reopened & ~unresolved
+
+    # Some customers rate the service again after their problem was resolved: a follow-up review on
+    # the same order, 1-72 h after the resolution, rated by how the problem was settled.
+    complaint = itype >= texts.ISSUE_TYPES.index("complaint")
+    follow = np.flatnonzero((low | complaint) & ~unresolved & (rng.random(m) < FOLLOWUP_SHARE))
+    f_created = resolved[follow] + rng.integers(3600, 72 * 3600, len(follow))
+    follow, f_created = follow[f_created < cutoff], f_created[f_created < cutoff]
+    k = len(follow)
+    outcome = resolution[follow]
+    rejected = outcome == texts.RESOLUTIONS.index("rejected")
+    informed = outcome == texts.RESOLUTIONS.index("info_provided")
+    settled = np.where(rng.random(k) < 0.85, rng.integers(4, 6, k), rng.integers(2, 4, k))
+    f_rating = np.where(rejected, rng.integers(1, 3, k), np.where(informed, rng.integers(3, 6, k), settled))
+    f_pool = np.where(f_rating >= 4, 0, np.where(f_rating == 3, 1, 3 + cause[follow]))
+    f_text = offsets[f_pool] + (rng.random(k) * sizes[f_pool]).astype(np.int64)
+    ones, zeros = np.ones(k, dtype=bool), np.zeros(k, dtype=bool)
+    oi = np.concatenate([oi, oi[follow]])
+    created = np.concatenate([created, f_created])
+    rating = np.concatenate([rating, f_rating])
+    no_rating = np.concatenate([no_rating, zeros])
+    itype = np.concatenate([itype, np.zeros(k, dtype=itype.dtype)])
+    text_idx = np.concatenate([text_idx, f_text])
+    response = np.concatenate([response, f_created])
+    no_response = np.concatenate([no_response, ones])
+    resolved = np.concatenate([resolved, f_created])
+    unresolved = np.concatenate([unresolved, ones])
+    resolution = np.concatenate([resolution, np.zeros(k, dtype=resolution.dtype)])
+    reopened = np.concatenate([reopened, zeros])
+
     last_update = np.where(unresolved, np.where(no_response, created, response), resolved)
     land = clock.day_index(last_update)
     keep = clock.day_index(created) < clock.n_days
@@ -393,9 +442,7 @@ def _feedback(
     return frame, land, oi[order]
 
 
-def _behaviour(
-    rng: np.random.Generator, clock: _Clock, per_day: int
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def _behaviour(rng: np.random.Generator, clock: _Clock, per_day: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Sessions sorted by start, their landing day offsets and the surge day offsets."""
     days = clock.n_days
     factor = rng.uniform(0.92, 1.08, days)
@@ -424,7 +471,7 @@ def _behaviour(
         n, nv = int(counts[d]), int(per_day_visitors[d])
         people = rng.choice(pool, nv, replace=False) + 1
         assign = np.concatenate([np.arange(nv), rng.integers(0, nv, n - nv)])
-        visitor[bounds[d]:bounds[d + 1]] = people[rng.permutation(assign)]
+        visitor[bounds[d] : bounds[d + 1]] = people[rng.permutation(assign)]
     seq = np.arange(total) - bounds[day_idx] + 1
 
     frame = pd.DataFrame(
