@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: setup demo test lint ui bench clean
+.PHONY: setup demo test lint ui bench clean ui-postgres daemon-postgres schedule-postgres bi-role
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,19 @@ lint: setup
 ui: setup
 	mkdir -p "$(DAGSTER_HOME)"
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# Production-like: Dagster instance on PostgreSQL (deploy/dagster.yaml; see docs/production.md).
+ui-postgres: setup
+	scripts/dagster_postgres.sh webserver
+
+daemon-postgres: setup
+	scripts/dagster_postgres.sh daemon
+
+schedule-postgres: setup
+	scripts/dagster_postgres.sh start-schedule
+
+bi-role: setup
+	$(PY) scripts/create_bi_role.py
 
 clean:
 	rm -rf data/landing data/exports data/warehouse.duckdb data/warehouse.duckdb.wal

@@ -105,7 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"Dagster runs are recorded in DAGSTER_HOME={home}")
     print("Next: `make ui` and open http://127.0.0.1:3000 (asset graph, partitions, checks), or point a BI tool")
-    print(f"at {settings.warehouse_url.removeprefix('duckdb:///')} (DuckDB, schema {settings.warehouse_schema}).")
+    if settings.warehouse_url.startswith("duckdb"):
+        print(f"at {settings.warehouse_url.removeprefix('duckdb:///')} (DuckDB, schema {settings.warehouse_schema}).")
+    else:
+        print(f"at {settings.warehouse_url}, schema {settings.warehouse_schema}: read the bi_* views (docs/bi.md).")
     return 0
 
 

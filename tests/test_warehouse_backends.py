@@ -20,7 +20,14 @@ from sqlalchemy.engine import make_url
 from after_sales.resources import postgres_warehouse, sqlalchemy_warehouse
 from after_sales.resources.arrow_frames import arrow_to_frame, frame_to_arrow
 from after_sales.resources.postgres_warehouse import PostgresWarehouse, conninfo_from_url
-from after_sales.resources.warehouse import DateWindow, Warehouse, WarehouseError, open_warehouse, quote_ident
+from after_sales.resources.warehouse import (
+    DateWindow,
+    TableWrite,
+    Warehouse,
+    WarehouseError,
+    open_warehouse,
+    quote_ident,
+)
 from after_sales.tables import Column, TableSpec
 
 TZ = "Asia/Shanghai"
@@ -338,6 +345,49 @@ def test_added_column(wh: Warehouse) -> None:
     assert got["k"].tolist() == ["old", "new"]
     assert pd.isna(got["amount"].iloc[0]) and got["amount"].iloc[1] == 0.1
     assert pd.isna(got[HOSTILE].iloc[0]) and got[HOSTILE].iloc[1] == "h"
+
+
+def test_replace_all_is_one_transaction(make_wh: Callable[..., Warehouse], tmp_path: Path) -> None:
+    """Several tables in one replace_all land together; when the last one fails, none of them changed."""
+    wh = make_wh()
+    other = TableSpec(
+        name="companion",
+        description="Written with all_types.",
+        partition_column="day",
+        primary_key=("day", "k"),
+        columns=(Column("day", "date", "Partition.", False), Column("k", "text", "Key.", False)),
+    )
+    window = DateWindow.single(DAY1)
+    old, old_other = frame(DAY1, range(3)), pd.DataFrame({"day": [DAY1], "k": ["old"]})
+    assert wh.replace_all([TableWrite(SPEC, old, window, {}), TableWrite(other, old_other, window, {})]) == [3, 1]
+    if make_wh.backend == "duckdb":  # type: ignore[attr-defined]
+        # The DuckDB writer declares no key; give the table one so the second write can fail.
+        with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+            con.execute(f"CREATE UNIQUE INDEX ux_companion ON {wh.qualified(other.name)} (day, k)")
+    duplicate_keys = pd.DataFrame({"day": [DAY1, DAY1], "k": ["dup", "dup"]})
+    writes = [TableWrite(SPEC, frame(DAY1, range(10, 20)), window, {}), TableWrite(other, duplicate_keys, window, {})]
+    with pytest.raises(WarehouseError, match=re.escape(f"{wh.schema}.{SPEC.name}, ") + r"(\S+\.)?companion failed"):
+        wh.replace_all(writes)
+    pd.testing.assert_frame_equal(read(wh), expected(SPEC, old))
+    assert wh.read(other)["k"].tolist() == ["old"]
+
+
+def test_bi_views_on_every_backend(wh: Warehouse) -> None:
+    """The BI views are created over empty tables, read the rows written later, and re-create idempotently."""
+    from after_sales.bi.views import BI_VIEWS, apply_views, view_names
+    from after_sales.tables import METRICS_DAILY
+
+    assert apply_views(wh) == view_names()
+    metrics = next(v.spec for v in BI_VIEWS if v.name == "bi_metrics_daily")
+    assert wh.read(metrics).empty
+    row: dict[str, object] = {c.name: 0 if not c.nullable else None for c in METRICS_DAILY.columns}
+    row.update(business_date=DAY1, orders=5)
+    wh.replace(METRICS_DAILY, pd.DataFrame([row]), DateWindow.single(DAY1))
+    assert apply_views(wh) == view_names()
+    got = wh.read(metrics)
+    assert got["orders"].tolist() == [5] and got["business_date"].tolist() == [DAY1]
+    for view in BI_VIEWS:
+        assert wh.read(view.spec).shape[1] == len(view.spec.columns), view.name
 
 
 # ---------------------------------------------------------------- PostgreSQL only

@@ -3,9 +3,8 @@
 import dagster as dg
 
 from after_sales.assets.common import OWNERS, SINGLE_RUN, WAREHOUSE_KIND
-from after_sales.bi.views import BI_VIEWS, apply_views, views_version
+from after_sales.bi.views import BI_VIEWS, apply_views, source_tables, views_version
 from after_sales.resources import WarehouseResource
-from after_sales.tables import FCT_ORDER_FEEDBACK, METRICS_DAILY, PROBLEM_ORDERS, WORK_ORDERS
 
 _VIEW_LIST = "\n".join(f"- `{v.name}`: {v.spec.description}" for v in BI_VIEWS)
 
@@ -13,7 +12,7 @@ _VIEW_LIST = "\n".join(f"- `{v.name}`: {v.spec.description}" for v in BI_VIEWS)
 @dg.asset(
     name="bi_views",
     group_name="bi",
-    deps=[FCT_ORDER_FEEDBACK.name, PROBLEM_ORDERS.name, WORK_ORDERS.name, METRICS_DAILY.name],
+    deps=[t.name for t in source_tables(BI_VIEWS) if t.name != "quarantine"],
     backfill_policy=SINGLE_RUN,  # so the unpartitioned asset can share a partition-range run with the marts
     kinds={"sql", WAREHOUSE_KIND},
     owners=OWNERS,

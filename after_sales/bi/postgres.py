@@ -23,8 +23,8 @@ def apply_views_postgres(wh: PostgresWarehouse, views: tuple[ViewSpec, ...]) -> 
 
 
 def _replace_view(cur: psycopg.Cursor, wh: PostgresWarehouse, view: ViewSpec) -> None:
-    """CREATE OR REPLACE VIEW; when PostgreSQL refuses (a column renamed, dropped or retyped), drop and recreate
-    the view and give back every grant it had, so BI roles keep working."""
+    """CREATE OR REPLACE VIEW, or drop and recreate it with every grant it had when PostgreSQL refuses."""
+    # PostgreSQL refuses to replace a view whose columns were renamed, dropped or retyped.
     target = wh.qualified(view.name)
     body = view.sql(wh.qualified, "postgresql")
     try:

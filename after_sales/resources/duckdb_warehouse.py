@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy.engine import URL
 
+from after_sales.bi.comments import comment_statements
 from after_sales.resources.warehouse import (
     DateWindow,
     PreparedWrite,
@@ -65,28 +66,33 @@ class DuckDBWarehouse(Warehouse):
         finally:
             con.close()
 
-    def _ensure_table(self, con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema)}")
-        cols = ", ".join(f"{quote_ident(c.name)} {SQL_TYPES[c.type]['duckdb']}" for c in spec.columns)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {self.qualified(spec.name)} ({cols})")
-        existing = {
-            r[0]
-            for r in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-                [self.schema, spec.name],
-            ).fetchall()
-        }
-        for c in spec.columns:
-            if c.name not in existing:
+    def ensure_tables(self, con: duckdb.DuckDBPyConnection, specs: Iterable[TableSpec]) -> None:
+        """Create missing tables and columns, with comments from the table registry."""
+        for spec in specs:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema)}")
+            created = not self._exists(con, spec.name)
+            cols = ", ".join(f"{quote_ident(c.name)} {SQL_TYPES[c.type]['duckdb']}" for c in spec.columns)
+            con.execute(f"CREATE TABLE IF NOT EXISTS {self.qualified(spec.name)} ({cols})")
+            existing = {
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+                    [self.schema, spec.name],
+                ).fetchall()
+            }
+            added = [c for c in spec.columns if c.name not in existing]
+            for c in added:
                 con.execute(
                     f"ALTER TABLE {self.qualified(spec.name)} ADD COLUMN {quote_ident(c.name)} "
                     f"{SQL_TYPES[c.type]['duckdb']}"
                 )
+            if created or added:
+                for statement in comment_statements(spec, self.qualified(spec.name)):
+                    con.execute(statement)
 
     def _replace_all(self, writes: list[PreparedWrite]) -> None:
         with self.connect() as con:
-            for w in writes:
-                self._ensure_table(con, w.spec)
+            self.ensure_tables(con, [w.spec for w in writes])
             names = [w.spec.name for w in writes]
             try:
                 con.execute("BEGIN TRANSACTION")

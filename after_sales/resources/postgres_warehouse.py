@@ -41,6 +41,7 @@ _BATCH_ROWS = 65_536
 _RELKINDS_READABLE = "('r', 'p', 'v', 'm', 'f')"
 _RELKINDS_TABLE = "('r', 'p')"
 _MAINTENANCE_DBS = ("postgres", "template1")
+_NULLS_NOT_DISTINCT = 150000  # server_version from which unique indexes accept NULLS NOT DISTINCT
 
 
 def conninfo_from_url(url: URL) -> str:
@@ -54,11 +55,10 @@ def conninfo_from_url(url: URL) -> str:
 
 
 def create_database_if_missing(conninfo: str) -> bool:
-    """Create conninfo's database when the server is up but the database is not; True when it was created.
-
-    Checked through a maintenance database (postgres, else template1), so it does not depend on the language
-    of the server's error messages; a concurrent creation by another process counts as success.
-    """
+    """Create conninfo's database if the server is up but the database is not; True if it was missing and now exists."""
+    # Checked through a maintenance database (postgres, else template1), not the text of the server's error
+    # (which depends on its language). A creation by a concurrent process counts as created; without the
+    # CREATEDB privilege the psycopg error says so.
     params = conninfo_to_dict(conninfo)
     name = str(params.get("dbname") or params.get("user") or "")
     if not name:
@@ -74,7 +74,7 @@ def create_database_if_missing(conninfo: str) -> bool:
             try:
                 admin.execute(f"CREATE DATABASE {quote_ident(name)}")
             except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
-                return False
+                return True  # another process won the race
             log.warning("created PostgreSQL database %s (it did not exist yet)", name)
             return True
     return False
@@ -209,10 +209,8 @@ class PostgresWarehouse(Warehouse):
         return _TableState({r[0]: r[1] for r in rows if r[0] is not None}, rows[0][2], bool(rows[0][3]))
 
     def ensure_tables(self, cur: psycopg.Cursor, specs: Iterable[TableSpec]) -> None:
-        """Create schema and tables (keys, partition index, comments) or bring them up to date, in cur's transaction.
-
-        Tables are visited in name order, so two writers never take the advisory DDL locks in opposite orders.
-        """
+        """Create schema and tables (keys, partition index, comments) or bring them up to date, in cur's transaction."""
+        # Tables are visited in name order, so two writers never take the advisory DDL locks in opposite orders.
         unique = {s.name: s for s in specs}
         for name in unique:
             _check_ident("table", name)
@@ -242,12 +240,19 @@ class PostgresWarehouse(Warehouse):
                 f"{quote_ident(c.name)} {SQL_TYPES[c.type]['postgresql']}{'' if c.nullable else ' NOT NULL'}"
                 for c in spec.columns
             ]
-            if spec.primary_key:
-                defs.append(f"PRIMARY KEY ({', '.join(quote_ident(c) for c in spec.primary_key)})")
+            key = ", ".join(quote_ident(c) for c in spec.primary_key)
+            # A key with a nullable column (an order without feedback has no feedback_id) cannot be a PRIMARY
+            # KEY, which forces NOT NULL: it becomes a unique index where NULLs count as equal (PostgreSQL 15+).
+            nullable_key = any(spec.column(c).nullable for c in spec.primary_key)
+            if spec.primary_key and not nullable_key:
+                defs.append(f"PRIMARY KEY ({key})")
             cur.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(defs)})")
+            if spec.primary_key and nullable_key:
+                nulls = " NULLS NOT DISTINCT" if cur.connection.info.server_version >= _NULLS_NOT_DISTINCT else ""
+                cur.execute(f"CREATE UNIQUE INDEX ON {table} ({key}){nulls}")
             if spec.partition_column and spec.primary_key[:1] != (spec.partition_column,):
-                # Unnamed, so PostgreSQL picks a free name. Skipped when the primary key leads with the
-                # partition column: its index already serves window deletes and reads.
+                # Unnamed, so PostgreSQL picks a free name. Skipped when the key leads with the partition
+                # column: its index already serves window deletes and reads.
                 cur.execute(f"CREATE INDEX ON {table} ({quote_ident(spec.partition_column)})")
         else:
             for c in spec.columns:

@@ -109,7 +109,9 @@ class SQLAlchemyWarehouse(Warehouse):
         """The spec as a Core table with key and partition index."""
         metadata = sa.MetaData()
         extra: list[sa.SchemaItem] = []
-        if spec.primary_key:
+        if spec.primary_key and any(spec.column(c).nullable for c in spec.primary_key):
+            extra.append(sa.UniqueConstraint(*spec.primary_key))  # a primary key would forbid the NULLs
+        elif spec.primary_key:
             extra.append(sa.PrimaryKeyConstraint(*spec.primary_key))
         table = sa.Table(
             spec.name,
