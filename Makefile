@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: setup demo test lint ui bench clean ui-postgres daemon-postgres schedule-postgres bi-role
+.PHONY: setup demo test lint ui bench screenshots clean ui-postgres daemon-postgres schedule-postgres bi-role
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ lint: setup
 ui: setup
 	mkdir -p "$(DAGSTER_HOME)"
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+screenshots: setup
+	AFTER_SALES_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -p no:logging -q tests/test_ui_browser.py
 
 # Production-like: Dagster instance on PostgreSQL (deploy/dagster.yaml; see docs/production.md).
 ui-postgres: setup

@@ -1,4 +1,4 @@
-"""The one Definitions object: assets, checks, jobs, schedules and resources."""
+"""The one Definitions object: assets, checks, jobs, schedules, sensors and resources."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import os
 
 import dagster as dg
 
-from after_sales.assets import bi, exports, marketplaces, marts, metrics, staging
+from after_sales.assets import bi, exports, marketplaces, marts, metrics, reports, staging
+from after_sales.assets.common import FRESHNESS_GROUPS, MARTS_FRESHNESS
 from after_sales.jobs import daily_job
 from after_sales.partitions import SETTINGS
 from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
 from after_sales.schedules import daily_schedule
+from after_sales.sensors import build_sensors, source_assets
 from after_sales.settings import ENV_EXPORT_DIR, ENV_LANDING_DIR, ENV_WAREHOUSE_SCHEMA, ENV_WAREHOUSE_URL
+from after_sales.tables import ALL_TABLES
 
 
 def _env_or(name: str, default: str) -> str | dg.EnvVar:
@@ -28,13 +31,40 @@ warehouse = WarehouseResource(
 # Steps run in parallel processes forked from a server that has already imported the project, pandas and
 # Great Expectations: a fresh interpreter per step would spend seconds on imports alone.
 executor = dg.multiprocess_executor.configured(
-    {"start_method": {"forkserver": {"preload_modules": ["after_sales.definitions"]}}}
+    lambda config: {
+        "max_concurrent": config["max_concurrent"],
+        "start_method": {"forkserver": {"preload_modules": ["after_sales.definitions"]}},
+    },
+    config_schema={"max_concurrent": dg.Field(int, default_value=0, description="Steps at once; 0 = one per CPU.")},
 )
 
+SOURCES = source_assets(marketplaces.MARKETPLACE_SOURCES)
+LANDING_OF = {asset: source for source, assets in SOURCES.items() for asset in assets}
+
+
+def with_operations(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """Lineage metadata on every asset, and the freshness policy on the daily marts and metrics."""
+    key = spec.key.to_user_string()
+    upstream = sorted(d.asset_key.to_user_string() for d in spec.deps)
+    lineage: dict[str, object] = {}
+    if key in LANDING_OF:
+        lineage["lineage/landing"] = f"{SETTINGS.landing_dir}/{LANDING_OF[key]}/<YYYY-MM-DD>/*.csv|xlsx|parquet"
+    if upstream:
+        lineage["lineage/upstream"] = ", ".join(
+            f"{SETTINGS.warehouse_schema}.{u}" if u in ALL_TABLES else u for u in upstream
+        )
+    fresh = spec.group_name in FRESHNESS_GROUPS and spec.partitions_def is not None and not spec.freshness_policy
+    spec = spec.replace_attributes(freshness_policy=MARTS_FRESHNESS) if fresh else spec
+    return spec.merge_attributes(metadata=lineage)
+
+
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([staging, marketplaces, marts, metrics, exports, bi]),
+    assets=dg.map_asset_specs(
+        with_operations, dg.load_assets_from_modules([staging, marketplaces, marts, metrics, reports, exports, bi])
+    ),
     jobs=[daily_job],
     schedules=[daily_schedule],
+    sensors=build_sensors(marketplaces.MARKETPLACE_SOURCES),
     executor=executor,
     resources={
         "warehouse": warehouse,

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from after_sales.assets.common import OWNERS, SINGLE_RUN, WAREHOUSE_KIND
+from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN, WAREHOUSE_KIND
 from after_sales.bi.views import BI_VIEWS, apply_views, source_tables, views_version
 from after_sales.resources import WarehouseResource
 
@@ -14,6 +14,7 @@ _VIEW_LIST = "\n".join(f"- `{v.name}`: {v.spec.description}" for v in BI_VIEWS)
     group_name="bi",
     deps=[t.name for t in source_tables(BI_VIEWS) if t.name != "quarantine"],
     backfill_policy=SINGLE_RUN,  # so the unpartitioned asset can share a partition-range run with the marts
+    retry_policy=RETRY_POLICY,
     kinds={"sql", WAREHOUSE_KIND},
     owners=OWNERS,
     code_version=views_version(),

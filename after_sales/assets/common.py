@@ -1,5 +1,7 @@
-"""What every asset shares: partitions, backfill policy, warehouse kind, table metadata."""
+"""What every asset shares: partitions, backfill policy, retries, freshness, warehouse kind, table metadata."""
 
+import datetime as dt
+import os
 from collections.abc import Iterator
 
 import dagster as dg
@@ -14,6 +16,29 @@ from after_sales.tables import DATA_QUALITY_RUNS, TableSpec
 WAREHOUSE_KIND = "postgres" if make_url(SETTINGS.warehouse_url).get_backend_name() == "postgresql" else "duckdb"
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 OWNERS = ["team:data"]
+# Transient faults (warehouse connection refused, DuckDB file locked past its own wait) are retried after 2, 6 and
+# 14 s; data faults raise dg.Failure(allow_retries=False) and fail at once.
+RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
+# Yesterday's marts and metrics are expected by this local hour (business time zone); the policy is attached to
+# the marts and metrics groups in definitions.py, and the metrics_daily_freshness sensor alerts on it.
+FRESHNESS_GROUPS = ("marts", "metrics")
+ENV_FRESH_BY_HOUR = "AFTER_SALES_FRESH_BY_HOUR"
+
+
+def fresh_by_hour() -> int:
+    """The local hour (0-23) by which yesterday's marts must be materialized: AFTER_SALES_FRESH_BY_HOUR, default 9."""
+    hour = int(os.environ.get(ENV_FRESH_BY_HOUR, "").strip() or 9)
+    if not 0 <= hour <= 23:
+        raise ValueError(f"{ENV_FRESH_BY_HOUR}={hour}: expected an hour from 0 to 23")
+    return hour
+
+
+FRESH_BY_HOUR = fresh_by_hour()
+MARTS_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron=f"0 {FRESH_BY_HOUR} * * *",
+    lower_bound_delta=dt.timedelta(hours=FRESH_BY_HOUR or 24),
+    timezone=SETTINGS.timezone,
+)
 
 
 def table_metadata(spec: TableSpec) -> dict[str, object]:
@@ -39,6 +64,7 @@ def partitioned_asset_kwargs(spec: TableSpec, group: str) -> dict[str, object]:
         "owners": OWNERS,
         "metadata": table_metadata(spec),
         "io_manager_key": "warehouse_io_manager",
+        "retry_policy": RETRY_POLICY,
     }
 
 

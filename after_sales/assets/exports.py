@@ -1,6 +1,5 @@
 """Exports for other tools: work orders as one CSV per day for helpdesk import."""
 
-
 import datetime as dt
 import os
 from pathlib import Path
@@ -8,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from after_sales.assets.common import OWNERS, SINGLE_RUN
+from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
 from after_sales.partitions import daily_partitions, date_window
 from after_sales.resources import ExportDirectory
 
@@ -34,6 +33,7 @@ def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Pa
     owners=OWNERS,
     ins={"work_orders": dg.AssetIn()},
     code_version="1",
+    retry_policy=RETRY_POLICY,
 )
 def work_orders_csv(
     context: dg.AssetExecutionContext, exports: ExportDirectory, work_orders: pd.DataFrame

@@ -18,7 +18,7 @@ from matplotlib import font_manager, ticker
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from after_sales.assets.common import OWNERS, SINGLE_RUN
+from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
 from after_sales.partitions import daily_partitions
 from after_sales.resources import ExportDirectory, WarehouseResource
 from after_sales.resources.warehouse import DateWindow, Warehouse
@@ -304,6 +304,7 @@ documentation; docs/metrics.md gives the full definitions. {html.escape(METRICS_
     kinds={"matplotlib", "html"},
     owners=OWNERS,
     deps=[METRICS_ROLLUPS.name, METRICS_ROLLUPS_BY_CAUSE.name, SERVICE_ITEM_SCORES.name],
+    retry_policy=RETRY_POLICY,
     code_version="1",
 )
 def metrics_report(

@@ -1,0 +1,228 @@
+"""Alerts: a freshness breach, a failed blocking check and a failed step reach a local webhook as documented."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+from dagster._core.events import DagsterEventType
+from dagster._core.storage.dagster_run import DagsterRun
+
+from after_sales.alerts import (
+    ENV_UI_URL,
+    ENV_WEBHOOK_URL,
+    Alert,
+    AlertDeliveryError,
+    WebhookNotifier,
+    run_failure_alerts,
+)
+from after_sales.definitions import defs
+from after_sales.jobs import daily_job
+from after_sales.schedules import RANGE_END, RANGE_START
+from after_sales.sensors import freshness_alert_sensor
+from tests.landing_builders import ORDERS_HEADER, write_landing
+
+DAY = "2026-10-05"
+UI = "http://ui.example.test:3000"
+PAYLOAD_KEYS = {
+    "event",
+    "asset",
+    "check",
+    "partition",
+    "reason",
+    "run_id",
+    "run_url",
+    "asset_url",
+    "job",
+    "trigger",
+    "sent_at",
+    "text",
+}
+
+
+class Hook:
+    """A local HTTP server that records the JSON bodies posted to it."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, object]] = []
+        self.status = 200
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                hook.bodies.append(json.loads(self.rfile.read(length).decode("utf-8")))
+                self.send_response(hook.status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        """Stop the server."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hook]:
+    """A webhook receiver, configured through the environment like in production."""
+    server = Hook()
+    monkeypatch.setenv(ENV_WEBHOOK_URL, server.url)
+    monkeypatch.setenv(ENV_UI_URL, UI)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    """A persistent Dagster instance in a temp dir (runs, event logs, sensor contexts)."""
+    with dg.instance_for_test() as inst:
+        yield inst
+
+
+def run_failed(
+    instance: dg.DagsterInstance, resources: dict[str, object], selection: list[str]
+) -> dg.ExecuteInProcessResult:
+    """Run the selection for DAY on the instance; the run is expected to fail."""
+    job = dg.Definitions(assets=list(defs.assets or []), jobs=[daily_job], resources=resources).resolve_job_def(  # type: ignore[arg-type]
+        daily_job.name
+    )
+    result = job.execute_in_process(
+        instance=instance,
+        tags={RANGE_START: DAY, RANGE_END: DAY, "after_sales/trigger": "sensor:landing_orders"},
+        asset_selection=[dg.AssetKey(s) for s in selection],
+        raise_on_error=False,
+    )
+    assert not result.success
+    return result
+
+
+def evaluate_failure_sensor(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Evaluate the alert_on_failure sensor for a failed run, as the daemon would."""
+    run = instance.get_run_by_id(run_id)
+    assert run is not None
+    failure = instance.all_logs(run_id, of_type=DagsterEventType.RUN_FAILURE)[0].dagster_event
+    assert failure is not None
+    context = dg.build_run_status_sensor_context(
+        sensor_name="alert_on_failure", dagster_event=failure, dagster_instance=instance, dagster_run=run
+    ).for_run_failure()
+    sensor = defs.get_repository_def().get_sensor_def("alert_on_failure")
+    sensor(context)  # type: ignore[operator]
+
+
+def test_failed_blocking_check_reaches_the_webhook(
+    hook: Hook,
+    instance: dg.DagsterInstance,
+    resources: dict[str, object],
+    landing: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_landing(landing, "orders", DAY, [f"O1,{DAY} 10:00:00,U1,杯,1,10.00,alipay,paid,web"], ORDERS_HEADER)
+    import after_sales.assets.staging as staging_assets
+
+    real = staging_assets.stage_window
+
+    def negative_amounts(*args: object) -> object:
+        result = real(*args)  # type: ignore[arg-type]
+        result.rows["amount"] = -1.0
+        return result
+
+    monkeypatch.setattr(staging_assets, "stage_window", negative_amounts)
+    result = run_failed(instance, resources, ["stg_orders"])
+    evaluate_failure_sensor(instance, result.run_id)
+
+    assert len(hook.bodies) == 1  # the failed check explains the failed step: one alert, not two
+    body = hook.bodies[0]
+    assert set(body) == PAYLOAD_KEYS
+    assert body["event"] == "check_failure"
+    assert (body["asset"], body["check"], body["partition"]) == ("stg_orders", "values", DAY)
+    assert "expect_column_values_to_be_between(amount)" in str(body["reason"])
+    assert body["run_id"] == result.run_id and body["run_url"] == f"{UI}/runs/{result.run_id}"
+    assert body["asset_url"] == f"{UI}/assets/stg_orders"
+    assert (body["job"], body["trigger"]) == ("after_sales_daily", "sensor:landing_orders")
+    assert str(body["text"]).startswith("after_sales: blocking check failed: stg_orders.values [2026-10-05]")
+
+
+def test_failed_step_reaches_the_webhook_with_the_file_fault(
+    hook: Hook, instance: dg.DagsterInstance, resources: dict[str, object], landing: Path
+) -> None:
+    folder = landing / "orders" / DAY
+    folder.mkdir(parents=True)
+    (folder / "empty.csv").write_bytes(b"")
+    result = run_failed(instance, resources, ["stg_orders"])
+    evaluate_failure_sensor(instance, result.run_id)
+    assert [(b["event"], b["asset"], b["check"], b["partition"]) for b in hook.bodies] == [
+        ("run_failure", "stg_orders", None, DAY)
+    ]
+    assert f"orders/{DAY}/empty.csv: the file is empty" in str(hook.bodies[0]["reason"])
+
+
+def test_freshness_breach_reaches_the_webhook_once(hook: Hook, instance: dg.DagsterInstance) -> None:
+    tz = ZoneInfo("Asia/Shanghai")
+    clock = {"now": dt.datetime(2026, 10, 6, 8, 59, tzinfo=tz)}
+    sensor = freshness_alert_sensor(fresh_by_hour=9, timezone="Asia/Shanghai", clock=lambda: clock["now"])
+    assert sensor.name == "metrics_daily_freshness"
+
+    def tick(cursor: str | None) -> dg.SensorExecutionData:
+        return sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+
+    early = tick(None)
+    assert not hook.bodies and "not due" in (early.skip_message or "")
+    clock["now"] = dt.datetime(2026, 10, 6, 9, 30, tzinfo=tz)
+    breach = tick(early.cursor)
+    assert len(hook.bodies) == 1
+    body = hook.bodies[0]
+    assert set(body) == PAYLOAD_KEYS
+    assert (body["event"], body["asset"], body["partition"]) == ("freshness_breach", "metrics_daily", DAY)
+    assert "not materialized by 09:00 Asia/Shanghai" in str(body["reason"])
+    assert body["run_id"] is None and body["run_url"] is None
+    assert body["asset_url"] == f"{UI}/assets/metrics_daily"
+    assert breach.cursor == DAY
+    tick(breach.cursor)  # the same missed day is alerted once
+    assert len(hook.bodies) == 1
+
+    instance.report_runless_asset_event(dg.AssetMaterialization("metrics_daily", partition="2026-10-06"))
+    clock["now"] = dt.datetime(2026, 10, 7, 9, 5, tzinfo=tz)
+    fresh = tick(breach.cursor)
+    assert len(hook.bodies) == 1 and "is in" in (fresh.skip_message or "")
+
+
+def test_payload_and_delivery_errors(hook: Hook) -> None:
+    alert = Alert("run_failure", "stg_orders", "2026-10-01...2026-10-03", "boom\nsecond line", run_id="abc")
+    payload = alert.payload(UI, sent_at=dt.datetime(2026, 10, 6, tzinfo=dt.UTC))
+    assert payload["run_url"] == f"{UI}/runs/abc" and payload["sent_at"] == "2026-10-06T00:00:00+00:00"
+    assert payload["text"] == "after_sales: run failed: stg_orders [2026-10-01...2026-10-03]: boom"
+    with pytest.raises(ValueError, match="unknown alert event"):
+        Alert("oops", None, None, "")
+    hook.status = 400  # a rejected payload is not sent again
+    with pytest.raises(AlertDeliveryError, match="did not take"):
+        WebhookNotifier(hook.url, attempts=3, backoff=0).send(alert)
+    assert len(hook.bodies) == 1
+    hook.close()
+    with pytest.raises(AlertDeliveryError):
+        WebhookNotifier(hook.url, attempts=2, backoff=0, timeout=2).send(alert)
+
+
+def test_run_failure_alerts_without_steps(instance: dg.DagsterInstance) -> None:
+    run = DagsterRun(
+        job_name="after_sales_daily",
+        run_id="no-steps",
+        tags={"dagster/partition": DAY, "dagster/schedule_name": "daily_schedule"},
+    )
+    alerts = run_failure_alerts(instance, run, "run worker crashed")
+    assert [(a.event, a.asset, a.partition, a.reason, a.trigger) for a in alerts] == [
+        ("run_failure", None, DAY, "run worker crashed", "schedule:daily_schedule")
+    ]
