@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 
 from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDERS
+from after_sales.transforms.arrow_ops import isin
 from after_sales.transforms.rules import CauseRules, ServiceRules
 
 
 def latest_version(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     """One row per key: the one that landed last (re-exports carry updated status)."""
-    if frame.empty:
+    if frame.empty or not frame[key].duplicated().any():
         return frame
     ordered = frame.sort_values(["landing_date", "source_file", "source_row"], kind="stable")
     return ordered.drop_duplicates(key, keep="last")
@@ -37,7 +38,7 @@ def build_order_feedback(
     o = latest_version(orders, "order_id")
     o = o.loc[in_window(o["business_date"], start, end)]
     f = latest_version(feedback, "feedback_id")
-    f = f.loc[f["order_id"].isin(o["order_id"])]
+    f = f.loc[isin(f["order_id"], o["order_id"])]
     o = o.rename(columns={"created_at": "order_created_at", "status": "order_status"})
     f = f.rename(columns={"created_at": "feedback_created_at"})
     fact = o.merge(
@@ -130,7 +131,7 @@ def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Tim
     g = p.groupby(["business_date", "order_id", "cause"], sort=False, dropna=False)
     wo = g.agg(
         channel=("channel", "first"),
-        feedback_ids=("feedback_id", lambda s: ",".join(s)),
+        feedback_ids=("feedback_id", "first"),
         issue_count=("feedback_id", "size"),
         min_rating=("rating", "min"),
         opened_at=("feedback_created_at", "min"),
@@ -139,7 +140,15 @@ def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Tim
         any_reopened=("reopened_flag", "any"),
         any_p2_type=("p2_type", "any"),
     ).reset_index()
-    wo["work_order_id"] = [work_order_id(o, c) for o, c in zip(wo["order_id"], wo["cause"], strict=True)]
+    keys = ["business_date", "order_id", "cause"]
+    several = p.loc[p.duplicated(keys, keep=False)]
+    if len(several):  # join the ids only where a work order has more than one issue (Python join per group)
+        joined = several.groupby(keys, sort=False)["feedback_id"].agg(",".join)
+        at = pd.MultiIndex.from_frame(wo[keys])
+        wo["feedback_ids"] = joined.reindex(at).fillna(wo.set_index(keys)["feedback_ids"]).to_numpy()
+    wo["work_order_id"] = [
+        work_order_id(o, c) for o, c in zip(wo["order_id"].tolist(), wo["cause"].tolist(), strict=True)
+    ]
     actions = wo["cause"].map(lambda c: rules.actions.get(c) or rules.actions.get("other") or ("人工回访",))
     wo["suggested_action"] = actions.map(lambda a: a[0])
     wo["suggested_actions"] = actions.map(" | ".join)

@@ -20,6 +20,7 @@ from after_sales.tables import (
     SERVICE_MEASURES,
     TableSpec,
 )
+from after_sales.transforms.arrow_ops import isin
 from after_sales.transforms.marts import latest_version
 from after_sales.transforms.metric_rules import PRIORITIES, MetricRules, load_metric_rules
 
@@ -138,7 +139,7 @@ def work_order_rows(work_orders: pd.DataFrame, fact: pd.DataFrame, rules: Metric
     later = head.merge(ticket_rows(fact)[["order_id", "created"]], on="order_id")
     later_ids = set(later.loc[later["created"] > later["opened_at"], "work_order_id"])
     single = pd.to_numeric(wo["issue_count"]).eq(1).fillna(False).astype(bool)
-    wo["one_touch"] = resolved & (wo["status"] == "resolved") & single & ~wo["work_order_id"].isin(later_ids)
+    wo["one_touch"] = resolved & (wo["status"] == "resolved") & single & ~isin(wo["work_order_id"], later_ids)
 
     rated = fact.loc[fact["has_feedback"].astype(bool) & fact["rating"].notna()]
     rated = rated[["order_id", "feedback_id", "feedback_created_at", "rating"]]
