@@ -28,6 +28,10 @@ ui: setup
 	mkdir -p "$(DAGSTER_HOME)"
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
+# Quick scale by default; bigger ones: make bench BENCH_ARGS="--scale 1m" (or "--year"); see docs/benchmarks.md.
+bench: setup
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
 screenshots: setup
 	AFTER_SALES_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -p no:logging -q tests/test_ui_browser.py
 

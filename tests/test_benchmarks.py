@@ -1,0 +1,184 @@
+"""The benchmark's code paths at a tiny scale: both sides of each comparison produce the same output.
+
+No timing is asserted here; the figures come from `make bench`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from after_sales.assets.exports import write_daily_csvs
+from after_sales.sample import generate, write_landing
+from benchmarks import report
+from benchmarks.baseline import render_sql, run_baseline, statements
+from benchmarks.compare import compare_tables
+from benchmarks.datasets import Dataset, label, parse_count
+from benchmarks.measure import RESULT_MARK, run_measured
+from benchmarks.pure_pipeline import run_pure, stage_all, work_order_as_of
+from benchmarks.seed_loop import seed_work_orders
+from benchmarks.workorders import check, run_ours, run_seed
+
+TZ = "Asia/Shanghai"
+START = dt.date(2025, 1, 1)
+DAYS = 3
+END = START + dt.timedelta(days=DAYS)
+
+
+@pytest.fixture(scope="module")
+def tiny_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three days of generated landing files, 60 orders a day, fault rate 0."""
+    landing = tmp_path_factory.mktemp("bench") / "landing"
+    write_landing(generate(START, DAYS, 60, seed=11, fault_rate=0.0, tz=TZ), landing)
+    return landing
+
+
+@pytest.fixture(scope="module")
+def baseline_db(tiny_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SQL baseline's warehouse for the three days."""
+    out = tmp_path_factory.mktemp("baseline")
+    db = out / "baseline.duckdb"
+    result = run_baseline(db, tiny_landing, out / "exports", START, END, TZ, 7, work_order_as_of(END, TZ))
+    assert set(result["phases"]) >= {"stg_orders", "fct_order_feedback", "work_orders", "metrics_daily", "export"}
+    return db
+
+
+def test_seed_loop_and_our_transforms_give_identical_work_order_rows(tiny_landing: Path, tmp_path: Path) -> None:
+    staged = stage_all(tiny_landing, [START + dt.timedelta(days=i) for i in range(DAYS)], TZ, 7)
+    orders, feedback = staged["orders"].rows, staged["feedback"].rows
+    run_ours(orders, feedback, START, END, work_order_as_of(END, TZ), tmp_path / "ours")
+    seed = run_seed(orders, feedback, tmp_path / "seed", budget=None)
+    assert seed["complete"] and seed["problem_orders"] > 0
+    result = check(tmp_path / "ours", tmp_path / "seed", seed_complete=True)
+    assert result["equal"], result
+    assert result["seed_orders_written"] == result["our_low_rated_orders"] == seed["problem_orders"]
+    # One CSV per problem order, as the seed wrote them.
+    assert len(list((tmp_path / "seed" / "csv").glob("*.csv"))) == seed["problem_orders"]
+
+
+def test_capped_seed_loop_is_checked_on_the_orders_it_wrote(tiny_landing: Path, tmp_path: Path) -> None:
+    staged = stage_all(tiny_landing, [START + dt.timedelta(days=i) for i in range(DAYS)], TZ, 7)
+    orders, feedback = staged["orders"].rows, staged["feedback"].rows
+    capped = seed_work_orders(orders, feedback, tmp_path / "probe", deadline=0.0)
+    assert capped.written == 1 and not capped.complete
+    run_ours(orders, feedback, START, END, work_order_as_of(END, TZ), tmp_path / "ours")
+    seed = run_seed(orders, feedback, tmp_path / "seed", budget=0.0)
+    assert not seed["complete"] and seed["orders_written"] == 1
+    assert seed["estimated_full_seconds"] >= seed["seconds"]
+    assert check(tmp_path / "ours", tmp_path / "seed", seed_complete=False)["equal"]
+
+
+def test_sql_baseline_equals_the_pure_transforms(tiny_landing: Path, baseline_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "pure.duckdb"
+    result = run_pure(tiny_landing, f"duckdb:///{db}", tmp_path / "exports", START, END, TZ, 7, True, write_daily_csvs)
+    assert result["rows"]["fct_order_feedback"] > 0 and result["rows"]["work_orders"] > 0
+    assert {"read+stage", "marts", "metrics", "validate", "write", "export"} <= set(result["phases"])
+    comparisons = compare_tables(baseline_db, db)
+    assert all(c.equal for c in comparisons), [c.as_dict() for c in comparisons if not c.equal]
+    assert len(list((tmp_path / "exports" / "work_orders").glob("*.csv"))) == DAYS
+
+
+def test_sql_baseline_equals_the_dagster_marts(tiny_landing: Path, baseline_db: Path, tmp_path: Path) -> None:
+    from benchmarks.child import task_dagster_inprocess
+
+    db = tmp_path / "dagster.duckdb"
+    result = task_dagster_inprocess(
+        {
+            "landing": str(tiny_landing),
+            "url": f"duckdb:///{db}",
+            "export_dir": str(tmp_path / "exports"),
+            "first": START.isoformat(),
+            "last": (END - dt.timedelta(days=1)).isoformat(),
+            "tz": TZ,
+            "select": "marts",
+        }
+    )
+    assert result["success"], result
+    assert {"stg_orders", "fct_order_feedback", "work_orders", "metrics_daily"} <= set(result["steps"])
+    comparisons = compare_tables(baseline_db, db)
+    assert all(c.equal for c in comparisons), [c.as_dict() for c in comparisons if not c.equal]
+
+
+def test_comparison_reports_the_differing_column(baseline_db: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import duckdb
+
+    other = tmp_path / "other.duckdb"
+    shutil.copyfile(baseline_db, other)
+    with duckdb.connect(str(other)) as con:
+        con.execute(
+            "UPDATE after_sales.work_orders SET priority = 'P9' WHERE work_order_id = "
+            "(SELECT min(work_order_id) FROM after_sales.work_orders)"
+        )
+    by_table = {c.table: c for c in compare_tables(baseline_db, other)}
+    assert by_table["fct_order_feedback"].equal
+    wo = by_table["work_orders"]
+    assert not wo.equal and wo.only_a == wo.only_b == 1 and wo.differing_columns == ["priority (1/1)"]
+
+
+def test_sql_script_is_filled_from_the_rule_tables(tiny_landing: Path, tmp_path: Path) -> None:
+    sql = render_sql(tiny_landing, tmp_path, START, END, TZ, 7, work_order_as_of(END, TZ))
+    assert not re.search(r"\{\{[A-Z_]+\}\}", sql)
+    assert "更换支付方式" in sql and "regexp_matches(t," in sql and "'P1'" in sql
+    assert len(statements(sql)) >= 10
+
+
+def test_measured_child_reports_result_memory_and_caps(tmp_path: Path) -> None:
+    code = f"import json; x = bytearray(60_000_000); print({RESULT_MARK!r} + json.dumps({{'seconds': 0.5}}))"
+    ok = run_measured("probe", [sys.executable, "-c", code], log_path=tmp_path / "probe.log")
+    assert ok.ok and ok.result == {"seconds": 0.5} and ok.peak_rss_mb > 55
+    slow = run_measured("slow", [sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
+    assert slow.status == "timeout" and slow.wall_seconds < 10
+
+
+def test_report_renders_targets_and_chart(tmp_path: Path) -> None:
+    side = {"status": "ok", "wall_seconds": 2.0, "peak_rss_mb": 100.0, "peak_single_rss_mb": 100.0}
+    info = {"rows": {"orders": 100_000, "feedback": 1, "behaviour": 1}, "days": 30, "orders_per_day": 3333, "seed": 7}
+    store = {
+        "records": {
+            "workorders@100k": {
+                "scenario": "workorders",
+                "scale": "100k",
+                "orders": 100_000,
+                "dataset": info,
+                "sides": {
+                    "ours": {**side, "result": {"seconds": 0.01, "phases": {"fact": 0.005}}},
+                    "seed": {
+                        **side,
+                        "result": {
+                            "seconds": 9.0,
+                            "complete": True,
+                            "problem_orders": 10,
+                            "estimated_full_seconds": 9.0,
+                        },
+                    },
+                },
+                "check": {"equal": True},
+            }
+        }
+    }
+    text = report.render(store)
+    assert "| work orders at 100k orders at least 200x faster" in text and "**met**" in text
+    assert "900x" in text and "not measured" in text
+    report.chart(store, tmp_path / "chart.png")
+    assert (tmp_path / "chart.png").stat().st_size > 1000
+    json.dumps(store)
+
+
+def test_scale_labels_and_chunks() -> None:
+    assert [parse_count(s) for s in ("10k", "100K", "1m", "2.5M", "5000")] == [
+        10_000,
+        100_000,
+        1_000_000,
+        2_500_000,
+        5000,
+    ]
+    assert label(36_500) == "36.5k" and label(10_000_000) == "10m"
+    year = Dataset(10_000_000, 365)
+    assert sum(days for _, days in year.chunks()) == 365 and len(year.chunks()) == 5
