@@ -131,6 +131,16 @@ def _per_partition(context: dg.AssetExecutionContext, by_day: dict[dt.date, dict
             context.add_asset_metadata(figures, partition_key=day.isoformat())
 
 
+def _per_partition_by(
+    context: dg.AssetExecutionContext, frame: pd.DataFrame, days: list[dt.date], figures: list[str], label: str
+) -> None:
+    """Record figures per partition, one metadata entry per value of the label column (figure/label)."""
+    by_day: dict[dt.date, dict[str, object]] = {d: {} for d in days}
+    for _, r in frame.iterrows():
+        by_day[r["business_date"]].update(_figures(r, figures, f"/{r[label]}"))
+    _per_partition(context, by_day)
+
+
 HEADLINE = [
     "orders",
     "problem_orders",
@@ -209,10 +219,7 @@ def metrics_daily_by_channel(
     """The service measures per business day and channel (own site and each marketplace)."""
     days = date_window(context.partition_time_window).days()
     frame = build_metrics_daily_by_channel(fct_order_feedback, problem_orders, work_orders)
-    by_day: dict[dt.date, dict[str, object]] = {d: {} for d in days}
-    for _, r in frame.iterrows():
-        by_day[r["business_date"]].update(_figures(r, CHANNEL_FIGURES, f"/{r['channel']}"))
-    _per_partition(context, by_day)
+    _per_partition_by(context, frame, days, CHANNEL_FIGURES, "channel")
     metadata = {
         "channels": dg.MetadataValue.text(", ".join(sorted(frame["channel"].unique()))),
         "window": _markdown(frame, ["business_date", "channel", *CHANNEL_FIGURES]),
@@ -238,10 +245,7 @@ def metrics_daily_by_cause(
     """Problem issues and work-order measures per business day and located cause."""
     days = date_window(context.partition_time_window).days()
     frame = build_metrics_daily_by_cause(fct_order_feedback, problem_orders, work_orders)
-    by_day: dict[dt.date, dict[str, object]] = {d: {} for d in days}
-    for _, r in frame.iterrows():
-        by_day[r["business_date"]].update(_figures(r, ["problem_issues", "work_orders"], f"/{r['cause']}"))
-    _per_partition(context, by_day)
+    _per_partition_by(context, frame, days, ["problem_issues", "work_orders"], "cause")
     metadata = {"window": _markdown(frame, ["business_date", "cause", *CAUSE_FIGURES])}
     checks = [
         by_cause_conservation(frame, problem_orders, work_orders, days),
@@ -260,10 +264,7 @@ def metrics_daily_by_service_item(
     """Per business day and service item: work orders that suggested and used it, follow-up rating sums."""
     window = date_window(context.partition_time_window)
     frame = build_metrics_daily_by_service_item(work_orders, fct_order_feedback, window.start, window.end)
-    by_day: dict[dt.date, dict[str, object]] = {d: {} for d in window.days()}
-    for _, r in frame.iterrows():
-        by_day[r["business_date"]].update(_figures(r, ["work_orders"], f"/{r['service_action']}"))
-    _per_partition(context, by_day)
+    _per_partition_by(context, frame, window.days(), ["work_orders"], "service_action")
     totals = frame.groupby("service_action", sort=False)[["work_orders", "followup_ratings"]].sum().reset_index()
     metadata = {"window_totals": _markdown(totals, list(totals.columns))}
     checks = [
