@@ -120,6 +120,22 @@ def _scale_key(rec: dict[str, Any]) -> int:
     return int(rec.get("orders") or 0)
 
 
+SIDE_ORDER = (
+    "duckdb_sql",
+    "pure_pandas",
+    "dagster_in_process",
+    "dagster_cli",
+    "dagster_cli_sequential",
+    "dagster_cli_all",
+)
+
+
+def ordered(sides: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Sides in a fixed order: baseline first, then from least to most machinery."""
+    rank = {n: i for i, n in enumerate(SIDE_ORDER)}
+    return sorted(sides.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
+
+
 def side_label(name: str, side: dict[str, Any]) -> str:
     """Readable side name; for CLI runs, the executor the Definitions configured when it ran."""
     text = SIDE_NAMES.get(name, name)
@@ -127,6 +143,16 @@ def side_label(name: str, side: dict[str, Any]) -> str:
     if name.startswith("dagster_cli") and res.get("forkserver") is not None:
         text += " (multiprocess executor, forkserver)" if res["forkserver"] else f" ({res.get('executor')} executor)"
     return text
+
+
+def _equal_cell(check: dict[str, Any]) -> str:
+    """'yes', 'not compared (...)' or 'NO: what differs'."""
+    if check.get("equal"):
+        return "yes"
+    text = str(check.get("summary", ""))
+    if text.startswith("not compared"):
+        return "not compared (a side did not finish)"
+    return "NO: " + text[:300]
 
 
 def _records(store: dict[str, Any], scenario: str) -> list[dict[str, Any]]:
@@ -306,7 +332,8 @@ def render(store: dict[str, Any]) -> str:
     add("  and the per-day work-order CSVs, in one DuckDB file. Simplified: rows breaking a rule are dropped, not")
     add("  quarantined with a reason (at fault rate 0 there are none), and no quality checks run.")
     add("- *pure pandas* calls the same transforms and warehouse writes as the assets, without Dagster; the quality")
-    add("  checks (Great Expectations + conservation) are timed as their own phase and left out of its total.")
+    add("  checks (Great Expectations + conservation) are timed as their own phase and left out of its work s")
+    add("  (its wall and CPU seconds include them).")
     add("")
     add(_workorders_section(store))
     add(_pipeline_section(store))
@@ -391,14 +418,14 @@ def _pipeline_section(store: dict[str, Any]) -> str:
         base = r["sides"].get("duckdb_sql", {})
         bw, bwall = work_seconds(base), base.get("wall_seconds") if base.get("status") == "ok" else None
         bcpu = base.get("cpu_seconds") if base.get("status") == "ok" else None
-        for name, side in r["sides"].items():
+        for name, side in ordered(r["sides"]):
             w = work_seconds(side)
             wall = side.get("wall_seconds") if side.get("status") == "ok" else None
             if name == "duckdb_sql":
                 eq = "(baseline)"
             else:
                 chk = r["checks"].get(name, {})
-                eq = "yes" if chk.get("equal") else "NO: " + str(chk.get("summary", ""))[:300]
+                eq = _equal_cell(chk)
             note = _status_note(side)
             shown = _ratio(w, bw) if (name == "duckdb_sql" or r["checks"].get(name, {}).get("equal")) else None
             shown_wall = _ratio(wall, bwall) if shown is not None else None
@@ -414,15 +441,11 @@ def _pipeline_section(store: dict[str, Any]) -> str:
     out.append("")
     largest = recs[-1]
     out += [f"### Where the time goes ({largest['scale']} orders)", ""]
-    for name, side in largest["sides"].items():
+    for name, side in ordered(largest["sides"]):
         res = side.get("result") or {}
         parts = res.get("phases") or res.get("steps")
         if parts:
-            items = (
-                sorted(parts.items(), key=lambda kv: -kv[1])
-                if "steps" in res and not res.get("phases")
-                else parts.items()
-            )
+            items = sorted(parts.items(), key=lambda kv: -kv[1])
             out.append(f"- {side_label(name, side)}: " + ", ".join(f"{k} {_s(v)}" for k, v in items if v >= 0.01))
     out.append("")
     return "\n".join(out)
@@ -442,17 +465,9 @@ def _year_section(store: dict[str, Any]) -> str:
             "| side | work s | wall s | peak RSS MB (tree) | largest process MB | equal to SQL |",
             "|---|---|---|---|---|---|",
         ]
-        for name, side in r["sides"].items():
+        for name, side in ordered(r["sides"]):
             note = _status_note(side)
-            eq = (
-                "(baseline)"
-                if name == "duckdb_sql"
-                else (
-                    "yes"
-                    if r["checks"].get(name, {}).get("equal")
-                    else "NO: " + str(r["checks"].get(name, {}).get("summary", ""))[:300]
-                )
-            )
+            eq = "(baseline)" if name == "duckdb_sql" else _equal_cell(r["checks"].get(name, {}))
             out.append(
                 f"| {side_label(name, side)} | {note or _s(work_seconds(side))} | {_s(side.get('wall_seconds'))} | "
                 f"{_mb(side)} | {side.get('peak_single_rss_mb', 0):,.0f} | {eq} |"
@@ -606,15 +621,28 @@ def chart(store: dict[str, Any], path: Path) -> None:
     if recs:
         r = recs[-1]
         labels, vals, colors = [], [], []
-        for name, side in r["sides"].items():
-            labels.append(("year " + name).replace("_", " "))
+        for name, side in ordered(r["sides"]):
+            capped = side.get("status") != "ok"
+            labels.append(("year " + name).replace("_", " ") + (" (stopped)" if capped else ""))
             vals.append(work_seconds(side) or side.get("wall_seconds") or 0)
-            colors.append("tab:gray" if side.get("status") != "ok" else "tab:blue")
+            colors.append("tab:gray" if capped else "tab:blue")
         for name, side in (r.get("day_runs") or {}).items():
             labels.append(name.replace("new_day_", "day ").replace("_", " "))
             vals.append(work_seconds(side) or 0)
             colors.append("tab:orange")
-        ax.barh(labels, vals, color=colors)
+        bars = ax.barh(labels, vals, color=colors)
+        for bar, side in zip(bars, [*r["sides"].values(), *(r.get("day_runs") or {}).values()], strict=True):
+            if side.get("status") != "ok":
+                ax.annotate(
+                    _status_note(side).replace("capped: ", ""),
+                    (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                    xytext=(-4, 0),
+                    textcoords="offset points",
+                    ha="right",
+                    va="center",
+                    fontsize=6,
+                    color="white",
+                )
         ax.set_xscale("log")
         ax.tick_params(axis="y", labelsize=7)
         ax.set_title(f"Year ({r['scale']} orders) and one new day: seconds", fontsize=10)
