@@ -6,3 +6,31 @@ ORDER_STATUSES = frozenset(
 REFUND_STATUSES = frozenset({"requested", "awaiting_return", "return_received", "refused", "closed", "refunded"})
 ISSUE_TYPES = frozenset({"review", "inquiry", "complaint", "return", "refund", "dispute"})
 RESOLUTIONS = frozenset({"refunded", "replaced", "repaired", "compensated", "info_provided", "rejected"})
+
+# Columns of the own landing sources, in file order (docs/data-model.md).
+LANDING_COLUMNS: dict[str, tuple[str, ...]] = {
+    "orders": (
+        "order_id",
+        "created_at",
+        "user",
+        "product",
+        "quantity",
+        "amount",
+        "payment_method",
+        "status",
+        "channel",
+    ),
+    "feedback": (
+        "feedback_id",
+        "order_id",
+        "created_at",
+        "rating",
+        "issue_type",
+        "issue_description",
+        "first_response_at",
+        "resolved_at",
+        "resolution",
+        "reopened",
+    ),
+    "behaviour": ("session_id", "visitor_id", "started_at", "ended_at", "pages", "submitted_after_sales_form"),
+}

@@ -11,36 +11,16 @@ from typing import Any
 
 import yaml
 
-from after_sales.vocabulary import ISSUE_TYPES, ORDER_STATUSES, REFUND_STATUSES, RESOLUTIONS
+from after_sales.vocabulary import ISSUE_TYPES, LANDING_COLUMNS, ORDER_STATUSES, REFUND_STATUSES, RESOLUTIONS
 
 SOURCES_DIR = Path(__file__).parent / "sources"
 
 SUBKINDS: dict[str, str] = {"orders": "orders", "refunds": "feedback", "reviews": "feedback"}
 
-ORDER_COLUMNS: tuple[str, ...] = (
-    "order_id",
-    "created_at",
-    "user",
-    "product",
-    "quantity",
-    "amount",
-    "payment_method",
-    "status",
-    "status_raw",
-    "channel",
-    "source_row",
-)
+_OWN_ORDERS = LANDING_COLUMNS["orders"]
+ORDER_COLUMNS: tuple[str, ...] = (*_OWN_ORDERS[:-1], "status_raw", _OWN_ORDERS[-1], "source_row")
 FEEDBACK_COLUMNS: tuple[str, ...] = (
-    "feedback_id",
-    "order_id",
-    "created_at",
-    "rating",
-    "issue_type",
-    "issue_description",
-    "first_response_at",
-    "resolved_at",
-    "resolution",
-    "reopened",
+    *LANDING_COLUMNS["feedback"],
     "refund_amount",
     "refund_status",
     "refund_status_raw",
@@ -215,9 +195,7 @@ def _condition(fname: str, spec: Any, path: Path, key: str) -> Condition:
         empty = spec.get("empty")
         if empty is not None and not isinstance(empty, bool):
             raise _err(path, key, "empty must be true or false")
-        return Condition(
-            fname, _str_list(spec.get("in"), path, key), _str_list(spec.get("contains"), path, key), empty
-        )
+        return Condition(fname, _str_list(spec.get("in"), path, key), _str_list(spec.get("contains"), path, key), empty)
     return Condition(fname, values=_str_list(spec, path, key))
 
 
@@ -281,9 +259,7 @@ def _kind(subkind: str, spec: Any, path: Path) -> KindConfig:
         if not isinstance(m, Mapping):
             raise _err(path, f"{key}.maps.{f}", "expected a mapping native label -> canonical value")
         maps[str(f)] = {str(k): str(v) for k, v in m.items()}
-    derive = tuple(
-        _derivation(str(f), d, path, f"{key}.derive.{f}") for f, d in (spec.get("derive") or {}).items()
-    )
+    derive = tuple(_derivation(str(f), d, path, f"{key}.derive.{f}") for f, d in (spec.get("derive") or {}).items())
     kc = KindConfig(
         subkind=subkind,
         columns=columns,

@@ -16,41 +16,10 @@ import pyarrow.compute as pc
 from after_sales.sample import texts
 from after_sales.sample.faults import FAULT_TYPES, MANIFEST_COLUMNS, inject_faults
 from after_sales.settings import DEFAULTS, ENV_TIMEZONE
+from after_sales.vocabulary import LANDING_COLUMNS
 
 SOURCES: tuple[str, ...] = ("orders", "feedback", "behaviour")
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "orders": (
-        "order_id",
-        "created_at",
-        "user",
-        "product",
-        "quantity",
-        "amount",
-        "payment_method",
-        "status",
-        "channel",
-    ),
-    "feedback": (
-        "feedback_id",
-        "order_id",
-        "created_at",
-        "rating",
-        "issue_type",
-        "issue_description",
-        "first_response_at",
-        "resolved_at",
-        "resolution",
-        "reopened",
-    ),
-    "behaviour": (
-        "session_id",
-        "visitor_id",
-        "started_at",
-        "ended_at",
-        "pages",
-        "submitted_after_sales_form",
-    ),
-}
+COLUMNS: dict[str, tuple[str, ...]] = LANDING_COLUMNS
 DEFAULT_TIMEZONE = DEFAULTS[ENV_TIMEZONE]
 TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 MAX_FAULT_RATE = 0.5
