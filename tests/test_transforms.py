@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from after_sales.tables import STG_BEHAVIOUR
 from after_sales.transforms.marts import (
     build_order_feedback,
     build_problem_orders,
@@ -21,6 +23,7 @@ from after_sales.transforms.staging import (
     LandedFile,
     LandingFileError,
     StagingContext,
+    combine,
     quarantine_unknown_orders,
     stage_behaviour,
     stage_feedback,
@@ -96,6 +99,42 @@ def test_exact_duplicates_and_repeated_ids_are_quarantined_and_counted() -> None
     r = stage_orders(orders_file([line, line, "O1,2026-10-01 10:00:00,U1,杯,1,11,alipay,paid,web"]), CTX)
     assert len(r.rows) == 1 and r.duplicates_removed == 1 and r.balanced
     assert list(r.quarantined["rule"]) == ["duplicate_row", "duplicate_id"]
+
+
+def test_an_exact_copy_has_the_same_text_missing_in_the_same_places() -> None:
+    base = {"session_id": "S1", "visitor_id": "V1", "started_at": "2026-10-01 10:00:00", "pages": "1"}
+    ended = [None, np.nan, pd.NA, "", "", "2026-10-01 10:05:00"]  # missing equals missing, but not ''
+    frame = pd.DataFrame([{**base, "ended_at": e} for e in ended], dtype=object)
+    frame["submitted_after_sales_form"] = ["no", "no", "no", "no", "no", None]
+    frame["source_row"] = range(1, len(frame) + 1)
+    r = stage_behaviour(LandedFile("behaviour", DAY, "behaviour/x.csv", frame), CTX)
+    assert r.duplicates_removed == 3 and r.balanced and list(r.rows["source_row"]) == [1]
+    rules = dict(zip(r.quarantined["source_row"], r.quarantined["rule"], strict=True))
+    assert rules == {2: "duplicate_row", 3: "duplicate_row", 4: "duplicate_id", 5: "duplicate_row", 6: "duplicate_id"}
+
+
+def test_a_row_staged_again_from_a_later_file_of_the_day() -> None:
+    first = landed(
+        "behaviour",
+        BEHAVIOUR_HEADER,
+        ["S1,V1,2026-10-01 10:00:00,,,no", "S2,V2,2026-10-01 11:00:00,2026-10-01 11:05:00,3,yes"],
+    )
+    later = landed(
+        "behaviour",
+        BEHAVIOUR_HEADER,
+        [
+            "S1,V1,2026-10-01 10:00:00,,,no",
+            "S2,V2,2026-10-01 11:00:00,2026-10-01 11:05:00,4,yes",
+            "S3,V1,2026-10-01 12:00:00,,,no",
+        ],
+    )
+    later = LandedFile(later.source, later.landing_date, "behaviour/2026-10-01/y.csv", later.frame)
+    r = combine([stage_behaviour(first, CTX), stage_behaviour(later, CTX)], STG_BEHAVIOUR, "session_id")
+    assert list(r.rows["session_id"]) == ["S1", "S2", "S3"] and r.duplicates_removed == 1 and r.balanced
+    assert r.quarantined[["source_row", "rule"]].values.tolist() == [[1, "duplicate_row"], [2, "duplicate_id"]]
+    assert r.quarantined["reason"].iloc[0] == (
+        "behaviour/2026-10-01/y.csv row 1: exact copy of behaviour/2026-10-01/x.csv row 1"
+    )
 
 
 @pytest.mark.parametrize(

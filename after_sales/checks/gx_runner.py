@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import warnings
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -35,6 +38,16 @@ class Rule:
         kind = self.expectation.expectation_type
         return f"{kind}({target})" if target else kind
 
+    @property
+    def columns(self) -> list[str]:
+        """The columns the expectation reads, in the order GX reports their values."""
+        cfg = self.expectation.configuration.kwargs
+        if cfg.get("column"):
+            return [cfg["column"]]
+        if cfg.get("column_A"):
+            return [cfg["column_A"], cfg["column_B"]]
+        return list(cfg.get("column_list") or [])
+
 
 @dataclass
 class Outcome:
@@ -54,7 +67,11 @@ class Outcome:
 def _batch_definition() -> Any:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.execution_engine import pandas_execution_engine
 
+    # GX fingerprints every batch by hashing the whole frame (only frames under this many bytes): a second per
+    # million rows, for every validation, and the fingerprint is only result metadata.
+    pandas_execution_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas("after_sales_frames")
@@ -69,17 +86,71 @@ def _text(value: object) -> str:
     return "null" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
+def _same(value: object) -> object:
+    return value
+
+
+def _date(value: object) -> object:
+    if isinstance(value, np.datetime64):  # GX reports column pairs as numpy values
+        value = pd.Timestamp(value)
+    return value.date() if isinstance(value, pd.Timestamp) else value
+
+
+def _integer(value: object) -> object:
+    return int(value) if isinstance(value, float) and value == value else value
+
+
+def _for_gx(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Callable[[object], object]]]:
+    """The frame with numpy dtypes GX checks vectorized, and per changed column how to give back a value as it was.
+
+    GX compares values one by one in Python unless a column is int64, float64 or a datetime: nullable integers
+    become int64 (float64 where NA, if exact), date objects midnight UTC timestamps (the suites bound dates so).
+    """
+    changed: dict[str, pd.Series] = {}
+    back: dict[str, Callable[[object], object]] = {}
+    for name in frame.columns:
+        series = frame[name]
+        if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) and series.dtype.kind == "i":
+            if not series.hasnans:
+                changed[name], back[name] = series.astype("int64"), _same
+            elif ((series > -(2**53)) & (series < 2**53)).all():  # NA is skipped; float64 holds these exactly
+                changed[name], back[name] = series.astype("float64"), _integer
+        elif series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "date":
+            stamps = pd.to_datetime(series, utc=True)
+            days = stamps.dropna()
+            if (days.dt.normalize() == days).all():  # no datetime objects among the dates
+                changed[name], back[name] = stamps, _date
+    return (frame.assign(**changed) if changed else frame), back
+
+
+def _as_before(value: object, columns: list[str], back: dict[str, Callable[[object], object]]) -> object:
+    """A reported value (one value, a tuple of a column pair, or a dict by column) as the caller's frame held it."""
+    if isinstance(value, dict):
+        return {k: back.get(k, _same)(v) for k, v in value.items()}
+    if isinstance(value, tuple) and len(value) == len(columns) > 1:
+        return tuple(back.get(c, _same)(v) for c, v in zip(columns, value, strict=True))
+    return back.get(columns[0], _same)(value) if len(columns) == 1 else value
+
+
 def validate(frame: pd.DataFrame, rules: list[Rule], partition_column: str | None) -> list[Outcome]:
-    """Run every rule on the frame; failed rules are re-run in COMPLETE mode to count unexpected rows per partition."""
+    """Run every rule on the frame; the unexpected rows of a failed rule are also counted per partition."""
     if not rules:
         return []
     import great_expectations as gx
 
-    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+    # Row positions as the index: GX reports every unexpected row by its index (COMPLETE), here its position.
+    checked, back = _for_gx(frame.reset_index(drop=True))
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": checked})
     for i, rule in enumerate(rules):
         rule.expectation.meta = {**(rule.expectation.meta or {}), "after_sales_rule": i}
     suite = gx.ExpectationSuite(name="after_sales_suite", expectations=[r.expectation for r in rules])
-    summary = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5})
+    by_partition = partition_column is not None and partition_column in frame.columns
+    # COMPLETE costs about what SUMMARY does, and saves a second pass over the frame for every failed rule.
+    result_format = {"result_format": "COMPLETE" if by_partition else "SUMMARY", "partial_unexpected_count": 5}
+    with warnings.catch_warnings():
+        # GX reads a column pair through Series.values, which pandas 3.1 deprecates for zoned columns (dates here).
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray that drops timezone")
+        summary = batch.validate(suite, result_format=result_format)
     # Suite results do not come back in suite order: match them by the index put in meta.
     by_index = {res.expectation_config.meta["after_sales_rule"]: res for res in summary.results}
     outcomes = []
@@ -89,28 +160,18 @@ def validate(frame: pd.DataFrame, rules: list[Rule], partition_column: str | Non
         exc = res.exception_info or {}
         error = exc.get("exception_message") if exc.get("raised_exception") else None
         observed = result.get("observed_value")
-        outcomes.append(
-            Outcome(
-                rule=rule,
-                success=bool(res.success),
-                element_count=result.get("element_count"),
-                unexpected_count=result.get("unexpected_count"),
-                sample=[_text(v) for v in (result.get("partial_unexpected_list") or [])][:5],
-                observed=None if observed is None else _text(observed),
-                error=error,
-            )
+        unexpected = result.get("partial_unexpected_list") or []
+        outcome = Outcome(
+            rule=rule,
+            success=bool(res.success),
+            element_count=result.get("element_count"),
+            unexpected_count=result.get("unexpected_count"),
+            sample=[_text(_as_before(v, rule.columns, back)) for v in unexpected[:5]],
+            observed=None if observed is None else _text(observed),
+            error=error,
         )
-    if partition_column is not None and partition_column in frame.columns:
-        for outcome in outcomes:
-            if not outcome.success and outcome.unexpected_count:
-                outcome.unexpected_by_partition = _unexpected_by_partition(batch, outcome.rule, partition_column)
+        if by_partition and not outcome.success and outcome.unexpected_count:
+            positions = result.get("unexpected_index_list") or []
+            outcome.unexpected_by_partition = dict(Counter(frame[partition_column].iloc[positions]))
+        outcomes.append(outcome)
     return outcomes
-
-
-def _unexpected_by_partition(batch: Any, rule: Rule, partition_column: str) -> dict[dt.date, int]:
-    full = batch.validate(
-        rule.expectation,
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [partition_column]},
-    )
-    rows = (full.result or {}).get("unexpected_index_list") or []
-    return dict(Counter(r[partition_column] for r in rows if isinstance(r, dict) and partition_column in r))

@@ -85,11 +85,13 @@ def rules_for(spec: TableSpec, window: DateWindow | None, now: pd.Timestamp) -> 
                 Rule("values", gxe.ExpectColumnValuesToBeBetween(column=c.name, min_value=low, max_value=high), c.name)
             )
     if window is not None and spec.partition_column:
-        last = window.end - dt.timedelta(days=1)
+        # The GX runner hands date columns to GX as midnight UTC timestamps, so it compares them vectorized.
+        first = pd.Timestamp(window.start, tz="UTC")
+        last = pd.Timestamp(window.end - dt.timedelta(days=1), tz="UTC")
         rules.append(
             Rule(
                 "window",
-                gxe.ExpectColumnValuesToBeBetween(column=spec.partition_column, min_value=window.start, max_value=last),
+                gxe.ExpectColumnValuesToBeBetween(column=spec.partition_column, min_value=first, max_value=last),
                 spec.partition_column,
             )
         )

@@ -30,6 +30,21 @@ def arrow_schema(spec: TableSpec) -> pa.Schema:
     return pa.schema([pa.field(c.name, ARROW_TYPES[c.type], nullable=c.nullable) for c in spec.columns])
 
 
+def _via_objects(series: pd.Series, arrow_type: pa.DataType) -> pa.Array:
+    """Convert value by value, every pandas null (None, NaN, pd.NA, NaT, ...) as null."""
+    return pa.array(series.astype(object).where(series.notna(), None), type=arrow_type)
+
+
+def _direct_or_via_objects(series: pd.Series, arrow_type: pa.DataType) -> pa.Array:
+    """Convert without Python objects; values Arrow cannot read directly (numpy NaT, float32 NaN) go value by value."""
+    try:
+        array = pa.array(series, type=arrow_type, from_pandas=True)
+    except (pa.ArrowException, ValueError, TypeError):
+        return _via_objects(series, arrow_type)
+    # Arrow-backed strings come back in their chunks; one array keeps the table laid out as before.
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
 def _to_arrow_column(series: pd.Series, logical: str) -> pa.Array:
     if logical == "timestamptz":
         values = pd.to_datetime(series, utc=True)
@@ -37,12 +52,16 @@ def _to_arrow_column(series: pd.Series, logical: str) -> pa.Array:
     if logical == "date":
         if pd.api.types.is_datetime64_any_dtype(series):
             return pa.array(series, from_pandas=True).cast(pa.date32())
-        return pa.array(series.astype(object).where(series.notna(), None), type=pa.date32())
+        if series.dtype == object:
+            return _direct_or_via_objects(series, pa.date32())
+        return _via_objects(series, pa.date32())
     if logical == "money":
         floats = pa.array(pd.to_numeric(series).astype("float64"), from_pandas=True)
         return pc.round(floats, 2).cast(ARROW_TYPES[logical])
     if logical == "text":
-        return pa.array(series.astype(object).where(series.notna(), None), type=pa.string())
+        if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+            return _direct_or_via_objects(series, pa.string())
+        return _via_objects(series, pa.string())
     if logical == "bool":
         return pa.array(series.astype("boolean"), from_pandas=True)
     if logical == "int":

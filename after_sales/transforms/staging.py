@@ -130,8 +130,10 @@ def _require_columns(landed: LandedFile, required: tuple[str, ...], optional: tu
 def _reject_duplicates(rej: _Rejector, id_column: str) -> int:
     frame = rej.frame
     data_cols = [c for c in frame.columns if c != "source_row"]
-    row_hash = pd.util.hash_pandas_object(frame[data_cols].astype("string").fillna("\x00"), index=False)
-    exact = row_hash.duplicated(keep="first")
+    # Compared as text: NA equals NA but not ''. Only rows whose id repeats can be copies of an earlier row.
+    shared_id = frame[id_column].astype("string").duplicated(keep=False)
+    exact = pd.Series(False, index=frame.index)
+    exact[shared_id] = frame.loc[shared_id, data_cols].astype("string").duplicated(keep="first").to_numpy()
     before = int(rej.alive.sum())
     rej.reject(exact, "duplicate_row", None, "exact copy of an earlier row of the same file")
     removed = before - int(rej.alive.sum())
@@ -391,8 +393,11 @@ def _cross_file_duplicates(rows: pd.DataFrame, id_column: str) -> tuple[pd.DataF
     bad = rows.loc[repeated]
     origin = first.reindex(pd.MultiIndex.from_frame(bad[key]))
     data_cols = [c for c in rows.columns if c not in LINEAGE]
-    row_hash = pd.util.hash_pandas_object(rows[data_cols].astype("string").fillna("\x00"), index=False)
-    exact = row_hash.duplicated(keep="first") & repeated
+    # An exact copy (compared as text, NA equal to NA) of an earlier row has that row's id, on any landing day.
+    shared_id = rows[id_column].astype("string").duplicated(keep=False)
+    exact = pd.Series(False, index=rows.index)
+    exact[shared_id] = rows.loc[shared_id, data_cols].astype("string").duplicated(keep="first").to_numpy()
+    exact &= repeated
     where = bad["source_file"] + " row " + bad["source_row"].astype(str)
     seen = origin["source_file"].to_numpy() + " row " + origin["source_row"].astype(str).to_numpy()
     exact_bad = exact.loc[repeated].to_numpy()
