@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: setup demo test lint ui bench screenshots clean ui-postgres daemon-postgres schedule-postgres bi-role
+.PHONY: setup demo test lint ui bench screenshots clean clean-bench ui-postgres daemon-postgres schedule-postgres bi-role
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +50,7 @@ bi-role: setup
 
 clean:
 	rm -rf data/landing data/exports data/warehouse.duckdb data/warehouse.duckdb.wal
+
+# The benchmark data sets and runs (about 11 GB after a 10M-order year).
+clean-bench:
+	rm -rf data/bench

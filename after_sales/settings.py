@@ -15,6 +15,7 @@ ENV_TIMEZONE = "AFTER_SALES_TIMEZONE"
 ENV_START_DATE = "AFTER_SALES_START_DATE"
 ENV_LATE_ARRIVAL_DAYS = "AFTER_SALES_LATE_ARRIVAL_DAYS"
 ENV_REBUILD_DAYS = "AFTER_SALES_REBUILD_DAYS"
+ENV_CHUNK_DAYS = "AFTER_SALES_CHUNK_DAYS"
 ENV_EXPORT_DIR = "AFTER_SALES_EXPORT_DIR"
 ENV_SOURCES_DIRS = "AFTER_SALES_SOURCES_DIRS"
 
@@ -26,6 +27,7 @@ DEFAULTS: dict[str, str] = {
     ENV_START_DATE: "2025-01-01",
     ENV_LATE_ARRIVAL_DAYS: "7",
     ENV_REBUILD_DAYS: "3",
+    ENV_CHUNK_DAYS: "14",
     ENV_EXPORT_DIR: "data/exports",
     ENV_SOURCES_DIRS: "",
 }
@@ -48,6 +50,7 @@ class Settings:
     start_date: dt.date
     late_arrival_days: int
     rebuild_days: int
+    chunk_days: int
     export_dir: Path
     sources_dirs: tuple[Path, ...]
 
@@ -67,6 +70,7 @@ def load_settings() -> Settings:
         start_date=dt.date.fromisoformat(env(ENV_START_DATE)),
         late_arrival_days=int(env(ENV_LATE_ARRIVAL_DAYS)),
         rebuild_days=int(env(ENV_REBUILD_DAYS)),
+        chunk_days=max(1, int(env(ENV_CHUNK_DAYS))),
         export_dir=Path(env(ENV_EXPORT_DIR)),
         sources_dirs=tuple(Path(p) for p in env(ENV_SOURCES_DIRS).split(os.pathsep) if p),
     )

@@ -1,17 +1,17 @@
 """Staging for marketplace exports: one multi-asset per mapping file, writing stg_<source>_orders and _feedback."""
 
 import datetime as dt
-from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
 
+from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN, WAREHOUSE_KIND, table_metadata
-from after_sales.assets.staging import emit_staged, whole_file_faults_fail
+from after_sales.assets.staging import render_staged, staged_chunk, staging_context, whole_file_faults_fail
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.marketplaces import ExportRead, SourceConfig, load_sources, read_export
-from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partitions, date_window
+from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partitions
 from after_sales.resources import LandingZone, WarehouseResource
 from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import QUARANTINE, STG_FEEDBACK, STG_ORDERS, TableSpec, register_table
@@ -24,7 +24,12 @@ from after_sales.transforms.staging import (
     quarantine_unknown_orders,
 )
 
-Emitted = Iterator[dg.Output | dg.AssetCheckResult]
+
+def _render(table: str, totals: dict[str, object]) -> dict[str, object]:
+    """Staging counts plus the export kinds read, as asset metadata."""
+    out = render_staged(table, totals)
+    out["export_files"] = dg.MetadataValue.json(totals.get("export_files") or {})
+    return out
 
 
 def marketplace_tables(source: SourceConfig) -> dict[str, TableSpec]:
@@ -128,26 +133,25 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
         description=f"Read {source.label} exports landed under <landing>/{source.name}/<day>/ with {source.path.name}.",
     )
     def _stage(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
-        window = date_window(context.partition_time_window)
-        ctx = StagingContext(timezone=SETTINGS.timezone, late_arrival_days=SETTINGS.late_arrival_days)
-        results: dict[str, list[StagingResult]] = {"orders": [], "feedback": []}
-        kinds_seen: dict[str, str] = {}
-        with whole_file_faults_fail():
-            for day, path in landing.files(source.name, window.days()):
-                read = read_export(path, source, landing.path)
-                kinds_seen[read.file] = read.subkind
-                results[read.kind].append(stage_export(read, source.name, day, ctx))
-        orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
-        feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
-        known = _known_orders(warehouse, tables["orders"], orders.rows, window)
-        feedback = quarantine_unknown_orders(feedback, known, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
-        files = dg.MetadataValue.json(kinds_seen)
-        yield from emit_staged(
-            context, tables["orders"], orders, warehouse, tables["orders"].name, {"export_files": files}
-        )
-        yield from emit_staged(
-            context, tables["feedback"], feedback, warehouse, tables["feedback"].name, {"export_files": files}
-        )
+        def build(window: DateWindow) -> dict[str, Chunk]:
+            results: dict[str, list[StagingResult]] = {"orders": [], "feedback": []}
+            kinds_seen: dict[str, str] = {}
+            with whole_file_faults_fail():
+                for day, path in landing.files(source.name, window.days()):
+                    read = read_export(path, source, landing.path)
+                    kinds_seen[read.file] = read.subkind
+                    results[read.kind].append(stage_export(read, source.name, day, staging_context()))
+            orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
+            feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
+            known = _known_orders(warehouse, tables["orders"], orders.rows, window)
+            feedback = quarantine_unknown_orders(feedback, known, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
+            files = {"export_files": kinds_seen}
+            return {
+                tables["orders"].name: staged_chunk(orders, window, files),
+                tables["feedback"].name: staged_chunk(feedback, window, files),
+            }
+
+        yield from materialize_in_chunks(context, warehouse, list(tables.values()), build, render=_render)
 
     return _stage
 

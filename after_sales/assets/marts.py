@@ -1,12 +1,12 @@
 """Marts, partitioned by business date: fact, problem issues, work orders."""
 
 import datetime as dt
-from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
 
-from after_sales.assets.common import partitioned_asset_kwargs, validated_output
+from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
+from after_sales.assets.common import partitioned_asset_kwargs
 from after_sales.assets.marketplaces import FEEDBACK_TABLES, ORDER_TABLES
 from after_sales.checks.conservation import (
     FACT_CHECKS,
@@ -23,7 +23,8 @@ from after_sales.partitions import (
     LATE_ROWS,
     date_window,
 )
-from after_sales.resources import WarehouseResource
+from after_sales.resources import UpstreamRows, WarehouseResource, upstream_in
+from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDERS
 from after_sales.transforms.marts import (
     build_order_feedback,
@@ -32,14 +33,12 @@ from after_sales.transforms.marts import (
 )
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
 
-Emitted = Iterator[dg.Output | dg.AssetCheckResult]
-
 
 def build_fact_asset(order_tables: list[str], feedback_tables: list[str]) -> dg.AssetsDefinition:
     """fct_order_feedback over every order and feedback staging table (own site and each marketplace)."""
     ins = {
-        **{t: dg.AssetIn(key=t, partition_mapping=LATE_ROWS) for t in order_tables},
-        **{t: dg.AssetIn(key=t, partition_mapping=FEEDBACK_OF_ORDERS) for t in feedback_tables},
+        **{t: upstream_in(t, LATE_ROWS) for t in order_tables},
+        **{t: upstream_in(t, FEEDBACK_OF_ORDERS) for t in feedback_tables},
     }
 
     @dg.asset(
@@ -49,17 +48,19 @@ def build_fact_asset(order_tables: list[str], feedback_tables: list[str]) -> dg.
         code_version="2",
     )
     def fct_order_feedback(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource, **staged: pd.DataFrame
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, **staged: UpstreamRows
     ) -> Emitted:
         """Orders of the day from every channel (late rows included) left-joined with their feedback."""
-        window = date_window(context.partition_time_window)
-        orders = _concat([staged[t] for t in order_tables])
-        feedback = _concat([staged[t] for t in feedback_tables])
-        fact = build_order_feedback(
-            orders, feedback, window.start, window.end, load_cause_rules().complaint_issue_types
-        )
-        check = fact_conservation(orders, fact, window.days())
-        yield from validated_output(context, FCT_ORDER_FEEDBACK, fact, warehouse, custom=[check])
+        issue_types = load_cause_rules().complaint_issue_types
+
+        def build(window: DateWindow) -> dict[str, Chunk]:
+            orders = _concat([staged[t].read(window) for t in order_tables])
+            feedback = _concat([staged[t].read(window) for t in feedback_tables])
+            fact = build_order_feedback(orders, feedback, window.start, window.end, issue_types)
+            check = fact_conservation(orders, fact, window.days())
+            return {FCT_ORDER_FEEDBACK.name: Chunk(fact, checks=[check])}
+
+        yield from materialize_in_chunks(context, warehouse, [FCT_ORDER_FEEDBACK], build)
 
     return fct_order_feedback
 
@@ -78,13 +79,17 @@ fct_order_feedback = build_fact_asset(ORDER_TABLES, FEEDBACK_TABLES)
     code_version="1",
 )
 def problem_orders(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, fct_order_feedback: pd.DataFrame
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, fct_order_feedback: UpstreamRows
 ) -> Emitted:
     """Feedback rated below 3 or raising a complaint, located to a cause."""
-    problems = build_problem_orders(fct_order_feedback, load_cause_rules())
-    days = date_window(context.partition_time_window).days()
-    check = problem_conservation(fct_order_feedback, problems, days)
-    yield from validated_output(context, PROBLEM_ORDERS, problems, warehouse, custom=[check])
+    rules = load_cause_rules()
+
+    def build(window: DateWindow) -> dict[str, Chunk]:
+        fact = fct_order_feedback.read(window)
+        problems = build_problem_orders(fact, rules)
+        return {PROBLEM_ORDERS.name: Chunk(problems, checks=[problem_conservation(fact, problems, window.days())])}
+
+    yield from materialize_in_chunks(context, warehouse, [PROBLEM_ORDERS], build)
 
 
 @dg.asset(
@@ -93,14 +98,20 @@ def problem_orders(
     code_version="1",
 )
 def work_orders(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, problem_orders: pd.DataFrame
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, problem_orders: UpstreamRows
 ) -> Emitted:
     """Helpdesk work orders with suggested service actions, priority and SLA."""
-    window = date_window(context.partition_time_window)
+    rules = load_service_rules()
+    # Open work orders are judged as of the end of the run's whole range (not of a chunk), as in one pass.
     horizon = pd.Timestamp(
-        window.end + dt.timedelta(days=FEEDBACK_WINDOW_DAYS), tz=context.partition_time_window.end.tzinfo
+        date_window(context.partition_time_window).end + dt.timedelta(days=FEEDBACK_WINDOW_DAYS),
+        tz=context.partition_time_window.end.tzinfo,
     )
     as_of = min(pd.Timestamp.now(tz=horizon.tz), horizon)
-    orders = build_work_orders(problem_orders, load_service_rules(), as_of)
-    check = work_order_coverage(problem_orders, orders, window.days())
-    yield from validated_output(context, WORK_ORDERS, orders, warehouse, custom=[check])
+
+    def build(window: DateWindow) -> dict[str, Chunk]:
+        problems = problem_orders.read(window)
+        orders = build_work_orders(problems, rules, as_of)
+        return {WORK_ORDERS.name: Chunk(orders, checks=[work_order_coverage(problems, orders, window.days())])}
+
+    yield from materialize_in_chunks(context, warehouse, [WORK_ORDERS], build)

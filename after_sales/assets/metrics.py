@@ -1,17 +1,19 @@
 """Metric assets, partitioned by business date: daily additive tables, period roll-ups, service-item scores.
 
-The daily tables go through the warehouse IO manager (one partition window per run). The roll-up tables
-are written here directly: rebuilding days [a, b] rewrites every period whose window reaches them (period
-ends from a to about two months after b, see transforms/rollups.py), so a backfill in any order leaves them right.
+The daily tables are built chunk by chunk over the run's partition window. The roll-up tables are windowed
+by period end: rebuilding days [a, b] rewrites every period whose window reaches them (period ends from a
+to about two months after b, see transforms/rollups.py), so a backfill in any order leaves them right.
 """
 
 import datetime as dt
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable
 
 import dagster as dg
 import pandas as pd
 
-from after_sales.assets.common import partitioned_asset_kwargs, validated_output
+from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
+from after_sales.assets.common import partitioned_asset_kwargs
 from after_sales.checks.metrics_checks import (
     BY_CAUSE_CHECKS,
     BY_CHANNEL_CHECKS,
@@ -25,12 +27,11 @@ from after_sales.checks.metrics_checks import (
     metrics_conservation,
     rollup_consistency,
 )
-from after_sales.checks.quality import CustomCheck, check_specs, evaluate
+from after_sales.checks.quality import check_specs
 from after_sales.partitions import SESSIONS_WITH_HISTORY, SETTINGS, date_window
-from after_sales.resources import WarehouseResource
-from after_sales.resources.warehouse import DateWindow, TableWrite
+from after_sales.resources import UpstreamRows, WarehouseResource, upstream_in
+from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import (
-    DATA_QUALITY_RUNS,
     FCT_ORDER_FEEDBACK,
     METRIC_TABLES,
     METRICS_DAILY,
@@ -56,12 +57,10 @@ from after_sales.transforms.rollups import (
     build_cause_rollups,
     build_metrics_rollups,
     build_service_item_scores,
+    plan_period_ends,
     plan_rollups,
 )
 from after_sales.transforms.service_scores import build_metrics_daily_by_service_item
-
-Emitted = Iterator[dg.Output | dg.AssetCheckResult]
-Written = Iterator[dg.MaterializeResult | dg.AssetCheckResult]
 
 GROUP = "metrics"
 # The fact columns the metrics read (the IO manager reads only these).
@@ -81,7 +80,17 @@ FACT_COLUMNS = [
     "refund_amount",
     "has_feedback",
 ]
-FACT_IN = dg.AssetIn(metadata={"columns": FACT_COLUMNS})
+FACT_IN = upstream_in(columns=FACT_COLUMNS)
+# The session columns the visitor and submission measures read (a year's backfill reads about 50M session rows).
+SESSION_COLUMNS = [
+    "session_id",
+    "visitor_id",
+    "business_date",
+    "submitted_after_sales_form",
+    "landing_date",
+    "source_file",
+    "source_row",
+]
 # metrics_rollups reads history before a period: the traffic comparison week and the backlog lookback.
 ROLLUP_LOOKBACK = max(TRAFFIC_DAYS, load_metric_rules().backlog_lookback_days)
 # Period ending on D reads business dates back to the start of its month or 28-day window, minus the lookback.
@@ -166,34 +175,48 @@ HEADLINE = [
 
 @dg.asset(
     **partitioned_asset_kwargs(METRICS_DAILY, GROUP),
-    ins={"fct_order_feedback": FACT_IN, "stg_behaviour": dg.AssetIn(partition_mapping=SESSIONS_WITH_HISTORY)},
+    ins={
+        "fct_order_feedback": FACT_IN,
+        "stg_behaviour": upstream_in(mapping=SESSIONS_WITH_HISTORY, columns=SESSION_COLUMNS),
+        "problem_orders": upstream_in(),
+        "work_orders": upstream_in(),
+    },
     check_specs=check_specs("metrics_daily", METRICS_CHECKS),
     code_version="2",
 )
 def metrics_daily(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
-    fct_order_feedback: pd.DataFrame,
-    problem_orders: pd.DataFrame,
-    work_orders: pd.DataFrame,
-    stg_behaviour: pd.DataFrame,
+    fct_order_feedback: UpstreamRows,
+    problem_orders: UpstreamRows,
+    work_orders: UpstreamRows,
+    stg_behaviour: UpstreamRows,
 ) -> Emitted:
     """The service measures per business day over all channels, with headline figures per partition."""
-    window = date_window(context.partition_time_window)
-    metrics = build_metrics_daily(
-        fct_order_feedback, problem_orders, work_orders, stg_behaviour, window.start, window.end
-    )
-    _per_partition(context, {r["business_date"]: _figures(r, HEADLINE) for _, r in metrics.iterrows()})
-    metadata = {
-        "days": len(metrics),
-        "orders_in_window": int(metrics["orders"].sum()),
-        "window": dg.MetadataValue.md(metrics[["business_date", *HEADLINE]].round(3).tail(40).to_markdown(index=False)),
-    }
-    checks = [
-        metrics_conservation(metrics, fct_order_feedback, work_orders, window.days()),
-        metric_ranges(METRICS_DAILY, metrics, window.days()),
-    ]
-    yield from validated_output(context, METRICS_DAILY, metrics, warehouse, custom=checks, metadata=metadata)
+
+    def build(window: DateWindow) -> dict[str, Chunk]:
+        fact, orders = fct_order_feedback.read(window), work_orders.read(window)
+        metrics = build_metrics_daily(
+            fact, problem_orders.read(window), orders, stg_behaviour.read(window), window.start, window.end
+        )
+        _per_partition(context, {r["business_date"]: _figures(r, HEADLINE) for _, r in metrics.iterrows()})
+        metadata = {
+            "days": len(metrics),
+            "orders_in_window": int(metrics["orders"].sum()),
+            "window_figures": dg.MetadataValue.md(
+                metrics[["business_date", *HEADLINE]].round(3).tail(40).to_markdown(index=False)
+            ),
+        }
+        checks = [
+            metrics_conservation(metrics, fact, orders, window.days()),
+            metric_ranges(METRICS_DAILY, metrics, window.days()),
+        ]
+        return {METRICS_DAILY.name: Chunk(metrics, checks=checks, metadata=metadata)}
+
+    yield from materialize_in_chunks(context, warehouse, [METRICS_DAILY], build)
+
+
+DAILY_INS = {"fct_order_feedback": FACT_IN, "problem_orders": upstream_in(), "work_orders": upstream_in()}
 
 
 def _daily_kwargs(spec: TableSpec, checks: dict[str, str], ins: dict[str, dg.AssetIn]) -> dict[str, object]:
@@ -208,72 +231,104 @@ def _daily_kwargs(spec: TableSpec, checks: dict[str, str], ins: dict[str, dg.Ass
 CHANNEL_FIGURES = ["orders", "complaint_rate", "csat", "refund_rate", "dispute_rate", "sla_achieved_rate"]
 
 
-@dg.asset(**_daily_kwargs(METRICS_DAILY_BY_CHANNEL, BY_CHANNEL_CHECKS, {"fct_order_feedback": FACT_IN}))
+@dg.asset(**_daily_kwargs(METRICS_DAILY_BY_CHANNEL, BY_CHANNEL_CHECKS, DAILY_INS))
 def metrics_daily_by_channel(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
-    fct_order_feedback: pd.DataFrame,
-    problem_orders: pd.DataFrame,
-    work_orders: pd.DataFrame,
+    fct_order_feedback: UpstreamRows,
+    problem_orders: UpstreamRows,
+    work_orders: UpstreamRows,
 ) -> Emitted:
     """The service measures per business day and channel (own site and each marketplace)."""
-    days = date_window(context.partition_time_window).days()
-    frame = build_metrics_daily_by_channel(fct_order_feedback, problem_orders, work_orders)
-    _per_partition_by(context, frame, days, CHANNEL_FIGURES, "channel")
-    metadata = {
-        "channels": dg.MetadataValue.text(", ".join(sorted(frame["channel"].unique()))),
-        "window": _markdown(frame, ["business_date", "channel", *CHANNEL_FIGURES]),
-    }
-    checks = [
-        by_channel_conservation(frame, fct_order_feedback, work_orders, days),
-        metric_ranges(METRICS_DAILY_BY_CHANNEL, frame, days),
-    ]
-    yield from validated_output(context, METRICS_DAILY_BY_CHANNEL, frame, warehouse, custom=checks, metadata=metadata)
+
+    def build(window: DateWindow) -> dict[str, Chunk]:
+        fact, orders = fct_order_feedback.read(window), work_orders.read(window)
+        frame = build_metrics_daily_by_channel(fact, problem_orders.read(window), orders)
+        _per_partition_by(context, frame, window.days(), CHANNEL_FIGURES, "channel")
+        metadata = {
+            "channels": sorted(frame["channel"].unique()),
+            "window_figures": _markdown(frame, ["business_date", "channel", *CHANNEL_FIGURES]),
+        }
+        checks = [
+            by_channel_conservation(frame, fact, orders, window.days()),
+            metric_ranges(METRICS_DAILY_BY_CHANNEL, frame, window.days()),
+        ]
+        return {METRICS_DAILY_BY_CHANNEL.name: Chunk(frame, checks=checks, metadata=metadata)}
+
+    yield from materialize_in_chunks(context, warehouse, [METRICS_DAILY_BY_CHANNEL], build, render=_channels)
+
+
+def _channels(_: str, totals: dict[str, object]) -> dict[str, object]:
+    out = dict(totals)
+    out["channels"] = dg.MetadataValue.text(", ".join(sorted(set(out.get("channels") or []))))
+    return out
 
 
 CAUSE_FIGURES = ["problem_issues", "work_orders", "sla_achieved_rate", "resolution_hours_median", "followup_score"]
 
 
-@dg.asset(**_daily_kwargs(METRICS_DAILY_BY_CAUSE, BY_CAUSE_CHECKS, {"fct_order_feedback": FACT_IN}))
+@dg.asset(**_daily_kwargs(METRICS_DAILY_BY_CAUSE, BY_CAUSE_CHECKS, DAILY_INS))
 def metrics_daily_by_cause(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
-    fct_order_feedback: pd.DataFrame,
-    problem_orders: pd.DataFrame,
-    work_orders: pd.DataFrame,
+    fct_order_feedback: UpstreamRows,
+    problem_orders: UpstreamRows,
+    work_orders: UpstreamRows,
 ) -> Emitted:
     """Problem issues and work-order measures per business day and located cause."""
-    days = date_window(context.partition_time_window).days()
-    frame = build_metrics_daily_by_cause(fct_order_feedback, problem_orders, work_orders)
-    _per_partition_by(context, frame, days, ["problem_issues", "work_orders"], "cause")
-    metadata = {"window": _markdown(frame, ["business_date", "cause", *CAUSE_FIGURES])}
-    checks = [
-        by_cause_conservation(frame, problem_orders, work_orders, days),
-        metric_ranges(METRICS_DAILY_BY_CAUSE, frame, days),
-    ]
-    yield from validated_output(context, METRICS_DAILY_BY_CAUSE, frame, warehouse, custom=checks, metadata=metadata)
+
+    def build(window: DateWindow) -> dict[str, Chunk]:
+        problems, orders = problem_orders.read(window), work_orders.read(window)
+        frame = build_metrics_daily_by_cause(fct_order_feedback.read(window), problems, orders)
+        _per_partition_by(context, frame, window.days(), ["problem_issues", "work_orders"], "cause")
+        metadata = {"window_figures": _markdown(frame, ["business_date", "cause", *CAUSE_FIGURES])}
+        checks = [
+            by_cause_conservation(frame, problems, orders, window.days()),
+            metric_ranges(METRICS_DAILY_BY_CAUSE, frame, window.days()),
+        ]
+        return {METRICS_DAILY_BY_CAUSE.name: Chunk(frame, checks=checks, metadata=metadata)}
+
+    yield from materialize_in_chunks(context, warehouse, [METRICS_DAILY_BY_CAUSE], build)
 
 
-@dg.asset(**_daily_kwargs(METRICS_DAILY_BY_SERVICE_ITEM, BY_ITEM_CHECKS, {"fct_order_feedback": FACT_IN}))
+@dg.asset(
+    **_daily_kwargs(
+        METRICS_DAILY_BY_SERVICE_ITEM,
+        BY_ITEM_CHECKS,
+        {"fct_order_feedback": FACT_IN, "work_orders": upstream_in()},
+    )
+)
 def metrics_daily_by_service_item(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
-    fct_order_feedback: pd.DataFrame,
-    work_orders: pd.DataFrame,
+    fct_order_feedback: UpstreamRows,
+    work_orders: UpstreamRows,
 ) -> Emitted:
     """Per business day and service item: work orders that suggested and used it, follow-up rating sums."""
-    window = date_window(context.partition_time_window)
-    frame = build_metrics_daily_by_service_item(work_orders, fct_order_feedback, window.start, window.end)
-    _per_partition_by(context, frame, window.days(), ["work_orders"], "service_action")
-    totals = frame.groupby("service_action", sort=False)[["work_orders", "followup_ratings"]].sum().reset_index()
-    metadata = {"window_totals": _markdown(totals, list(totals.columns))}
-    checks = [
-        by_item_conservation(frame, work_orders, window.days()),
-        metric_ranges(METRICS_DAILY_BY_SERVICE_ITEM, frame, window.days()),
-    ]
-    yield from validated_output(
-        context, METRICS_DAILY_BY_SERVICE_ITEM, frame, warehouse, custom=checks, metadata=metadata
+
+    def build(window: DateWindow) -> dict[str, Chunk]:
+        orders = work_orders.read(window)
+        frame = build_metrics_daily_by_service_item(orders, fct_order_feedback.read(window), window.start, window.end)
+        _per_partition_by(context, frame, window.days(), ["work_orders"], "service_action")
+        totals = frame.groupby("service_action", sort=False)[["work_orders", "followup_ratings"]].sum()
+        checks = [
+            by_item_conservation(frame, orders, window.days()),
+            metric_ranges(METRICS_DAILY_BY_SERVICE_ITEM, frame, window.days()),
+        ]
+        metadata = {f"{c} by item": Counter(totals[c].to_dict()) for c in ("work_orders", "followup_ratings")}
+        return {METRICS_DAILY_BY_SERVICE_ITEM.name: Chunk(frame, checks=checks, metadata=metadata)}
+
+    yield from materialize_in_chunks(
+        context, warehouse, [METRICS_DAILY_BY_SERVICE_ITEM], build, render=_service_item_totals
     )
+
+
+def _service_item_totals(_: str, totals: dict[str, object]) -> dict[str, object]:
+    out = dict(totals)
+    sums = {c: out.pop(f"{c} by item", Counter()) for c in ("work_orders", "followup_ratings")}
+    table = pd.DataFrame(sums).rename_axis("service_action").reset_index()
+    out["window_totals"] = _markdown(table, list(table.columns))
+    return out
 
 
 # --- Roll-ups: written directly, over the period ends a rebuilt window reaches ------------------------------
@@ -288,40 +343,21 @@ def _rollup_kwargs(spec: TableSpec, deps: list[str], lookback: int) -> dict[str,
     }
 
 
-def write_validated(
+def rollups_in_chunks(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     spec: TableSpec,
-    frame: pd.DataFrame,
-    plan: RollupPlan,
-    checks: list[CustomCheck],
-    metadata: dict[str, object],
-) -> Written:
-    """Validate the roll-up rows, then replace plan.write (with the quality rows) in one transaction, or stop."""
-    run_id = context.run.run_id
-    report = evaluate(spec.name, spec, frame, plan.write, run_id, checks)
-    wh = warehouse.open()
-    scope = {"run_id": run_id, "asset": spec.name}
-    if not report.passed:
-        wh.replace(DATA_QUALITY_RUNS, report.rows, plan.write, scope)
-        yield from report.results
-        raise dg.Failure(
-            description=f"{spec.name}: blocking checks failed, nothing written:\n- " + "\n- ".join(report.failures),
-            allow_retries=False,
-        )
-    counts = wh.replace_all(
-        [TableWrite(spec, frame, plan.write, {}), TableWrite(DATA_QUALITY_RUNS, report.rows, plan.write, scope)]
-    )
-    last = plan.write.end - dt.timedelta(days=1)
-    yield dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": counts[0],
-            "table": f"{wh.schema}.{spec.name}",
-            "rewritten_period_ends": f"{plan.write.start} .. {last}",
-            **metadata,
-        },
-        check_results=report.results,
-    )
+    lookback: int,
+    build: Callable[[RollupPlan, DateWindow], Chunk],
+) -> Emitted:
+    """Rewrite every period end the rebuilt days reach, in chunks of period ends, each validated and written alone."""
+    changed = date_window(context.partition_time_window)
+    plan = plan_rollups(changed, lookback)
+
+    def build_ends(ends: DateWindow) -> dict[str, Chunk]:
+        return {spec.name: build(plan_period_ends(ends, lookback), changed)}
+
+    yield from materialize_in_chunks(context, warehouse, [spec], build_ends, window=plan.write)
 
 
 def _read(
@@ -355,70 +391,79 @@ ROLLUP_FIGURES = [
         ROLLUP_LOOKBACK,
     )
 )
-def metrics_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Written:
+def metrics_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Day, rolling 7/28-day, week and month figures per channel and 'all', backlog at each period's end."""
-    changed = date_window(context.partition_time_window)
-    plan = plan_rollups(changed, ROLLUP_LOOKBACK)
-    daily = _read(warehouse, METRICS_DAILY, plan.read)
-    by_channel = _read(warehouse, METRICS_DAILY_BY_CHANNEL, plan.read)
-    tickets = ticket_rows(_read(warehouse, FCT_ORDER_FEEDBACK, plan.read, FACT_COLUMNS))
-    work_orders = _read(warehouse, WORK_ORDERS, plan.read)
-    frame = build_metrics_rollups(daily, by_channel, tickets, work_orders, plan, SETTINGS.timezone)
-    rolling = frame.loc[(frame["period"] == "rolling_28d") & (frame["channel"] == "all")]
-    by_day = {
-        r["period_end"]: {**_figures(r, ROLLUP_FIGURES[:-3], "_28d"), **_figures(r, ROLLUP_FIGURES[-3:])}
-        for _, r in rolling.iterrows()
-    }
-    _per_partition(context, {d: by_day.get(d, {}) for d in changed.days()})
-    metadata = {
-        "last_28_days": _markdown(
-            rolling.loc[rolling["period_end"] < changed.end], ["period_end", *ROLLUP_FIGURES], limit=31
-        )
-    }
-    checks = [rollup_consistency(frame, daily), metric_ranges(METRICS_ROLLUPS, frame, None)]
-    yield from write_validated(context, warehouse, METRICS_ROLLUPS, frame, plan, checks, metadata)
+
+    def build(plan: RollupPlan, changed: DateWindow) -> Chunk:
+        daily = _read(warehouse, METRICS_DAILY, plan.read)
+        by_channel = _read(warehouse, METRICS_DAILY_BY_CHANNEL, plan.read)
+        tickets = ticket_rows(_read(warehouse, FCT_ORDER_FEEDBACK, plan.read, FACT_COLUMNS))
+        work_orders = _read(warehouse, WORK_ORDERS, plan.read)
+        frame = build_metrics_rollups(daily, by_channel, tickets, work_orders, plan, SETTINGS.timezone)
+        rolling = frame.loc[(frame["period"] == "rolling_28d") & (frame["channel"] == "all")]
+        by_day = {
+            r["period_end"]: {**_figures(r, ROLLUP_FIGURES[:-3], "_28d"), **_figures(r, ROLLUP_FIGURES[-3:])}
+            for _, r in rolling.iterrows()
+        }
+        _per_partition(context, {d: by_day[d] for d in changed.days() if d in by_day})
+        shown = rolling.loc[rolling["period_end"] < changed.end]
+        metadata = {"last_28_days": _markdown(shown, ["period_end", *ROLLUP_FIGURES], limit=31)} if len(shown) else {}
+        checks = [rollup_consistency(frame, daily), metric_ranges(METRICS_ROLLUPS, frame, None)]
+        return Chunk(frame, checks=checks, metadata=metadata)
+
+    yield from rollups_in_chunks(context, warehouse, METRICS_ROLLUPS, ROLLUP_LOOKBACK, build)
 
 
 @dg.asset(
     **_rollup_kwargs(METRICS_ROLLUPS_BY_CAUSE, [METRICS_DAILY.name, METRICS_DAILY_BY_CAUSE.name, WORK_ORDERS.name], 0)
 )
-def metrics_rollups_by_cause(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Written:
+def metrics_rollups_by_cause(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Day, rolling 7/28-day, week and month figures per located cause."""
-    changed = date_window(context.partition_time_window)
-    plan = plan_rollups(changed, 0)
-    built = set(_read(warehouse, METRICS_DAILY, plan.read, ["business_date"])["business_date"])
-    by_cause = _read(warehouse, METRICS_DAILY_BY_CAUSE, plan.read)
-    work_orders = _read(warehouse, WORK_ORDERS, plan.read)
-    frame = build_cause_rollups(by_cause, built, work_orders, plan)
-    rolling = frame.loc[frame["period"] == "rolling_28d"]
-    by_day: dict[dt.date, dict[str, object]] = {d: {} for d in changed.days()}
-    for _, r in rolling.loc[rolling["period_end"].isin(changed.days())].iterrows():
-        by_day[r["period_end"]].update(_figures(r, ["problem_issues", "followup_score"], f"_28d/{r['cause']}"))
-    _per_partition(context, by_day)
-    last = changed.end - dt.timedelta(days=1)
-    metadata = {"last_day_28_days": _markdown(rolling.loc[rolling["period_end"] == last], ["cause", *CAUSE_FIGURES])}
-    checks = [rollup_consistency(frame, None), metric_ranges(METRICS_ROLLUPS_BY_CAUSE, frame, None)]
-    yield from write_validated(context, warehouse, METRICS_ROLLUPS_BY_CAUSE, frame, plan, checks, metadata)
+
+    def build(plan: RollupPlan, changed: DateWindow) -> Chunk:
+        built = set(_read(warehouse, METRICS_DAILY, plan.read, ["business_date"])["business_date"])
+        by_cause = _read(warehouse, METRICS_DAILY_BY_CAUSE, plan.read)
+        work_orders = _read(warehouse, WORK_ORDERS, plan.read)
+        frame = build_cause_rollups(by_cause, built, work_orders, plan)
+        rolling = frame.loc[frame["period"] == "rolling_28d"]
+        by_day: dict[dt.date, dict[str, object]] = {}
+        for _, r in rolling.loc[rolling["period_end"].isin(changed.days())].iterrows():
+            by_day.setdefault(r["period_end"], {}).update(
+                _figures(r, ["problem_issues", "followup_score"], f"_28d/{r['cause']}")
+            )
+        _per_partition(context, by_day)
+        last = rolling.loc[rolling["period_end"] == changed.end - dt.timedelta(days=1)]
+        metadata = {"last_day_28_days": _markdown(last, ["cause", *CAUSE_FIGURES])} if len(last) else {}
+        checks = [rollup_consistency(frame, None), metric_ranges(METRICS_ROLLUPS_BY_CAUSE, frame, None)]
+        return Chunk(frame, checks=checks, metadata=metadata)
+
+    yield from rollups_in_chunks(context, warehouse, METRICS_ROLLUPS_BY_CAUSE, 0, build)
 
 
 SCORE_COLUMNS = ["service_action", "work_orders", "followup_ratings", "score", "score_ci_low", "score_ci_high", "grade"]
 
 
 @dg.asset(**_rollup_kwargs(SERVICE_ITEM_SCORES, [METRICS_DAILY.name, METRICS_DAILY_BY_SERVICE_ITEM.name], 0))
-def service_item_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Written:
+def service_item_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """A 5-point score, confidence interval and grade per service item and period."""
-    changed = date_window(context.partition_time_window)
-    plan = plan_rollups(changed, 0)
-    built = set(_read(warehouse, METRICS_DAILY, plan.read, ["business_date"])["business_date"])
-    by_item = _read(warehouse, METRICS_DAILY_BY_SERVICE_ITEM, plan.read)
-    frame = build_service_item_scores(by_item, built, plan)
-    rolling = frame.loc[frame["period"] == "rolling_28d"]
-    by_day: dict[dt.date, dict[str, object]] = {d: {} for d in changed.days()}
-    for _, r in rolling.loc[rolling["period_end"].isin(changed.days())].iterrows():
-        by_day[r["period_end"]].update(_figures(r, ["score", "followup_ratings"], f"_28d/{r['service_action']}"))
-    _per_partition(context, by_day)
-    last = changed.end - dt.timedelta(days=1)
-    latest = rolling.loc[rolling["period_end"] == last].assign(grade=lambda f: f["grade"].fillna("too few ratings"))
-    metadata = {"grades_28_days": _markdown(latest, SCORE_COLUMNS), "rules": load_metric_rules().scale_text()}
-    checks = [rollup_consistency(frame, None), metric_ranges(SERVICE_ITEM_SCORES, frame, None)]
-    yield from write_validated(context, warehouse, SERVICE_ITEM_SCORES, frame, plan, checks, metadata)
+
+    def build(plan: RollupPlan, changed: DateWindow) -> Chunk:
+        built = set(_read(warehouse, METRICS_DAILY, plan.read, ["business_date"])["business_date"])
+        by_item = _read(warehouse, METRICS_DAILY_BY_SERVICE_ITEM, plan.read)
+        frame = build_service_item_scores(by_item, built, plan)
+        rolling = frame.loc[frame["period"] == "rolling_28d"]
+        by_day: dict[dt.date, dict[str, object]] = {}
+        for _, r in rolling.loc[rolling["period_end"].isin(changed.days())].iterrows():
+            by_day.setdefault(r["period_end"], {}).update(
+                _figures(r, ["score", "followup_ratings"], f"_28d/{r['service_action']}")
+            )
+        _per_partition(context, by_day)
+        latest = rolling.loc[rolling["period_end"] == changed.end - dt.timedelta(days=1)]
+        latest = latest.assign(grade=latest["grade"].fillna("too few ratings"))
+        metadata: dict[str, object] = {"rules": load_metric_rules().scale_text()}
+        if len(latest):
+            metadata["grades_28_days"] = _markdown(latest, SCORE_COLUMNS)
+        checks = [rollup_consistency(frame, None), metric_ranges(SERVICE_ITEM_SCORES, frame, None)]
+        return Chunk(frame, checks=checks, metadata=metadata)
+
+    yield from rollups_in_chunks(context, warehouse, SERVICE_ITEM_SCORES, 0, build)

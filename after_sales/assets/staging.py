@@ -1,18 +1,19 @@
 """Staging assets: one per landing source, partitioned by landing date."""
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dagster as dg
-import pandas as pd
 
-from after_sales.assets.common import partitioned_asset_kwargs, validated_output
+from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
+from after_sales.assets.common import partitioned_asset_kwargs
 from after_sales.checks.conservation import STAGING_CHECKS, staging_conservation
 from after_sales.checks.quality import check_specs
 from after_sales.marketplaces import ExportFileError
-from after_sales.partitions import FEEDBACK_WINDOW_DAYS, ORDERS_FOR_FEEDBACK, SETTINGS, date_window
-from after_sales.resources import LandingZone, WarehouseResource
-from after_sales.tables import TableSpec
+from after_sales.partitions import FEEDBACK_WINDOW_DAYS, ORDERS_FOR_FEEDBACK, SETTINGS
+from after_sales.resources import LandingZone, UpstreamRows, WarehouseResource, upstream_in
+from after_sales.resources.warehouse import DateWindow
 from after_sales.transforms.staging import (
     KINDS,
     LandingFileError,
@@ -23,19 +24,20 @@ from after_sales.transforms.staging import (
     quarantine_unknown_orders,
 )
 
-Emitted = Iterator[dg.Output | dg.AssetCheckResult]
+
+def staging_context() -> StagingContext:
+    """The settings the staging transforms need."""
+    return StagingContext(timezone=SETTINGS.timezone, late_arrival_days=SETTINGS.late_arrival_days)
 
 
 def stage_window(
-    context: dg.AssetExecutionContext, landing: LandingZone, source: str, kind: SourceKind
+    context: dg.AssetExecutionContext, landing: LandingZone, source: str, kind: SourceKind, window: DateWindow
 ) -> StagingResult:
-    """Read and stage every file of the source in the partition window."""
-    window = date_window(context.partition_time_window)
-    ctx = StagingContext(timezone=SETTINGS.timezone, late_arrival_days=SETTINGS.late_arrival_days)
+    """Read and stage every file of the source landed in the window."""
     files = landing.files(source, window.days())
     context.log.info(f"{source}: {len(files)} file(s) for landing days {window.start} .. {window.end}")
     with whole_file_faults_fail():
-        results = [kind.stage(landing.read(source, day, path), ctx) for day, path in files]
+        results = [kind.stage(landing.read(source, day, path), staging_context()) for day, path in files]
     return combine(results, kind.spec, kind.id_column)
 
 
@@ -52,38 +54,57 @@ def whole_file_faults_fail() -> Iterator[None]:
         ) from exc
 
 
-def emit_staged(
-    context: dg.AssetExecutionContext,
-    spec: TableSpec,
-    result: StagingResult,
-    warehouse: WarehouseResource,
-    output_name: str = "result",
-    extra_metadata: dict[str, object] | None = None,
-) -> Emitted:
-    """Validate staged rows and write them with their quarantine rows; counts as metadata."""
-    by_rule = result.quarantined.groupby("rule").size().sort_values(ascending=False)
-    rules = "\n".join(f"| {rule} | {n} |" for rule, n in by_rule.items())
-    metadata = {
-        "files": len(set(result.rows["source_file"]) | set(result.quarantined["source_file"])),
-        "rows_read": result.rows_read,
-        "rows_staged": len(result.rows),
-        "rows_quarantined": len(result.quarantined),
-        "duplicates_removed": result.duplicates_removed,
-        "quarantine_by_rule": dg.MetadataValue.md("| rule | rows |\n|---|---|\n" + rules if rules else "none"),
-        "warnings": dg.MetadataValue.md("\n".join(f"- {w}" for w in result.warnings) or "none"),
-        **(extra_metadata or {}),
-    }
-    days = date_window(context.partition_time_window).days()
-    yield from validated_output(
-        context,
-        spec,
-        result.rows,
-        warehouse,
-        custom=[staging_conservation(result, days)],
+def staged_chunk(result: StagingResult, window: DateWindow, extra: dict[str, object] | None = None) -> Chunk:
+    """Staged rows and their quarantine rows for one chunk, with the counts shown on the asset."""
+    files = set(result.rows["source_file"]) | set(result.quarantined["source_file"])
+    return Chunk(
+        rows=result.rows,
         quarantined=result.quarantined,
-        metadata=metadata,
-        output_name=output_name,
+        checks=[staging_conservation(result, window.days())],
+        metadata={
+            "files": len(files),
+            "rows_read": result.rows_read,
+            "rows_staged": len(result.rows),
+            "rows_quarantined": len(result.quarantined),
+            "duplicates_removed": result.duplicates_removed,
+            "quarantine_by_rule": Counter(result.quarantined["rule"].value_counts().to_dict()),
+            "warnings": list(result.warnings),
+            **(extra or {}),
+        },
     )
+
+
+def render_staged(_: str, totals: dict[str, object]) -> dict[str, object]:
+    """The merged staging counts as asset metadata: rules and warnings as markdown."""
+    out = dict(totals)
+    by_rule = out.pop("quarantine_by_rule", Counter())
+    rules = "\n".join(f"| {rule} | {n} |" for rule, n in by_rule.most_common())
+    out["quarantine_by_rule"] = dg.MetadataValue.md("| rule | rows |\n|---|---|\n" + rules if rules else "none")
+    warnings = out.pop("warnings", [])
+    shown = "\n".join(f"- {w}" for w in warnings[:200])
+    more = f"\n- ... and {len(warnings) - 200} more" if len(warnings) > 200 else ""
+    out["warnings"] = dg.MetadataValue.md(shown + more or "none")
+    return out
+
+
+def stage_source(
+    context: dg.AssetExecutionContext,
+    landing: LandingZone,
+    warehouse: WarehouseResource,
+    source: str,
+    known_orders: UpstreamRows | None = None,
+) -> Emitted:
+    """Stage an own source chunk by chunk; feedback for orders not landed around it goes to quarantine."""
+    kind = KINDS[source]
+
+    def build(window: DateWindow) -> dict[str, Chunk]:
+        result = stage_window(context, landing, source, kind, window)
+        if known_orders is not None:
+            orders = known_orders.read(window)
+            result = quarantine_unknown_orders(result, orders, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
+        return {kind.spec.name: staged_chunk(result, window)}
+
+    yield from materialize_in_chunks(context, warehouse, [kind.spec], build, render=render_staged)
 
 
 @dg.asset(
@@ -93,28 +114,20 @@ def emit_staged(
 )
 def stg_orders(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
     """Own-site orders, typed; bad rows quarantined."""
-    kind = KINDS["orders"]
-    yield from emit_staged(context, kind.spec, stage_window(context, landing, "orders", kind), warehouse)
+    yield from stage_source(context, landing, warehouse, "orders")
 
 
 @dg.asset(
     **partitioned_asset_kwargs(KINDS["feedback"].spec, "staging"),
-    ins={
-        "known_orders": dg.AssetIn(
-            key="stg_orders", partition_mapping=ORDERS_FOR_FEEDBACK, metadata={"columns": ["order_id", "landing_date"]}
-        )
-    },
+    ins={"known_orders": upstream_in("stg_orders", ORDERS_FOR_FEEDBACK, ["order_id", "landing_date"])},
     check_specs=check_specs("stg_feedback", STAGING_CHECKS),
     code_version="1",
 )
 def stg_feedback(
-    context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource, known_orders: pd.DataFrame
+    context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource, known_orders: UpstreamRows
 ) -> Emitted:
     """Own helpdesk tickets and reviews, typed; bad rows and feedback for unknown orders quarantined."""
-    kind = KINDS["feedback"]
-    result = stage_window(context, landing, "feedback", kind)
-    result = quarantine_unknown_orders(result, known_orders, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
-    yield from emit_staged(context, kind.spec, result, warehouse)
+    yield from stage_source(context, landing, warehouse, "feedback", known_orders)
 
 
 @dg.asset(
@@ -124,5 +137,4 @@ def stg_feedback(
 )
 def stg_behaviour(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
     """Own-site sessions, typed; bad rows quarantined."""
-    kind = KINDS["behaviour"]
-    yield from emit_staged(context, kind.spec, stage_window(context, landing, "behaviour", kind), warehouse)
+    yield from stage_source(context, landing, warehouse, "behaviour")

@@ -55,22 +55,38 @@ def staging_conservation(result: StagingResult, days: list[dt.date]) -> CustomCh
     )
 
 
-def _set_per_day(frame: pd.DataFrame, day_column: str, key: str) -> dict[dt.date, set]:
-    return {day: set(group) for day, group in frame.groupby(day_column)[key]} if len(frame) else {}
+def _keys_per_day(frame: pd.DataFrame, day_column: str, key: str) -> pd.DataFrame:
+    """The distinct (day, key) pairs of a frame, as columns day and key."""
+    pairs = frame[[day_column, key]].dropna(subset=[day_column]).drop_duplicates()
+    return pairs.set_axis(["day", "key"], axis=1).astype({"day": object, "key": "string"})
+
+
+def _set_differences(expected: pd.DataFrame, actual: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Per day: expected keys, keys only expected, keys only actual (vectorized set comparison)."""
+    both = expected.merge(actual, on=["day", "key"], how="outer", indicator=True)
+    side = both["_merge"].astype(str)
+    return (
+        both.loc[side != "right_only"].groupby("day").size(),
+        both.loc[side == "left_only"].groupby("day").size(),
+        both.loc[side == "right_only"].groupby("day").size(),
+    )
 
 
 def _compare_sets(
     name: str,
     rule: str,
     description: str,
-    expected: dict[dt.date, set],
-    actual: dict[dt.date, set],
+    expected: pd.DataFrame,
+    actual: pd.DataFrame,
     days: list[dt.date],
 ) -> CustomCheck:
+    counted, only_expected, only_actual = _set_differences(expected, actual)
     parts = []
     for day in days:
-        e, a = expected.get(day, set()), actual.get(day, set())
-        parts.append(PartitionCounts(day, e == a, element_count=len(e), unexpected_count=len(e ^ a)))
+        unexpected = int(only_expected.get(day, 0) + only_actual.get(day, 0))
+        parts.append(
+            PartitionCounts(day, unexpected == 0, element_count=int(counted.get(day, 0)), unexpected_count=unexpected)
+        )
     return CustomCheck(name, rule, description, parts)
 
 
@@ -83,8 +99,8 @@ def fact_conservation(orders: pd.DataFrame, fact: pd.DataFrame, days: list[dt.da
         "orders_conserved",
         "set(fct.order_id) = set(stg orders of the day)",
         FACT_CHECKS["orders_conserved"],
-        _set_per_day(latest, "business_date", "order_id"),
-        _set_per_day(fact, "business_date", "order_id"),
+        _keys_per_day(latest, "business_date", "order_id"),
+        _keys_per_day(fact, "business_date", "order_id"),
         days,
     )
     if duplicated:
@@ -100,8 +116,8 @@ def problem_conservation(fact: pd.DataFrame, problems: pd.DataFrame, days: list[
         "problems_conserved",
         "set(problem feedback) = set(fct feedback where is_problem)",
         PROBLEM_CHECKS["problems_conserved"],
-        _set_per_day(flagged, "business_date", "feedback_id"),
-        _set_per_day(problems, "business_date", "feedback_id"),
+        _keys_per_day(flagged, "business_date", "feedback_id"),
+        _keys_per_day(problems, "business_date", "feedback_id"),
         days,
     )
 
@@ -113,12 +129,13 @@ def work_order_coverage(problems: pd.DataFrame, work_orders: pd.DataFrame, days:
         if len(work_orders)
         else pd.DataFrame({"business_date": [], "feedback_id": []})
     )
-    expected = _set_per_day(problems, "business_date", "feedback_id")
-    actual = _set_per_day(covered, "business_date", "feedback_id")
+    counted, missing, _ = _set_differences(
+        _keys_per_day(problems, "business_date", "feedback_id"), _keys_per_day(covered, "business_date", "feedback_id")
+    )
     parts = []
     for day in days:
-        missing = expected.get(day, set()) - actual.get(day, set())
-        parts.append(PartitionCounts(day, not missing, len(expected.get(day, set())), len(missing)))
+        n = int(missing.get(day, 0))
+        parts.append(PartitionCounts(day, n == 0, int(counted.get(day, 0)), n))
     return CustomCheck(
         "issues_covered", "problem feedback ⊆ work_orders.feedback_ids", WORK_ORDER_CHECKS["issues_covered"], parts
     )

@@ -92,9 +92,14 @@ def plan_rollups(changed: DateWindow, lookback: int = 0) -> RollupPlan:
     first, last_changed = changed.start, changed.end - ONE_DAY
     far = last_changed + dt.timedelta(days=lookback)
     last = max(far + dt.timedelta(days=max(ROLLING_DAYS.values()) - 1), week_end(far), month_end(far))
-    periods = periods_ending_between(first, last)
+    return plan_period_ends(DateWindow(first, last + ONE_DAY), lookback)
+
+
+def plan_period_ends(ends: DateWindow, lookback: int = 0) -> RollupPlan:
+    """The roll-up rows of every period ending in ends, and the dates they read (lookback days before)."""
+    periods = periods_ending_between(ends.start, ends.end - ONE_DAY)
     read_from = min(p.start for p in periods) - dt.timedelta(days=lookback)
-    return RollupPlan(DateWindow(first, last + ONE_DAY), DateWindow(read_from, last + ONE_DAY), tuple(periods))
+    return RollupPlan(ends, DateWindow(read_from, ends.end), tuple(periods))
 
 
 def _day64(values: pd.Series | list[dt.date]) -> np.ndarray:
