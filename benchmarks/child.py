@@ -169,6 +169,22 @@ def task_dagster_stats(a: dict[str, Any]) -> dict[str, object]:
     }
 
 
+def task_compare(a: dict[str, Any]) -> dict[str, object]:
+    """Two sides' tables compared; in a process of its own, since DuckDB may take gigabytes for it.
+
+    Run in the parent, that memory would also show in the peak RSS of every later side: on Linux a
+    child's ru_maxrss starts from its parent's size when it was forked.
+    """
+    from benchmarks.compare import compare_tables, summary
+
+    comparisons = compare_tables(Path(a["a"]), Path(a["b"]))
+    return {
+        "equal": all(c.equal for c in comparisons),
+        "summary": summary(comparisons),
+        "tables": [c.as_dict() for c in comparisons],
+    }
+
+
 def task_writes(a: dict[str, Any]) -> dict[str, object]:
     """Warehouse write throughput per backend (benchmarks/warehouse_writes.py), one result row per method."""
     from benchmarks.warehouse_writes import run
@@ -185,6 +201,7 @@ TASKS = {
     "pure": task_pure,
     "dagster-inprocess": task_dagster_inprocess,
     "dagster-stats": task_dagster_stats,
+    "compare": task_compare,
 }
 
 

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import report
-from benchmarks.compare import compare_tables, summary
 from benchmarks.datasets import START, TZ, Dataset, ensure_landing, label, parse_count
 from benchmarks.measure import Measured, run_measured
 from benchmarks.selection import CLI_SELECT
@@ -350,14 +349,20 @@ class Runner:
             if not (m.ok and base is not None and base.ok):
                 checks[name] = {"equal": False, "summary": "not compared: a side did not finish"}
                 continue
-            comparisons = compare_tables(dbs["duckdb_sql"], dbs[name])
-            equal = all(c.equal for c in comparisons)
-            checks[name] = {
-                "equal": equal,
-                "summary": summary(comparisons),
-                "tables": [c.as_dict() for c in comparisons],
-            }
-            self.say(f"    {name} vs duckdb_sql: {'EQUAL' if equal else 'DIFFERENT'} - {summary(comparisons)}")
+            compared = self.child(
+                f"compare-{name}",
+                "compare",
+                {"a": str(dbs["duckdb_sql"]), "b": str(dbs[name])},
+                timeout=self.timeout,
+                log_dir=dbs[name].parent,
+                quiet=True,
+            )
+            if not compared.ok:
+                checks[name] = {"equal": False, "summary": f"comparison failed ({compared.status})"}
+                continue
+            checks[name] = {k: compared.result[k] for k in ("equal", "summary", "tables")}
+            verdict = "EQUAL" if compared.result["equal"] else "DIFFERENT"
+            self.say(f"    {name} vs duckdb_sql: {verdict} - {compared.result['summary']}")
         return checks
 
     def year(self, orders: int) -> None:

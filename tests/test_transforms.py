@@ -335,3 +335,12 @@ def test_metrics_daily_five_measures() -> None:
     assert (m["effective_after_sales_count"], m["handled_tickets"]) == (1, 2)
     assert (m["handling_time_hours_mean"], m["handling_time_hours_median"]) == (9.0, 9.0)
     assert m["work_orders"] == 2
+
+
+def test_has_duplicates_counts_missing_values_as_one_value() -> None:
+    from after_sales.transforms.arrow_ops import has_duplicates
+
+    assert not has_duplicates(pd.Series(["a", "b", None], dtype="string"))
+    assert has_duplicates(pd.Series(["a", "b", "a"], dtype="string"))
+    assert has_duplicates(pd.Series(["a", None, None], dtype="string"))  # as Series.duplicated counts them
+    assert not has_duplicates(pd.Series([], dtype="string"))

@@ -6,7 +6,14 @@ import dagster as dg
 import pandas as pd
 
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
-from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN, WAREHOUSE_KIND, table_metadata
+from after_sales.assets.common import (
+    OWNERS,
+    RETRY_POLICY,
+    SINGLE_RUN,
+    WAREHOUSE_KIND,
+    priority_tags,
+    table_metadata,
+)
 from after_sales.assets.staging import render_staged, staged_chunk, staging_context, whole_file_faults_fail
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
@@ -129,6 +136,7 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
         partitions_def=daily_partitions,
         backfill_policy=SINGLE_RUN,
         retry_policy=RETRY_POLICY,
+        op_tags=priority_tags("marketplace_staging"),
         check_specs=[c for spec in tables.values() for c in check_specs(spec.name, STAGING_CHECKS)],
         description=f"Read {source.label} exports landed under <landing>/{source.name}/<day>/ with {source.path.name}.",
     )

@@ -18,3 +18,9 @@ def isin(series: pd.Series, values: pd.Series | Iterable[str]) -> pd.Series:
         skip_nulls=True,
     )
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=series.index, dtype=bool)
+
+
+def has_duplicates(series: pd.Series) -> bool:
+    """Whether any text value repeats (missing values count as one value), counted by Arrow."""
+    values = pa.array(series.astype("string"), from_pandas=True)
+    return pc.count_distinct(values, mode="all").as_py() < len(values)

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 
 from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDERS
-from after_sales.transforms.arrow_ops import isin
+from after_sales.transforms.arrow_ops import has_duplicates, isin
 from after_sales.transforms.rules import CauseRules, ServiceRules
 
 
 def latest_version(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     """One row per key: the one that landed last (re-exports carry updated status)."""
-    if frame.empty or not frame[key].duplicated().any():
+    if frame.empty or not has_duplicates(frame[key]):
         return frame
     ordered = frame.sort_values(["landing_date", "source_file", "source_row"], kind="stable")
     return ordered.drop_duplicates(key, keep="last")

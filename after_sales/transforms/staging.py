@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from after_sales.tables import QUARANTINE, STG_BEHAVIOUR, STG_FEEDBACK, STG_ORDERS, TableSpec
+from after_sales.transforms.arrow_ops import isin
 from after_sales.transforms.parsing import blank, parse_booleans, parse_numbers, parse_timestamps
 from after_sales.vocabulary import ORDER_STATUSES
 
@@ -452,13 +453,12 @@ def quarantine_unknown_orders(
     rows = result.rows
     if rows.empty:
         return result
+    # Only the orders some feedback names take part in the join (a backfill chunk holds about a month of orders).
+    named = orders.loc[isin(orders["order_id"], rows["order_id"]), ["order_id", "landing_date"]]
     pairs = (
         rows[["order_id", "landing_date"]]
         .reset_index()
-        .merge(
-            orders[["order_id", "landing_date"]].drop_duplicates().rename(columns={"landing_date": "order_landed"}),
-            on="order_id",
-        )
+        .merge(named.drop_duplicates().rename(columns={"landing_date": "order_landed"}), on="order_id")
     )
     gap = (pd.to_datetime(pairs["order_landed"]) - pd.to_datetime(pairs["landing_date"])).dt.days
     found = pairs.loc[(gap >= -days_before) & (gap <= days_after), "index"].unique()
