@@ -225,7 +225,8 @@ def evaluate_targets(store: dict[str, Any]) -> list[tuple[str, str, str]]:
             (
                 TARGETS["year"],
                 "met" if ok else "missed",
-                f"{_s(wall)} s wall, peak RSS {rss / GIB:.1f} GiB{'; ' + note if note else ''}",
+                f"{_s(wall)} s wall ({_s((side.get('result') or {}).get('seconds'))} s run time in Dagster), "
+                f"peak RSS {rss / GIB:.1f} GiB{'; ' + note if note else ''}",
             )
         )
     else:
