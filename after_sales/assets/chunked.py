@@ -90,7 +90,7 @@ def merge_check_results(per_chunk: list[list[dg.AssetCheckResult]]) -> list[dg.A
     for (asset, check), results in by_check.items():
         failed = [r for r in results if not r.passed]
         shown = failed[0] if failed else results[-1]
-        metadata = {k: _raw(v) for k, v in shown.metadata.items()}
+        metadata: dict[str, object] = dict(shown.metadata)  # markdown stays markdown
         for key in SUMMED_CHECK_METADATA:
             if key in metadata:
                 metadata[key] = sum(_raw(r.metadata[key]) for r in results if key in r.metadata)
