@@ -12,11 +12,11 @@ import pytest
 
 import after_sales.assets.chunked as chunked
 from after_sales.assets.chunked import chunk_windows, merge_check_results
-from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
 from after_sales.resources.warehouse import DateWindow
 from after_sales.sample import generate, write_landing
 from after_sales.tables import ALL_TABLES
 from tests.conftest import TZ
+from tests.test_metrics_pipeline import other_warehouse
 from tests.test_pipeline import run_range
 
 FIRST = dt.date(2025, 3, 1)
@@ -50,18 +50,6 @@ def test_check_results_merge_over_chunks() -> None:
     assert (meta["chunks"], meta["chunks_failed"]) == (3, 2)
 
 
-def _resources(tmp_path: Path, landing: Path, name: str) -> dict[str, object]:
-    warehouse = WarehouseResource(
-        url=f"duckdb:///{tmp_path / f'{name}.duckdb'}", schema_name="after_sales", timezone=TZ, lock_timeout_seconds=5
-    )
-    return {
-        "warehouse": warehouse,
-        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
-        "landing": LandingZone(base_dir=str(landing)),
-        "exports": ExportDirectory(base_dir=str(tmp_path / f"exports-{name}")),
-    }
-
-
 def _tables(resources: dict[str, object]) -> dict[str, pd.DataFrame]:
     wh = resources["warehouse"].open()  # type: ignore[attr-defined]
     out = {}
@@ -78,7 +66,7 @@ def test_backfill_in_chunks_equals_one_pass(tmp_path: Path, landing: Path, monke
     runs = {}
     for name, days in (("one_pass", 60), ("chunks", 2)):
         monkeypatch.setattr(chunked, "SETTINGS", dataclasses.replace(chunked.SETTINGS, chunk_days=days))
-        resources = _resources(tmp_path, landing, name)
+        resources = other_warehouse(tmp_path, landing, name)
         result = run_range(resources, FIRST.isoformat(), last)
         assert result.success, name
         runs[name] = (result, _tables(resources))
@@ -88,7 +76,7 @@ def test_backfill_in_chunks_equals_one_pass(tmp_path: Path, landing: Path, monke
         pd.testing.assert_frame_equal(frame, chunks[table], obj=table)
     materialized = runs["chunks"][0].asset_materializations_for_node("stg_orders")
     assert materialized[-1].metadata["chunks"].value == 5  # 9 days in chunks of 2
-    exports = sorted(p.name for p in (tmp_path / "exports-chunks" / "work_orders").iterdir())
+    exports = sorted(p.name for p in (tmp_path / "chunks_exports" / "work_orders").iterdir())
     assert len(exports) == DAYS
 
 
