@@ -141,12 +141,18 @@ def _per_partition(context: dg.AssetExecutionContext, by_day: dict[dt.date, dict
 
 
 def _per_partition_by(
-    context: dg.AssetExecutionContext, frame: pd.DataFrame, days: list[dt.date], figures: list[str], label: str
+    context: dg.AssetExecutionContext,
+    frame: pd.DataFrame,
+    days: list[dt.date],
+    figures: list[str],
+    label: str,
+    date_column: str = "business_date",
+    suffix: str = "",
 ) -> None:
-    """Record figures per partition, one metadata entry per value of the label column (figure/label)."""
+    """Record figures on the partitions of days, one metadata entry per value of the label column (figure/label)."""
     by_day: dict[dt.date, dict[str, object]] = {d: {} for d in days}
-    for _, r in frame.iterrows():
-        by_day[r["business_date"]].update(_figures(r, figures, f"/{r[label]}"))
+    for _, r in frame.loc[frame[date_column].isin(days)].iterrows():
+        by_day[r[date_column]].update(_figures(r, figures, f"{suffix}/{r[label]}"))
     _per_partition(context, by_day)
 
 
@@ -426,12 +432,8 @@ def metrics_rollups_by_cause(context: dg.AssetExecutionContext, warehouse: Wareh
         work_orders = _read(warehouse, WORK_ORDERS, plan.read)
         frame = build_cause_rollups(by_cause, built, work_orders, plan)
         rolling = frame.loc[frame["period"] == "rolling_28d"]
-        by_day: dict[dt.date, dict[str, object]] = {}
-        for _, r in rolling.loc[rolling["period_end"].isin(changed.days())].iterrows():
-            by_day.setdefault(r["period_end"], {}).update(
-                _figures(r, ["problem_issues", "followup_score"], f"_28d/{r['cause']}")
-            )
-        _per_partition(context, by_day)
+        figures = ["problem_issues", "followup_score"]
+        _per_partition_by(context, rolling, changed.days(), figures, "cause", "period_end", "_28d")
         last = rolling.loc[rolling["period_end"] == changed.end - dt.timedelta(days=1)]
         metadata = {"last_day_28_days": _markdown(last, ["cause", *CAUSE_FIGURES])} if len(last) else {}
         checks = [rollup_consistency(frame, None), metric_ranges(METRICS_ROLLUPS_BY_CAUSE, frame, None)]
@@ -452,12 +454,8 @@ def service_item_scores(context: dg.AssetExecutionContext, warehouse: WarehouseR
         by_item = _read(warehouse, METRICS_DAILY_BY_SERVICE_ITEM, plan.read)
         frame = build_service_item_scores(by_item, built, plan)
         rolling = frame.loc[frame["period"] == "rolling_28d"]
-        by_day: dict[dt.date, dict[str, object]] = {}
-        for _, r in rolling.loc[rolling["period_end"].isin(changed.days())].iterrows():
-            by_day.setdefault(r["period_end"], {}).update(
-                _figures(r, ["score", "followup_ratings"], f"_28d/{r['service_action']}")
-            )
-        _per_partition(context, by_day)
+        figures = ["score", "followup_ratings"]
+        _per_partition_by(context, rolling, changed.days(), figures, "service_action", "period_end", "_28d")
         latest = rolling.loc[rolling["period_end"] == changed.end - dt.timedelta(days=1)]
         latest = latest.assign(grade=latest["grade"].fillna("too few ratings"))
         metadata: dict[str, object] = {"rules": load_metric_rules().scale_text()}
