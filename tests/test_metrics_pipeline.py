@@ -120,5 +120,9 @@ def test_out_of_order_backfill_matches_one_run_and_the_hand_figures(
     assert by_partition["2026-10-01"]["complaint_rate"].value == 5 / 6
     assert by_partition["2026-10-02"]["csat"].value == 1.0
     assert by_partition["2026-10-01"]["orders"].value == 6 and by_partition["2026-10-02"]["orders"].value == 2
+    rolled = {"metrics_rollups_by_cause": "problem_issues_28d/", "service_item_scores": "followup_ratings_28d/"}
+    for node, key in rolled.items():
+        recorded = [m for m in result.asset_materializations_for_node(node) if m.partition == "2026-10-03"]
+        assert any(k.startswith(key) for m in recorded for k in m.metadata), node
     checks = result.get_asset_check_evaluations()
     assert checks and all(c.passed for c in checks)
