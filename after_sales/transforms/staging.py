@@ -128,13 +128,20 @@ def _require_columns(landed: LandedFile, required: tuple[str, ...], optional: tu
     return [f"{landed.path}: unknown column(s) {', '.join(extra)} ignored"] if extra else []
 
 
-def _reject_duplicates(rej: _Rejector, id_column: str) -> int:
-    frame = rej.frame
-    data_cols = [c for c in frame.columns if c != "source_row"]
-    # Compared as text: NA equals NA but not ''. Only rows whose id repeats can be copies of an earlier row.
+def _exact_copies(frame: pd.DataFrame, id_column: str, data_cols: list[str]) -> pd.Series:
+    """True for a row equal in data_cols to an earlier row, compared as text: NA equals NA but not ''.
+
+    Only rows whose id repeats can be copies, so only those are compared.
+    """
     shared_id = frame[id_column].astype("string").duplicated(keep=False)
     exact = pd.Series(False, index=frame.index)
     exact[shared_id] = frame.loc[shared_id, data_cols].astype("string").duplicated(keep="first").to_numpy()
+    return exact
+
+
+def _reject_duplicates(rej: _Rejector, id_column: str) -> int:
+    frame = rej.frame
+    exact = _exact_copies(frame, id_column, [c for c in frame.columns if c != "source_row"])
     before = int(rej.alive.sum())
     rej.reject(exact, "duplicate_row", None, "exact copy of an earlier row of the same file")
     removed = before - int(rej.alive.sum())
@@ -393,12 +400,7 @@ def _cross_file_duplicates(rows: pd.DataFrame, id_column: str) -> tuple[pd.DataF
     first = rows.loc[~repeated].set_index(key)[["source_file", "source_row"]]
     bad = rows.loc[repeated]
     origin = first.reindex(pd.MultiIndex.from_frame(bad[key]))
-    data_cols = [c for c in rows.columns if c not in LINEAGE]
-    # An exact copy (compared as text, NA equal to NA) of an earlier row has that row's id, on any landing day.
-    shared_id = rows[id_column].astype("string").duplicated(keep=False)
-    exact = pd.Series(False, index=rows.index)
-    exact[shared_id] = rows.loc[shared_id, data_cols].astype("string").duplicated(keep="first").to_numpy()
-    exact &= repeated
+    exact = _exact_copies(rows, id_column, [c for c in rows.columns if c not in LINEAGE]) & repeated
     where = bad["source_file"] + " row " + bad["source_row"].astype(str)
     seen = origin["source_file"].to_numpy() + " row " + origin["source_row"].astype(str).to_numpy()
     exact_bad = exact.loc[repeated].to_numpy()
