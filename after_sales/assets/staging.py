@@ -56,7 +56,7 @@ def whole_file_faults_fail() -> Iterator[None]:
 
 def staged_chunk(result: StagingResult, window: DateWindow, extra: dict[str, object] | None = None) -> Chunk:
     """Staged rows and their quarantine rows for one chunk, with the counts shown on the asset."""
-    files = set(result.rows["source_file"]) | set(result.quarantined["source_file"])
+    files = set(result.rows["source_file"].unique()) | set(result.quarantined["source_file"].unique())
     return Chunk(
         rows=result.rows,
         quarantined=result.quarantined,
