@@ -10,9 +10,9 @@ import time
 import urllib.error
 import urllib.request
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 ENV_WEBHOOK_URL = "AFTER_SALES_ALERT_WEBHOOK_URL"
@@ -24,6 +24,7 @@ CHECK_FAILURE = "check_failure"
 FRESHNESS_BREACH = "freshness_breach"
 EVENTS = (RUN_FAILURE, CHECK_FAILURE, FRESHNESS_BREACH)
 MAX_REASON_CHARS = 4000
+T = TypeVar("T")
 
 
 class AlertDeliveryError(RuntimeError):
@@ -149,14 +150,7 @@ class MultiNotifier(Notifier):
 
     def send(self, alert: Alert) -> None:
         """Deliver to all, then report the failures together."""
-        errors = []
-        for notifier in self.notifiers:
-            try:
-                notifier.send(alert)
-            except AlertDeliveryError as exc:
-                errors.append(str(exc))
-        if errors:
-            raise AlertDeliveryError("; ".join(errors))
+        _deliver_each(self.notifiers, lambda notifier: notifier.send(alert))
 
 
 def notifier_from_env(logger: logging.Logger | logging.LoggerAdapter | Any | None = None) -> Notifier:
@@ -170,10 +164,15 @@ def notifier_from_env(logger: logging.Logger | logging.LoggerAdapter | Any | Non
 
 def send_all(notifier: Notifier, alerts: Sequence[Alert]) -> None:
     """Send every alert, even when one fails to deliver; raise once at the end if any did."""
+    _deliver_each(alerts, notifier.send)
+
+
+def _deliver_each(items: Iterable[T], deliver: Callable[[T], None]) -> None:
+    """Call deliver on every item even when some fail; one AlertDeliveryError at the end names every failure."""
     errors = []
-    for alert in alerts:
+    for item in items:
         try:
-            notifier.send(alert)
+            deliver(item)
         except AlertDeliveryError as exc:
             errors.append(str(exc))
     if errors:
