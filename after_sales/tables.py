@@ -675,3 +675,114 @@ METRIC_TABLES = (
 )
 for _spec in METRIC_TABLES:
     register_table(_spec)
+
+
+# --- Behaviour: the event-level source, derived sessions, signals and their measured accuracy (docs/behaviour.md)
+
+STG_EVENTS = register_table(
+    TableSpec(
+        name="stg_events",
+        description="Own-site behaviour events (page views, searches, payments, tracking, returns, ...), one row per "
+        "landed event row.",
+        partition_column="landing_date",
+        primary_key=("landing_date", "source", "event_id"),
+        columns=(
+            Column("event_id", "text", "Event id.", False),
+            Column("session_id", "text", "Session id the client gave the event."),
+            Column("visitor_id", "text", "Visitor (cookie) id.", False),
+            Column("user_id", "text", "Logged-in user id (the orders' user); null when anonymous."),
+            Column("order_id", "text", "Order the event concerns (payment, tracking, return); null otherwise."),
+            Column("occurred_at", "timestamptz", "When the event happened.", False),
+            Column("business_date", "date", "occurred_at as a date in the business time zone.", False),
+            Column("event_type", "text", "page_view, search, click, add_to_cart, checkout_start, payment_attempt, "
+                   "payment_result, order_track_view, address_change, return_start, return_step, return_submit, "
+                   "contact_service or form_submit.", False),
+            Column("page", "text", "Page or screen (return steps: return_step_<n>)."),
+            Column("search_query", "text", "Search text, for search events."),
+            Column("result", "text", "payment_result: success or failure; search: the result count as text."),
+            Column("result_count", "int", "Search result count (0 = a zero-result search); null for other events."),
+            Column("reason_code", "text", "Failure or reason code (payment failures: insufficient_funds, ...)."),
+            *_lineage(),
+        ),
+    )
+)
+
+EVENT_SESSIONS = register_table(
+    TableSpec(
+        name="event_sessions",
+        description="Sessions derived from events: a visitor's events with no gap over 30 minutes form one session "
+        "(docs/behaviour.md); the same measures as stg_behaviour, partitioned by the session's start date.",
+        partition_column="business_date",
+        primary_key=("session_id",),
+        columns=(
+            Column("session_id", "text", "Derived id: visitor_id, '@', start time in UTC (YYYYMMDDTHHMMSS).", False),
+            Column("visitor_id", "text", "Visitor id.", False),
+            Column("started_at", "timestamptz", "First event of the session.", False),
+            Column("ended_at", "timestamptz", "Last event of the session.", False),
+            Column("business_date", "date", "Partition: started_at as a date in the business time zone.", False),
+            Column("pages", "int", "page_view events in the session.", False),
+            Column("events", "int", "Events in the session.", False),
+            Column("submitted_after_sales_form", "bool", "Whether the session has a form_submit event.", False),
+        ),
+    )
+)
+
+BEHAVIOUR_SIGNALS = register_table(
+    TableSpec(
+        name="behaviour_signals",
+        description="Problems located from what customers do: one row per signal day, signal rule and subject (the "
+        "order, else the visitor) whose events met a rule of behaviour_signals.yaml, with its evidence.",
+        partition_column="signal_date",
+        primary_key=("signal_date", "rule", "subject_id"),
+        columns=(
+            Column("signal_date", "date", "Partition: detected_at as a date in the business time zone.", False),
+            Column("rule", "text", "Signal rule name (behaviour_signals.yaml).", False),
+            Column("cause", "text", "Cause the rule points to (payment, not_delivered, cumbersome_return).", False),
+            Column("suggested_action", "text", "Service action the rule suggests (e.g. 更换支付方式).", False),
+            Column("subject_id", "text", "order_id when known, else 'visitor:' and the visitor id.", False),
+            Column("order_id", "text", "Order the signal is about: the events' order, else the user's latest order."),
+            Column("order_attributed", "bool", "True when order_id came from the user's latest order, not the "
+                   "events.", False),
+            Column("visitor_id", "text", "Visitor of the last evidence event.", False),
+            Column("user_id", "text", "User of the evidence events, when logged in."),
+            Column("detected_at", "timestamptz", "When the rule became true (the triggering event, or the end of "
+                   "the waiting time).", False),
+            Column("first_event_at", "timestamptz", "First evidence event.", False),
+            Column("last_event_at", "timestamptz", "Last evidence event.", False),
+            Column("event_count", "int", "Evidence events.", False),
+            Column("event_ids", "text", "Evidence event ids, comma-separated, oldest first.", False),
+        ),
+    )
+)
+
+SIGNAL_ACCURACY = register_table(
+    TableSpec(
+        name="signal_accuracy",
+        description="Each signal rule measured against complaints (own feedback rated below 3, or any ticket that "
+        "is not a review) per day D: precision of the signals detected on D (a complaint on the order within 7 "
+        "days after), recall over the complaints of the rule's cause created on D (a signal on the order within "
+        "the 7 days before) and the lead time; rule 'all' is any rule (docs/metrics.md).",
+        partition_column="business_date",
+        primary_key=("business_date", "rule"),
+        columns=(
+            Column("business_date", "date", "Partition: the day D.", False),
+            Column("rule", "text", "Signal rule, or 'all' for any rule.", False),
+            Column("cause", "text", "Cause of the rule ('all' for any rule).", False),
+            Column("signals", "int", "Signals detected on D.", False),
+            Column("signals_with_order", "int", "Of those, signals with an order_id (only they can be confirmed).",
+                   False),
+            Column("confirmed_signals", "int", "Of those, signals followed by a complaint on the order within 7 "
+                   "days after detected_at.", False),
+            Column("precision", "float", "confirmed_signals / signals."),
+            Column("complaints", "int", "Complaints created on D located to the rule's cause (any covered cause "
+                   "for 'all').", False),
+            Column("anticipated_complaints", "int", "Of those, complaints whose order had a signal of the rule "
+                   "detected in the 7 days before the complaint.", False),
+            Column("recall", "float", "anticipated_complaints / complaints."),
+            Column("lead_hours_mean", "float", "Mean hours from the earliest such signal to the complaint."),
+            Column("lead_hours_median", "float", "Median of those hours."),
+            Column("window_closed", "bool", "True when D + 7 days has passed in the data (complaints landed after "
+                   "D + 7): precision is final; else it may still rise.", False),
+        ),
+    )
+)

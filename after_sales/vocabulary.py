@@ -34,3 +34,37 @@ LANDING_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "behaviour": ("session_id", "visitor_id", "started_at", "ended_at", "pages", "submitted_after_sales_form"),
 }
+
+# Event types of the event-level behaviour source (events); docs/behaviour.md.
+EVENT_TYPES = frozenset(
+    {
+        "page_view",
+        "search",
+        "click",
+        "add_to_cart",
+        "checkout_start",
+        "payment_attempt",
+        "payment_result",
+        "order_track_view",
+        "address_change",
+        "return_start",
+        "return_step",
+        "return_submit",
+        "contact_service",
+        "form_submit",
+    }
+)
+PAYMENT_RESULTS = frozenset({"success", "failure"})
+EVENT_COLUMNS = (
+    "event_id",
+    "session_id",
+    "visitor_id",
+    "user_id",
+    "order_id",
+    "occurred_at",
+    "event_type",
+    "page",
+    "search_query",
+    "result",
+    "reason_code",
+)

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from after_sales.tables import QUARANTINE, STG_BEHAVIOUR, STG_FEEDBACK, STG_ORDERS, TableSpec
+from after_sales.tables import QUARANTINE, STG_BEHAVIOUR, STG_EVENTS, STG_FEEDBACK, STG_ORDERS, TableSpec
 from after_sales.transforms.arrow_ops import isin
 from after_sales.transforms.parsing import blank, parse_booleans, parse_numbers, parse_timestamps
-from after_sales.vocabulary import ORDER_STATUSES
+from after_sales.vocabulary import EVENT_TYPES, ORDER_STATUSES, PAYMENT_RESULTS
 
 ORDERS_REQUIRED = ("order_id", "created_at", "amount", "status", "channel")
 ORDERS_OPTIONAL = ("user", "product", "quantity", "payment_method", "status_raw")
@@ -29,6 +29,8 @@ FEEDBACK_OPTIONAL = (
 )
 BEHAVIOUR_REQUIRED = ("session_id", "visitor_id", "started_at")
 BEHAVIOUR_OPTIONAL = ("ended_at", "pages", "submitted_after_sales_form")
+EVENTS_REQUIRED = ("event_id", "visitor_id", "occurred_at", "event_type")
+EVENTS_OPTIONAL = ("session_id", "user_id", "order_id", "page", "search_query", "result", "reason_code")
 
 
 class LandingFileError(ValueError):
@@ -347,6 +349,54 @@ def stage_behaviour(landed: LandedFile, ctx: StagingContext) -> StagingResult:
     return _finish(rej, STG_BEHAVIOUR, typed, removed, warnings)
 
 
+def stage_events(landed: LandedFile, ctx: StagingContext) -> StagingResult:
+    """Type one landed behaviour-event file."""
+    warnings = _require_columns(landed, EVENTS_REQUIRED, EVENTS_OPTIONAL)
+    raw = landed.frame
+    rej = _Rejector(landed)
+    rej.reject(blank(raw["event_id"]), "missing_id", "event_id", "event_id is empty")
+    rej.reject(blank(raw["visitor_id"]), "missing_id", "visitor_id", "visitor_id is empty")
+    removed = _reject_duplicates(rej, "event_id")
+    occurred = parse_timestamps(raw["occurred_at"], ctx.timezone)
+    business = _business_date(occurred)
+    _check_time(rej, "occurred_at", occurred, ctx, business)
+    event_type = _text(raw["event_type"]).str.lower()
+    rej.reject(~event_type.isin(EVENT_TYPES), "unknown_event_type", "event_type", "unknown event type")
+    result = _text(_optional(raw, "result")).str.lower()
+    is_payment = event_type == "payment_result"
+    rej.reject(
+        is_payment & ~result.isin(PAYMENT_RESULTS),
+        "invalid_result",
+        "result",
+        "a payment_result needs result success or failure, got",
+    )
+    count = parse_numbers(result.where(event_type == "search"))
+    rej.reject(
+        (event_type == "search") & result.notna() & (count.isna() | (count < 0) | (count % 1 != 0)),
+        "invalid_number",
+        "result",
+        "a search result count is not a whole number >= 0:",
+    )
+    typed = pd.DataFrame(
+        {
+            "event_id": _text(raw["event_id"]),
+            "session_id": _text(_optional(raw, "session_id")),
+            "visitor_id": _text(raw["visitor_id"]),
+            "user_id": _text(_optional(raw, "user_id")),
+            "order_id": _text(_optional(raw, "order_id")),
+            "occurred_at": occurred,
+            "business_date": business,
+            "event_type": event_type,
+            "page": _text(_optional(raw, "page")),
+            "search_query": _text(_optional(raw, "search_query")),
+            "result": result,
+            "result_count": count.round().astype("Int64"),
+            "reason_code": _text(_optional(raw, "reason_code")),
+        }
+    )
+    return _finish(rej, STG_EVENTS, typed, removed, warnings)
+
+
 @dataclass(frozen=True)
 class SourceKind:
     """A kind of landed rows: its staging table shape, id column and staging transform."""
@@ -361,6 +411,7 @@ KINDS: dict[str, SourceKind] = {
     "orders": SourceKind("orders", STG_ORDERS, "order_id", stage_orders),
     "feedback": SourceKind("feedback", STG_FEEDBACK, "feedback_id", stage_feedback),
     "behaviour": SourceKind("behaviour", STG_BEHAVIOUR, "session_id", stage_behaviour),
+    "events": SourceKind("events", STG_EVENTS, "event_id", stage_events),
 }
 
 

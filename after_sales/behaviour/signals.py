@@ -1,0 +1,134 @@
+"""Behaviour signals: the YAML rules run as SQL on an in-process DuckDB over Arrow copies of the inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from after_sales.behaviour.rules import COUNTED_KINDS, SignalConfig, SignalRule, query_causes, sql_text
+from after_sales.resources.arrow_frames import arrow_to_frame, empty_frame, frame_to_arrow
+from after_sales.tables import BEHAVIOUR_SIGNALS, STG_EVENTS, STG_ORDERS, TableSpec
+from after_sales.transforms.rules import CauseRules, load_cause_rules
+
+EVENT_INPUT = (
+    "event_id",
+    "session_id",
+    "visitor_id",
+    "user_id",
+    "order_id",
+    "occurred_at",
+    "event_type",
+    "page",
+    "search_query",
+    "result",
+    "result_count",
+    "reason_code",
+    "landing_date",
+    "source_file",
+    "source_row",
+)
+ORDER_INPUT = ("order_id", "user_id", "created_at", "landing_date", "source_file", "source_row")
+_PARAM = re.compile(r"\$(\w+)")
+
+
+def input_spec(spec: TableSpec, columns: tuple[str, ...]) -> TableSpec:
+    """The columns of a table an SQL input needs (all nullable: the SQL decides what a null means)."""
+    cols = tuple(spec.column(c) for c in columns)
+    return TableSpec(
+        name=spec.name,
+        description=spec.description,
+        columns=tuple(c.__class__(c.name, c.type, c.description, True) for c in cols),
+    )
+
+
+def to_arrow(spec: TableSpec, frame: pd.DataFrame, columns: tuple[str, ...]) -> pa.Table:
+    """The needed columns of an input frame as a typed Arrow table (a frame without rows keeps its types)."""
+    sub = input_spec(spec, columns)
+    if frame.empty:
+        frame = empty_frame(sub, "UTC")
+    return frame_to_arrow(sub, frame[list(columns)])
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> duckdb.DuckDBPyConnection:
+    """Execute each statement of sql with the parameters it names, bound as values."""
+    out = con
+    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    for statement in (s for s in code.split(";\n") if s.strip()):
+        named = {k: params[k] for k in dict.fromkeys(_PARAM.findall(statement))}
+        out = con.execute(statement, named)
+    return out
+
+
+@contextmanager
+def connection(events: pd.DataFrame, orders: pd.DataFrame, config: SignalConfig) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB holding the inputs as Arrow and the prepared ev and orders_latest tables."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("events", to_arrow(STG_EVENTS, events, EVENT_INPUT))
+        con.register("orders", to_arrow(STG_ORDERS, orders, ORDER_INPUT))
+        run_sql(con, sql_text("prepare"), {"attribution_days": config.attribution_days})
+        yield con
+    finally:
+        con.close()
+
+
+def _bounds(start: dt.date, end: dt.date, tz: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    return pd.Timestamp(start, tz=tz), pd.Timestamp(end, tz=tz)
+
+
+def rule_sql(rule: SignalRule) -> str:
+    """The SQL of one rule: its kind's qualifying events counted by sliding_count.sql, or its whole query."""
+    if rule.kind in COUNTED_KINDS:
+        return f"CREATE OR REPLACE TEMP TABLE q AS\n{sql_text(rule.kind)};\n{sql_text('sliding_count')}"
+    return sql_text(rule.kind)
+
+
+def detect_signals(
+    events: pd.DataFrame,
+    orders: pd.DataFrame,
+    config: SignalConfig,
+    start: dt.date,
+    end: dt.date,
+    tz: str,
+    cause_rules: CauseRules | None = None,
+) -> pd.DataFrame:
+    """behaviour_signals rows detected in business days [start, end) from the events and orders handed in."""
+    cause_rules = cause_rules or load_cause_rules()
+    first, last = _bounds(start, end, tz)
+    parts = []
+    with connection(events, orders, config) as con:
+        queries = con.execute("SELECT DISTINCT search_query FROM ev WHERE event_type = 'search'").fetchall()
+        con.register(
+            "query_causes",
+            pa.Table.from_pandas(query_causes([q for (q,) in queries], cause_rules), preserve_index=False),
+        )
+        as_of = con.execute("SELECT max(occurred_at) FROM ev").fetchone()[0]
+        for rule in config.signals:
+            params: dict[str, object] = {
+                "tz": tz,
+                "start": first.to_pydatetime(),
+                "end": last.to_pydatetime(),
+                "as_of": as_of or first.to_pydatetime(),
+                "window_us": int(rule.window_hours * 3_600_000_000),
+                "min_count": rule.min_count,
+                "event_type": rule.event_type,
+                "end_event_type": rule.end_event_type,
+                "cause": rule.cause,
+                "promised_days": config.promised_delivery_days,
+            }
+            frame = run_sql(con, rule_sql(rule), params).df()
+            frame["rule"] = rule.name
+            frame["cause"] = rule.cause
+            frame["suggested_action"] = rule.action
+            parts.append(frame)
+    rows = pd.concat([p for p in parts if len(p)] or [empty_frame(BEHAVIOUR_SIGNALS, tz)], ignore_index=True)
+    rows = rows[BEHAVIOUR_SIGNALS.column_names]
+    rows = arrow_to_frame(BEHAVIOUR_SIGNALS, frame_to_arrow(BEHAVIOUR_SIGNALS, rows), tz)
+    return rows.sort_values(["signal_date", "rule", "subject_id"], kind="stable").reset_index(drop=True)

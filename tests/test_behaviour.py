@@ -1,0 +1,178 @@
+"""Behaviour signals and their accuracy, proved on the hand-made fixture (tests/behaviour_fixture.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from after_sales.behaviour.accuracy import complaints_of, measure_accuracy
+from after_sales.behaviour.rules import SignalConfig, load_signal_rules, locate_query
+from after_sales.behaviour.signals import detect_signals
+from after_sales.landing import landed_days, landed_paths, read_landed_file
+from after_sales.transforms.rules import load_cause_rules
+from after_sales.transforms.staging import KINDS, StagingContext, combine
+from tests.behaviour_fixture import write_fixture
+
+TZ = "Asia/Shanghai"
+D = dt.date(2025, 3, 10)
+
+
+def staged(landing: Path, source: str) -> pd.DataFrame:
+    """Every landed file of a source, staged."""
+    kind = KINDS[source]
+    ctx = StagingContext(timezone=TZ, late_arrival_days=7)
+    files = landed_paths(landing, source, landed_days(landing, source))
+    result = combine(
+        [kind.stage(read_landed_file(landing, source, d, p), ctx) for d, p in files], kind.spec, kind.id_column
+    )
+    assert result.balanced and result.quarantined.empty, result.quarantined
+    return result.rows
+
+
+@pytest.fixture
+def fixture_rows(landing: Path) -> dict[str, pd.DataFrame]:
+    write_fixture(landing)
+    return {s: staged(landing, s) for s in ("orders", "events", "feedback")}
+
+
+def t(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz=TZ)
+
+
+def test_every_signal_on_the_fixture(fixture_rows: dict[str, pd.DataFrame]) -> None:
+    signals = detect_signals(
+        fixture_rows["events"], fixture_rows["orders"], load_signal_rules(), D, D + dt.timedelta(days=1), TZ
+    )
+    got = {(r.rule, r.subject_id): r for r in signals.itertuples()}
+    assert sorted(got) == [
+        ("abandoned_return", "O3"),  # started 03-09 10:00, never submitted: fires at 03-10 10:00
+        ("delivery_search", "O6"),  # 快递到哪了 by U6 (no order id): U6's latest order O6
+        ("late_parcel_tracking", "O2"),  # views 03-09 20:00, 03-10 08:00, 09:00 after the promise 03-04 10:00
+        ("payment_search", "visitor:V9"),  # 怎么付款, anonymous
+        ("repeated_payment_failure", "O1"),  # E1, E2 fail; O5 fails, succeeds, fails: no signal
+        ("return_back_and_forth", "O4"),  # steps 1,2,1,2,1: two steps back (E43, E45)
+    ]
+    pay = got[("repeated_payment_failure", "O1")]
+    assert (pay.event_ids, pay.event_count, pay.detected_at) == ("E1,E2", 2, t("2025-03-10 09:03"))
+    assert (pay.first_event_at, pay.last_event_at, pay.cause, pay.suggested_action) == (
+        t("2025-03-10 09:01"),
+        t("2025-03-10 09:03"),
+        "payment",
+        "更换支付方式",
+    )
+    track = got[("late_parcel_tracking", "O2")]
+    assert (track.event_ids, track.event_count, track.first_event_at, track.detected_at) == (
+        "E21,E22,E23",
+        3,
+        t("2025-03-09 20:00"),
+        t("2025-03-10 09:00"),
+    )
+    ret = got[("abandoned_return", "O3")]
+    assert (ret.event_ids, ret.event_count, ret.detected_at, ret.last_event_at) == (
+        "E30,E31",
+        2,
+        t("2025-03-10 10:00"),
+        t("2025-03-09 10:02"),
+    )
+    back = got[("return_back_and_forth", "O4")]
+    assert (back.event_ids, back.event_count, back.detected_at, back.suggested_action) == (
+        "E43,E45",
+        2,
+        t("2025-03-10 11:05"),
+        "上门取件",
+    )
+    search = got[("delivery_search", "O6")]
+    assert (search.order_id, bool(search.order_attributed), search.user_id, search.event_ids) == (
+        "O6",
+        True,
+        "U6",
+        "E50",
+    )
+    anon = got[("payment_search", "visitor:V9")]
+    assert pd.isna(anon.order_id) and not anon.order_attributed and anon.visitor_id == "V9"
+    assert set(signals["signal_date"]) == {D}
+
+
+def test_signals_only_on_their_detection_day(fixture_rows: dict[str, pd.DataFrame]) -> None:
+    before = detect_signals(
+        fixture_rows["events"], fixture_rows["orders"], load_signal_rules(), D - dt.timedelta(days=1), D, TZ
+    )
+    assert before.empty  # on 03-09 no rule is complete yet (the return wait ends 03-10 10:00)
+
+
+def test_accuracy_figures_by_hand(fixture_rows: dict[str, pd.DataFrame]) -> None:
+    config = load_signal_rules()
+    signals = detect_signals(fixture_rows["events"], fixture_rows["orders"], config, D, D + dt.timedelta(days=3), TZ)
+    complaints = complaints_of(fixture_rows["feedback"])
+    assert sorted(complaints["feedback_id"]) == ["F1", "F2", "F3", "F5"]  # F4 is a 5-star review
+    acc = measure_accuracy(signals, complaints, config, D, D + dt.timedelta(days=3), TZ, dt.date(2025, 3, 12))
+    row = {(r.business_date, r.rule): r for r in acc.itertuples()}
+    assert len(acc) == 3 * (len(config.signals) + 1)
+
+    def figures(day: dt.date, rule: str) -> tuple[object, ...]:
+        r = row[(day, rule)]
+        return (
+            r.signals,
+            r.signals_with_order,
+            r.confirmed_signals,
+            _n(r.precision),
+            r.complaints,
+            r.anticipated_complaints,
+            _n(r.recall),
+            _n(r.lead_hours_mean),
+        )
+
+    # 03-10: O1 confirmed by F1 (03-11), O2 by F2 (03-12), O4 by F5 (12:00 after 11:05); O3, O6, V9 not.
+    assert figures(D, "repeated_payment_failure") == (1, 1, 1, 1.0, 0, 0, None, None)
+    assert figures(D, "payment_search") == (1, 0, 0, 0.0, 0, 0, None, None)
+    assert figures(D, "late_parcel_tracking") == (1, 1, 1, 1.0, 1, 0, 0.0, None)  # F3 (O7) not anticipated
+    assert figures(D, "delivery_search") == (1, 1, 0, 0.0, 1, 0, 0.0, None)
+    assert figures(D, "abandoned_return") == (1, 1, 0, 0.0, 1, 0, 0.0, None)
+    assert figures(D, "return_back_and_forth") == (1, 1, 1, 1.0, 1, 1, 1.0, pytest.approx(55 / 60))
+    assert figures(D, "return_search") == (0, 0, 0, None, 1, 0, 0.0, None)
+    assert figures(D, "all") == (6, 5, 3, 0.5, 2, 1, 0.5, pytest.approx(55 / 60))
+    # 03-11: F1 anticipated by the payment signal of 03-10 09:03, 24 h 57 min before.
+    assert figures(D + dt.timedelta(days=1), "repeated_payment_failure") == (
+        0,
+        0,
+        0,
+        None,
+        1,
+        1,
+        1.0,
+        pytest.approx(24.95),
+    )
+    # 03-12: F2 anticipated by the tracking signal of 03-10 09:00, 48 h before.
+    assert figures(D + dt.timedelta(days=2), "late_parcel_tracking") == (0, 0, 0, None, 1, 1, 1.0, 48.0)
+    assert figures(D + dt.timedelta(days=2), "all") == (0, 0, 0, None, 1, 1, 1.0, 48.0)
+    assert not row[(D, "all")].window_closed  # complaints seen through 03-12 only
+
+
+def _n(value: object) -> object:
+    return None if pd.isna(value) else value
+
+
+def test_queries_are_segmented_not_substring_matched() -> None:
+    rules = load_cause_rules()
+    assert locate_query("怎么付款", rules) == "payment"
+    assert locate_query("快递到哪了", rules) == "not_delivered"
+    assert locate_query("退货流程", rules) == "cumbersome_return"
+    assert locate_query("蓝牙耳机", rules) is None
+    # 发货 is a keyword, but in 批发货品 jieba reads 批发 + 货品: no match (a substring test would say not_delivered).
+    assert locate_query("批发货品", rules) is None
+
+
+def test_rule_file_is_validated() -> None:
+    good = load_signal_rules().model_dump()
+    bad = {**good, "signals": [{**good["signals"][0], "action": "立即维修"}]}
+    with pytest.raises(ValueError, match="not an action of payment"):
+        SignalConfig.model_validate(bad)
+    bad = {**good, "signals": [{**good["signals"][0], "kind": "made_up"}]}
+    with pytest.raises(ValueError):
+        SignalConfig.model_validate(bad)
+    bad = {**good, "signals": [good["signals"][0], good["signals"][0]]}
+    with pytest.raises(ValueError, match="unique"):
+        SignalConfig.model_validate(bad)
