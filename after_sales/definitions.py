@@ -8,6 +8,7 @@ import dagster as dg
 
 from after_sales.assets import bi, exports, marketplaces, marts, metrics, reports, staging
 from after_sales.assets.common import FRESHNESS_GROUPS, MARTS_FRESHNESS
+from after_sales.behaviour import assets as behaviour
 from after_sales.jobs import daily_job
 from after_sales.partitions import SETTINGS
 from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
@@ -60,7 +61,8 @@ def with_operations(spec: dg.AssetSpec) -> dg.AssetSpec:
 
 defs = dg.Definitions(
     assets=dg.map_asset_specs(
-        with_operations, dg.load_assets_from_modules([staging, marketplaces, marts, metrics, reports, exports, bi])
+        with_operations,
+        dg.load_assets_from_modules([staging, marketplaces, marts, metrics, reports, exports, bi, behaviour]),
     ),
     jobs=[daily_job],
     schedules=[daily_schedule],

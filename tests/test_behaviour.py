@@ -176,3 +176,59 @@ def test_rule_file_is_validated() -> None:
     bad = {**good, "signals": [good["signals"][0], good["signals"][0]]}
     with pytest.raises(ValueError, match="unique"):
         SignalConfig.model_validate(bad)
+
+
+def test_sessions_from_events_30_minute_rule(fixture_rows: dict[str, pd.DataFrame]) -> None:
+    from after_sales.behaviour.signals import derive_sessions
+
+    sessions = derive_sessions(fixture_rows["events"], D, D + dt.timedelta(days=1), TZ)
+    per_visitor = sessions.groupby("visitor_id").size().to_dict()
+    # V2: 08:00 and 09:00 (60 min apart: two); V9: 16:00, 16:10, 16:20 then 17:00 (40 min gap: two).
+    assert per_visitor == {"V1": 1, "V2": 2, "V4": 1, "V5": 1, "V6": 1, "V9": 2}
+    v9 = sessions.loc[sessions["visitor_id"] == "V9"].sort_values("started_at")
+    assert v9["events"].tolist() == [3, 1] and v9["pages"].tolist() == [1, 1]
+    assert v9["session_id"].iloc[0] == "V9@20250310T080000"  # 16:00 in Shanghai is 08:00 UTC
+    assert not sessions["submitted_after_sales_form"].any()
+
+
+BEHAVIOUR_CHAIN = ["stg_orders", "stg_feedback", "stg_events", "event_sessions", "behaviour_signals", "signal_accuracy"]
+
+
+def test_materialize_events_to_signals_and_accuracy(landing: Path, resources: dict[str, object]) -> None:
+    from after_sales.resources.warehouse import Warehouse
+    from tests.test_pipeline import run_range
+
+    write_fixture(landing)
+    # One bad event row: quarantined alone, naming file, row and column.
+    bad = landing / "events" / "2025-03-10" / "more.csv"
+    bad.write_text(
+        "event_id,visitor_id,occurred_at,event_type,result\nX1,V1,2025-03-10 10:00:00,payment_result,maybe\n"
+        "X2,V1,2025-03-10 10:01:00,page_view,\n",
+        encoding="utf-8",
+    )
+    result = run_range(resources, "2025-03-01", "2025-03-12", BEHAVIOUR_CHAIN)
+    assert result.success
+    wh: Warehouse = resources["warehouse"].open()  # type: ignore[attr-defined]
+    q = wh.query("SELECT rule, reason FROM after_sales.quarantine WHERE staging_table = 'stg_events'")
+    assert q["rule"].tolist() == ["invalid_result"]
+    assert "events/2025-03-10/more.csv row 1, column result" in q["reason"].iloc[0]
+    assert wh.query("SELECT count(*) AS n FROM after_sales.stg_events")["n"].iloc[0] == 25  # 24 fixture events and X2
+    signals = wh.query("SELECT rule, subject_id FROM after_sales.behaviour_signals ORDER BY rule")
+    assert list(zip(signals["rule"], signals["subject_id"], strict=True)) == [
+        ("abandoned_return", "O3"),
+        ("delivery_search", "O6"),
+        ("late_parcel_tracking", "O2"),
+        ("payment_search", "visitor:V9"),
+        ("repeated_payment_failure", "O1"),
+        ("return_back_and_forth", "O4"),
+    ]
+    acc = wh.query(
+        "SELECT signals, confirmed_signals, precision, complaints, anticipated_complaints, recall "
+        "FROM after_sales.signal_accuracy WHERE business_date = DATE '2025-03-10' AND rule = 'all'"
+    ).iloc[0]
+    assert acc.tolist() == [6, 3, 0.5, 2, 1, 0.5]
+    sessions = wh.query("SELECT count(*) AS n FROM after_sales.event_sessions WHERE business_date = '2025-03-10'")
+    assert sessions["n"].iloc[0] == 9  # the 8 of the fixture and X2 (V1 at 10:01, 51 minutes after 09:10)
+    checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+    assert checks[("behaviour_signals", "evidence_consistent")] and checks[("signal_accuracy", "counts_nest")]
+    assert checks[("stg_events", "rows_conserved")]

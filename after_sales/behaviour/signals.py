@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from after_sales.behaviour.rules import COUNTED_KINDS, SignalConfig, SignalRule, query_causes, sql_text
 from after_sales.resources.arrow_frames import arrow_to_frame, empty_frame, frame_to_arrow
-from after_sales.tables import BEHAVIOUR_SIGNALS, STG_EVENTS, STG_ORDERS, TableSpec
+from after_sales.tables import BEHAVIOUR_SIGNALS, EVENT_SESSIONS, STG_EVENTS, STG_ORDERS, TableSpec
 from after_sales.transforms.rules import CauseRules, load_cause_rules
 
 EVENT_INPUT = (
@@ -132,3 +132,25 @@ def detect_signals(
     rows = rows[BEHAVIOUR_SIGNALS.column_names]
     rows = arrow_to_frame(BEHAVIOUR_SIGNALS, frame_to_arrow(BEHAVIOUR_SIGNALS, rows), tz)
     return rows.sort_values(["signal_date", "rule", "subject_id"], kind="stable").reset_index(drop=True)
+
+
+SESSION_GAP_MINUTES = 30
+
+
+def derive_sessions(events: pd.DataFrame, start: dt.date, end: dt.date, tz: str) -> pd.DataFrame:
+    """event_sessions rows starting in business days [start, end): 30 minutes without an event ends a session."""
+    first, last = _bounds(start, end, tz)
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("events", to_arrow(STG_EVENTS, events, EVENT_INPUT))
+        params = {
+            "tz": tz,
+            "start": first.to_pydatetime(),
+            "end": last.to_pydatetime(),
+            "gap_minutes": SESSION_GAP_MINUTES,
+        }
+        found = run_sql(con, sql_text("sessions"), params).df()
+    finally:
+        con.close()
+    return arrow_to_frame(EVENT_SESSIONS, frame_to_arrow(EVENT_SESSIONS, found[EVENT_SESSIONS.column_names]), tz)

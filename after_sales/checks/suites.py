@@ -41,6 +41,12 @@ VALUE_RANGES: dict[str, tuple[float | None, float | None]] = {
     },
     **{name: (1, 5) for name in ("score", "score_ci_low", "score_ci_high", "followup_score")},
     "score_stddev": (0, None),
+    # behaviour (docs/behaviour.md)
+    "precision": (0, 1),
+    "recall": (0, 1),
+    "event_count": (1, None),
+    "events": (1, None),
+    "result_count": (0, None),
 }
 # Every duration column (*_hours_mean, *_hours_p90, ...) is non-negative.
 HOURS_MARKER = "_hours_"
@@ -52,6 +58,8 @@ EVENT_TIMES = (
     "feedback_created_at",
     "first_response_at",
     "resolved_at",
+    "occurred_at",
+    "detected_at",
 )
 CLOCK_SKEW = pd.Timedelta(minutes=10)
 

@@ -46,6 +46,7 @@ OWN_SOURCES: dict[str, list[str]] = {
     "orders": ["stg_orders"],
     "feedback": ["stg_feedback"],
     "behaviour": ["stg_behaviour"],
+    "events": ["stg_events"],
 }
 
 Observed = dict[str, tuple[int, int]]

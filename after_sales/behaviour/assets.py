@@ -1,0 +1,164 @@
+"""Behaviour assets: the events source staged, sessions derived from it, signals and their measured accuracy."""
+
+
+import datetime as dt
+import math
+from collections import Counter
+
+import dagster as dg
+import pandas as pd
+
+from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
+from after_sales.assets.common import WAREHOUSE_KIND, partitioned_asset_kwargs
+from after_sales.assets.staging import stage_source
+from after_sales.behaviour.accuracy import complaints_of, measure_accuracy
+from after_sales.behaviour.checks import ACCURACY_CHECKS, SIGNAL_CHECKS, accuracy_check, evidence_check
+from after_sales.behaviour.rules import load_signal_rules
+from after_sales.behaviour.signals import EVENT_INPUT, ORDER_INPUT, derive_sessions, detect_signals
+from after_sales.checks.conservation import STAGING_CHECKS
+from after_sales.checks.quality import check_specs
+from after_sales.partitions import SETTINGS, landing_window
+from after_sales.resources import LandingZone, UpstreamRows, WarehouseResource, upstream_in
+from after_sales.resources.warehouse import DateWindow
+from after_sales.tables import BEHAVIOUR_SIGNALS, EVENT_SESSIONS, SIGNAL_ACCURACY, STG_EVENTS, TableSpec
+
+GROUP = "behaviour"
+CONFIG = load_signal_rules()
+LATE = SETTINGS.late_arrival_days
+# Days of events before a signal day a rule can look back over (its longest window).
+LOOKBACK_DAYS = math.ceil(CONFIG.lookback_hours / 24)
+# Orders a signal day needs: the promised time of tracked orders and the latest order of a searching user.
+ORDER_DAYS = LOOKBACK_DAYS + max(CONFIG.attribution_days, CONFIG.promised_delivery_days + LOOKBACK_DAYS) + LATE
+WINDOW = CONFIG.accuracy_window_days
+FEEDBACK_COLUMNS = [
+    "feedback_id",
+    "order_id",
+    "created_at",
+    "rating",
+    "issue_type",
+    "issue_description",
+    "landing_date",
+    "source_file",
+    "source_row",
+]
+
+
+def _kwargs(spec: TableSpec, group: str) -> dict[str, object]:
+    """The shared asset arguments; these assets compute in SQL on DuckDB."""
+    kwargs = partitioned_asset_kwargs(spec, group)
+    kwargs["kinds"] = {"sql", "duckdb", WAREHOUSE_KIND}
+    return kwargs
+
+
+@dg.asset(
+    **partitioned_asset_kwargs(STG_EVENTS, "staging"),
+    check_specs=check_specs("stg_events", STAGING_CHECKS),
+    code_version="1",
+)
+def stg_events(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
+    """Own-site behaviour events, typed; bad rows quarantined."""
+    yield from stage_source(context, landing, warehouse, "events")
+
+
+@dg.asset(
+    **_kwargs(EVENT_SESSIONS, GROUP),
+    ins={"stg_events": upstream_in("stg_events", landing_window(-1, LATE), list(EVENT_INPUT))},
+    check_specs=check_specs("event_sessions"),
+    code_version="1",
+)
+def event_sessions(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, stg_events: UpstreamRows
+) -> Emitted:
+    """Sessions derived from events (30 minutes without an event end a session), by the day they start."""
+
+    def build(window: DateWindow) -> dict[str, Chunk]:
+        rows = derive_sessions(stg_events.read(window), window.start, window.end, SETTINGS.timezone)
+        return {EVENT_SESSIONS.name: Chunk(rows, metadata={"sessions": len(rows)})}
+
+    yield from materialize_in_chunks(context, warehouse, [EVENT_SESSIONS], build)
+
+
+@dg.asset(
+    **_kwargs(BEHAVIOUR_SIGNALS, GROUP),
+    ins={
+        "stg_events": upstream_in("stg_events", landing_window(-LOOKBACK_DAYS, LATE), list(EVENT_INPUT)),
+        "stg_orders": upstream_in("stg_orders", landing_window(-ORDER_DAYS, LATE), list(ORDER_INPUT)),
+    },
+    check_specs=check_specs("behaviour_signals", SIGNAL_CHECKS),
+    code_version="1",
+)
+def behaviour_signals(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    stg_events: UpstreamRows,
+    stg_orders: UpstreamRows,
+) -> Emitted:
+    """Problems located from what customers do: the rules of behaviour_signals.yaml, run as SQL on DuckDB."""
+
+    def build(window: DateWindow) -> dict[str, Chunk]:
+        events = stg_events.read(window)
+        rows = detect_signals(events, stg_orders.read(window), CONFIG, window.start, window.end, SETTINGS.timezone)
+        by_rule = rows["rule"].value_counts().to_dict()
+        metadata = {"signals": len(rows), **{f"signals/{r.name}": int(by_rule.get(r.name, 0)) for r in CONFIG.signals}}
+        metadata["events_read"] = len(events)
+        return {BEHAVIOUR_SIGNALS.name: Chunk(rows, checks=[evidence_check(rows, window.days())], metadata=metadata)}
+
+    yield from materialize_in_chunks(context, warehouse, [BEHAVIOUR_SIGNALS], build)
+
+
+@dg.asset(
+    **_kwargs(SIGNAL_ACCURACY, GROUP),
+    ins={
+        "behaviour_signals": upstream_in("behaviour_signals", landing_window(-WINDOW, 0)),
+        "stg_feedback": upstream_in("stg_feedback", landing_window(-WINDOW, WINDOW + 1 + LATE), FEEDBACK_COLUMNS),
+    },
+    check_specs=check_specs("signal_accuracy", ACCURACY_CHECKS),
+    code_version="1",
+)
+def signal_accuracy(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    behaviour_signals: UpstreamRows,
+    stg_feedback: UpstreamRows,
+) -> Emitted:
+    """Each signal rule's precision, recall and lead time against the complaints within 7 days (SQL on DuckDB)."""
+
+    def build(window: DateWindow) -> dict[str, Chunk]:
+        feedback = stg_feedback.read(window)
+        seen = max(feedback["landing_date"]) if len(feedback) else window.start - dt.timedelta(days=1)
+        seen = seen if isinstance(seen, dt.date) else pd.Timestamp(seen).date()
+        rows = measure_accuracy(
+            behaviour_signals.read(window),
+            complaints_of(feedback),
+            CONFIG,
+            window.start,
+            window.end,
+            SETTINGS.timezone,
+            seen,
+        )
+        check = accuracy_check(rows, len(CONFIG.signals), window.days())
+        return {SIGNAL_ACCURACY.name: Chunk(rows, checks=[check], metadata=_accuracy_metadata(rows))}
+
+    yield from materialize_in_chunks(context, warehouse, [SIGNAL_ACCURACY], build, render=_render_accuracy)
+
+
+COUNTS = ("signals", "confirmed_signals", "complaints", "anticipated_complaints")
+
+
+def _accuracy_metadata(rows: pd.DataFrame) -> dict[str, object]:
+    sums = rows.groupby("rule")[list(COUNTS)].sum()
+    return {f"by_rule/{c}": Counter({rule: int(n) for rule, n in sums[c].items()}) for c in COUNTS}
+
+
+def _render_accuracy(_: str, totals: dict[str, object]) -> dict[str, object]:
+    """The window's precision and recall per rule (counts summed over the chunks) as a markdown table."""
+    out = dict(totals)
+    c = {name: out.pop(f"by_rule/{name}", Counter()) for name in COUNTS}
+    lines = ["| rule | signals | precision | complaints | recall |", "|---|---|---|---|---|"]
+    for rule in sorted(c["signals"] | c["complaints"]):
+        n, k = c["signals"][rule], c["complaints"][rule]
+        p = f"{c['confirmed_signals'][rule] / n:.2f}" if n else "-"
+        r = f"{c['anticipated_complaints'][rule] / k:.2f}" if k else "-"
+        lines.append(f"| {rule} | {n} | {p} | {k} | {r} |")
+    out["accuracy"] = dg.MetadataValue.md("\n".join(lines))
+    return out
