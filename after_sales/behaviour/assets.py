@@ -1,6 +1,5 @@
 """Behaviour assets: the events source staged, sessions derived from it, signals and their measured accuracy."""
 
-
 import datetime as dt
 import math
 from collections import Counter

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from after_sales.sample.events import write_events_landing
 from after_sales.sample.generator import MAX_FAULT_RATE, SOURCES, generate, landing_relpath
 from after_sales.sample.landing import clean_landing, write_landing
 from after_sales.settings import ENV_LANDING_DIR, ENV_TIMEZONE, env
@@ -86,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sample = generate(start, args.days, args.orders_per_day, args.seed, args.fault_rate, tz)
     clean_landing(landing, start, args.days)
     paths = write_landing(sample, landing)
+    events = write_events_landing(sample, landing)  # behaviour events and _sample/planted_journeys.csv
     elapsed = time.perf_counter() - began
 
     summary = sample.summary()
@@ -101,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sample.surge_days:
         print("traffic surge days: " + ", ".join(d.isoformat() for d in sample.surge_days))
     print(f"fault manifest: {paths[-2]} ({len(sample.faults)} rows)")
+    print(f"events: {len(events) - 1} daily files; planted journeys: {events[-1]}")
     print(f"summary: {paths[-1]}")
     if args.marketplaces:
         from after_sales.marketplaces import load_sources
