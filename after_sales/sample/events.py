@@ -422,7 +422,8 @@ def generate_events(sample: SampleData) -> tuple[dict[dt.date, pd.DataFrame], pd
         horizon = min(last, o.created + DAY * (config.promised_delivery_days + 3))
         if _plant(b, name, order, horizon, "", config.promised_delivery_days) and name == "payment_failures":
             planted_pay.add(o.order_id)
-    untouched = orders.loc[~orders["order_id"].isin({str(j["order_id"]) for j in b.journeys})]
+    # Near misses go to users without a planted journey (a search is attributed to the user's latest order).
+    untouched = orders.loc[~orders["user"].isin({str(j["user_id"]) for j in b.journeys})]
     for o in untouched.loc[rng.random(len(untouched)) < DECOY_SHARE].itertuples(index=False):
         order = pd.Series({"order_id": o.order_id, "created": o.created, "user": o.user})
         name = str(rng.choice(["decoy_payment", "decoy_tracking", "decoy_return"]))
