@@ -81,7 +81,7 @@ def test_cli_is_deterministic_and_rerun_replaces_only_its_own_days(
     assert _cli(b, "--fault-rate", "0.05") == 0
     first = _files(a)
     assert first == _files(b)
-    assert len(first) == 3 * DAYS + 2
+    assert len(first) == 4 * DAYS + 3  # orders, feedback, behaviour, events per day; faults, summary, journeys
 
     # Stale and foreign files: the re-run removes its own day folders, keeps everything else.
     stale = a / "orders" / "2026-10-05" / "old_export.csv"
@@ -178,7 +178,11 @@ def test_one_day_run(tmp_path: Path) -> None:
         == 0
     )
     written = sorted(_files(tmp_path))
-    expected = [landing_relpath(s, day) for s in SOURCES] + ["_sample/faults.csv", "_sample/summary.json"]
+    expected = [landing_relpath(s, day) for s in (*SOURCES, "events")] + [
+        "_sample/faults.csv",
+        "_sample/summary.json",
+        "_sample/planted_journeys.csv",
+    ]
     assert written == sorted(expected)
     sample = generate(day, 1, 25, 3, 0.0, TZ)
     orders, feedback = sample.table("orders"), sample.table("feedback")
