@@ -81,6 +81,13 @@ class ExportRead:
     columns_used: dict[str, str] = field(default_factory=dict)
     landing_date: dt.date | None = None
     timezone: str = "Asia/Shanghai"
+    kind_name: str = ""
+    landed: dict[int, str] = field(default_factory=dict)
+    parts: list[ExportRead] = field(default_factory=list)
+
+    def all_reads(self) -> list[ExportRead]:
+        """This read and the reads of kinds taken from the same rows (e.g. refunds of an order report)."""
+        return [self, *self.parts]
 
 
 @dataclass
@@ -230,7 +237,9 @@ def _detect(cells: list[str], source: SourceConfig) -> _Header | None:
         if k:
             keys.setdefault(k, i)
     best: tuple[tuple[float, int], _Header] | None = None
-    for kc in source.kinds.values():
+    for kc in source.detectable():
+        if any(norm_key(h) in keys for h in kc.not_with):
+            continue
         matched = _match(keys, kc)
         req = [f for f in kc.required if f in matched]
         need = max(1, -(-len(kc.required) // 2)) if kc.required else 2
@@ -246,9 +255,9 @@ def _detect(cells: list[str], source: SourceConfig) -> _Header | None:
 def _expected_headers(source: SourceConfig) -> str:
     """Required headers per kind, for error messages."""
     parts = []
-    for sub, kc in source.kinds.items():
+    for kc in source.detectable():
         fields = [f"{'/'.join(kc.columns[f])}" for f in kc.required]
-        parts.append(f"{sub}: " + ", ".join(fields))
+        parts.append(f"{kc.name}: " + ", ".join(fields))
     return "; ".join(parts)
 
 
@@ -289,6 +298,8 @@ def _cond_mask(c: Condition, s: pd.Series) -> pd.Series:
         mask &= keys.map(lambda k: any(w in k for w in wanted)) & present
     if c.empty is not None:
         mask &= ~present if c.empty else present
+    if c.not_in:
+        mask &= ~(keys.isin({norm_key(v) for v in c.not_in}) & present)
     return mask
 
 
@@ -435,7 +446,7 @@ def read_export(path: Path, source: SourceConfig, landing_dir: Path | None = Non
         names = "; ".join(f"{f} (one of: {', '.join(kc.columns[f])})" for f in hdr.missing)
         raise ExportFileError(
             display,
-            f"required column missing for kind '{kc.subkind}' (header on line {header_line}): {names}",
+            f"required column missing for kind '{kc.name}' (header on line {header_line}): {names}",
             column=kc.columns[hdr.missing[0]][0],
         )
 
@@ -463,7 +474,26 @@ def read_export(path: Path, source: SourceConfig, landing_dir: Path | None = Non
                 row=len(data_records),
                 column=header[len(last) - 1],
             )
-    return _build(path, display, source, kc, hdr, header, width, data_records, table, landing_dir)
+    main = _build(path, display, source, kc, hdr, header, width, data_records, table, landing_dir)
+    keys: dict[str, int] = {}
+    for i, c in enumerate(table.records[hdr.index]):
+        if norm_key(c):
+            keys.setdefault(norm_key(c), i)
+    for part in source.parts_of(kc.name):
+        matched = _match(keys, part)
+        missing = [f for f in part.required if f not in matched]
+        if missing:
+            names = "; ".join(f"{f} (one of: {', '.join(part.columns[f])})" for f in missing)
+            raise ExportFileError(
+                display,
+                f"required column missing for kind '{part.name}', read from the rows of '{kc.name}': {names}",
+                column=part.columns[missing[0]][0],
+            )
+        part_hdr = _Header(hdr.index, part, matched, [])
+        main.parts.append(
+            _build(path, display, source, part, part_hdr, header, width, data_records, table, landing_dir)
+        )
+    return main
 
 
 def _build(
@@ -480,7 +510,8 @@ def _build(
 ) -> ExportRead:
     """Rows, rejections and warnings from the records below the header."""
     warnings: list[str] = []
-    if hdr.index:
+    is_part = kc.part_of is not None
+    if hdr.index and not is_part:
         warnings.append(f"skipped {hdr.index} line(s) above the header (header is line {hdr.index + 1})")
     n = len(data_records)
     full_width = max([len(header), *map(len, data_records)]) if data_records else len(header)
@@ -518,7 +549,7 @@ def _build(
     unknown = [
         h for i, h in enumerate(header[:width]) if i not in used_idx and h and norm_key(h) not in known
     ]
-    if unknown:
+    if unknown and not is_part:
         warnings.append(
             f"ignored {len(unknown)} column(s) not in the {source.name} mapping: {', '.join(unknown)}"
         )
@@ -607,6 +638,13 @@ def _build(
         ctx.setdefault("reopened", pd.Series(["false"] * len(index), index=index, dtype=object))
 
     rejected, bad_rows = _rejections(errors, display, data_records, raw_names, width)
+    if kc.where:
+        wanted = pd.Series(True, index=index)
+        empty = pd.Series([None] * len(index), index=index, dtype=object)
+        for c in kc.where:
+            wanted &= _cond_mask(c, ctx.get(c.field, empty))
+        index = index[wanted.to_numpy()]
+        rejected = rejected[rejected["source_row"].isin(index)].reset_index(drop=True)
     keep = index.difference(bad_rows)
     rows = pd.DataFrame(index=keep)
     for col in out_cols:
@@ -645,9 +683,9 @@ def _build(
         subkind=kc.subkind,
         rows=rows,
         rejected=rejected,
-        rows_read=n,
-        dropped_summary_rows=int(summary.sum()) if n else 0,
-        blank_rows=int(blank.sum()) if n else 0,
+        rows_read=len(index) if is_part else n,
+        dropped_summary_rows=0 if is_part else (int(summary.sum()) if n else 0),
+        blank_rows=0 if is_part else (int(blank.sum()) if n else 0),
         warnings=warnings,
         encoding=table.encoding,
         sheet=table.sheet,
@@ -655,7 +693,14 @@ def _build(
         columns_used={f: header[i] for f, i in hdr.matched.items()},
         landing_date=_landing_date(path),
         timezone=source.timezone,
+        kind_name=kc.name,
+        landed={int(i): _landed_json(data_records[i - 1], raw_names, width) for i in keep},
     )
+
+
+def _landed_json(rec: list[str], raw_names: list[str], width: int) -> str:
+    """One landed row as JSON: landed header -> landed cell text."""
+    return json.dumps({raw_names[i]: v for i, v in enumerate(rec) if i < width or v != ""}, ensure_ascii=False)
 
 
 def _rejections(
@@ -678,14 +723,7 @@ def _rejections(
         reason = reason.where(
             ~reason.index.isin(also.index), reason + " (also " + also.reindex(reason.index) + ")"
         )
-    raws = []
-    for row in first.index:
-        rec = records[row - 1]
-        raws.append(
-            json.dumps(
-                {raw_names[i]: v for i, v in enumerate(rec) if i < width or v != ""}, ensure_ascii=False
-            )
-        )
+    raws = [_landed_json(records[row - 1], raw_names, width) for row in first.index]
     rej = pd.DataFrame(
         {
             "source_row": first.index.to_numpy(dtype="int64"),
@@ -698,3 +736,32 @@ def _rejections(
     for c in REJECTED_COLUMNS[1:]:
         rej[c] = rej[c].astype(object)
     return rej, pd.Index(first.index)
+
+
+TIME_COLUMNS = ("created_at", "first_response_at", "resolved_at")
+
+
+def to_business_time(rows: pd.DataFrame, source_tz: str, business_tz: str) -> pd.DataFrame:
+    """Naive source-local timestamps as instants with an offset, so staging places them in the business zone.
+
+    Nonexistent local times (spring forward) move forward to the first valid instant; ambiguous ones (fall
+    back) take the first occurrence.
+    """
+    if source_tz == business_tz or rows.empty:
+        return rows
+    out = rows.copy()
+    for col in TIME_COLUMNS:
+        if col not in out.columns:
+            continue
+        text = out[col]
+        present = text.notna() & (text.astype(object) != "")
+        if not present.any():
+            continue
+        naive = pd.to_datetime(text[present], format="%Y-%m-%d %H:%M:%S", errors="coerce")
+        ok = naive.notna()
+        local = naive[ok].dt.tz_localize(
+            source_tz, ambiguous=np.ones(int(ok.sum()), dtype=bool), nonexistent="shift_forward"
+        )
+        stamped = local.dt.strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d{2})(\d{2})$", r"\1:\2", regex=True)
+        out.loc[stamped.index, col] = stamped.astype(object)
+    return out
