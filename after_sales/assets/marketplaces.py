@@ -1,5 +1,6 @@
 """Staging for marketplace exports: one multi-asset per mapping file, writing stg_<source>_orders and _feedback."""
 
+import dataclasses
 import datetime as dt
 
 import dagster as dg
@@ -18,6 +19,7 @@ from after_sales.assets.staging import render_staged, staged_chunk, staging_cont
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.marketplaces import ExportRead, SourceConfig, load_sources, read_export
+from after_sales.marketplaces.reader import to_business_time
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partitions
 from after_sales.resources import LandingZone, WarehouseResource
 from after_sales.resources.warehouse import DateWindow
@@ -77,9 +79,15 @@ def rejected_to_quarantine(read: ExportRead, source: str, landing_date: dt.date)
 
 def stage_export(read: ExportRead, source: str, landing_date: dt.date, ctx: StagingContext) -> StagingResult:
     """Type the reader's canonical rows with the own-source rules; reader rejections join the quarantine."""
-    rows = read.rows.copy()
+    rows = to_business_time(read.rows, read.timezone, ctx.timezone).copy()
     rows["source_row"] = pd.to_numeric(rows["source_row"]).astype("int64")
     staged = KINDS[read.kind].stage(LandedFile(source, landing_date, read.file, rows), ctx)
+    if len(staged.quarantined) and read.landed:
+        # the row as landed (landed header -> landed cell), not the canonical row the rules saw
+        q = staged.quarantined.copy()
+        landed = q["source_row"].map(lambda r: read.landed.get(int(r)))
+        q["raw"] = landed.where(landed.notna(), q["raw"])
+        staged = dataclasses.replace(staged, quarantined=q)
     rejected = rejected_to_quarantine(read, source, landing_date)
     quarantined = pd.concat([q for q in (staged.quarantined, rejected) if len(q)] or [staged.quarantined])
     notes = [f"{read.file}: {w}" for w in read.warnings]
@@ -147,8 +155,9 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
             with whole_file_faults_fail():
                 for day, path in landing.files(source.name, window.days()):
                     read = read_export(path, source, landing.path)
-                    kinds_seen[read.file] = read.subkind
-                    results[read.kind].append(stage_export(read, source.name, day, staging_context()))
+                    kinds_seen[read.file] = "+".join(r.subkind for r in read.all_reads())
+                    for part in read.all_reads():
+                        results[part.kind].append(stage_export(part, source.name, day, staging_context()))
             orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
             feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
             known = _known_orders(warehouse, tables["orders"], orders.rows, window)

@@ -144,6 +144,7 @@ class KindConfig:
     part_of: str | None = None
     where: tuple[Condition, ...] = ()
     not_with: tuple[str, ...] = ()
+    id_pattern: str | None = None
 
     @property
     def kind(self) -> str:
@@ -274,6 +275,7 @@ class KindModel(_Strict):
     part_of: str | None = None
     where: dict[str, ConditionSpec] = Field(default_factory=dict)
     not_with: TextList = Field(default_factory=list)
+    ids: IdsModel | None = None
 
 
 class IdsModel(_Strict):
@@ -306,6 +308,9 @@ class SourceModel(_Strict):
     summary_rows: TextList = Field(default_factory=list)
     kinds: dict[str, KindModel]
     export: dict[str, Any] = Field(default_factory=dict)
+
+
+KindModel.model_rebuild()
 
 
 def _validation_error(path: Path, exc: ValidationError) -> SourceConfigError:
@@ -389,9 +394,7 @@ def _derivation(fname: str, spec: DeriveModel | str) -> Derivation:
     """One derive entry."""
     if isinstance(spec, str):
         return Derivation(fname, default=spec)
-    rules = tuple(
-        Rule(tuple(_condition(f, c) for f, c in r.when.items()), r.value) for r in spec.rules
-    )
+    rules = tuple(Rule(tuple(_condition(f, c) for f, c in r.when.items()), r.value) for r in spec.rules)
     return Derivation(fname, spec.default, rules, tuple(spec.join), spec.sep, tuple(spec.templates))
 
 
@@ -429,7 +432,13 @@ def _kind(name: str, spec: KindModel, path: Path) -> KindConfig:
         part_of=spec.part_of,
         where=tuple(_condition(f, c) for f, c in spec.where.items()),
         not_with=tuple(spec.not_with),
+        id_pattern=spec.ids.pattern if spec.ids is not None else None,
     )
+    if kc.id_pattern is not None:
+        try:
+            re.compile(kc.id_pattern)
+        except re.error as exc:
+            raise _err(path, f"{key}.ids.pattern", f"bad pattern: {exc}") from exc
     _check_kind(kc, path, key)
     return kc
 
@@ -568,9 +577,7 @@ def load_source(path: Path, known: Mapping[str, SourceConfig] | None = None) -> 
 def _mapping_files(folder: Path) -> list[Path]:
     """The mapping files of one folder, in name order."""
     return [
-        p
-        for p in sorted(folder.glob("*.y*ml"))
-        if p.suffix in {".yaml", ".yml"} and not p.name.startswith(("_", "."))
+        p for p in sorted(folder.glob("*.y*ml")) if p.suffix in {".yaml", ".yml"} and not p.name.startswith(("_", "."))
     ]
 
 

@@ -369,7 +369,7 @@ def _clean_field(name: str, s: pd.Series, kc: KindConfig, source: SourceConfig) 
     ftype = kc.field_type(name)
     mapping = kc.maps.get(name, {})
     if ftype == "id":
-        return clean_ids(s, source.id_pattern)
+        return clean_ids(s, kc.id_pattern or source.id_pattern)
     if ftype == "amount":
         return clean_amounts(s, source.currency_symbols, source.thousands)
     if ftype == "datetime":
