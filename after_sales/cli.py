@@ -257,7 +257,9 @@ def land_history(
     return {d: len(r) for d, r in by_day.items()}, written
 
 
-def history(path: Path, source: SourceConfig, landing_dir: Path, materialize: bool) -> int:
+def history(
+    path: Path, source: SourceConfig, landing_dir: Path, materialize: bool, select: str | None = None
+) -> int:
     """Land an export of any age on its business dates, backfill that range in one run, report rows per day."""
     settings = load_settings()
     counts, files = land_history(path, source, landing_dir, settings.timezone)
@@ -274,7 +276,7 @@ def history(path: Path, source: SourceConfig, landing_dir: Path, materialize: bo
         "-m",
         "after_sales.definitions",
         "--select",
-        f"key:stg_{source.name}_*+",
+        select or f"key:stg_{source.name}_*+",
         "--partition-range",
         f"{start.isoformat()}...{end.isoformat()}",
     ]
@@ -333,6 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--landing-date", type=_date, default=None, help="landing date (default: folder or today)")
     hist.add_argument("--landing-dir", type=Path, default=None, help="default: AFTER_SALES_LANDING_DIR")
     hist.add_argument("--no-materialize", action="store_true", help="only land the rows; print the command")
+    hist.add_argument(
+        "--select", default=None, help="assets to backfill (default: the source's staging and everything downstream)"
+    )
     return parser
 
 
@@ -346,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(text)
             return code
         landing = args.landing_dir or load_settings().landing_dir
-        return history(args.path, source, landing, not args.no_materialize)
+        return history(args.path, source, landing, not args.no_materialize, args.select)
     except (ExportFileError, SourceConfigError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
