@@ -270,3 +270,16 @@ def test_staging_rejections_keep_the_landed_cells(sources, tmp_path: Path) -> No
     assert raw["订单号"] == "\t240930123456" and raw["商品名称"] == "杯套" and raw["京东价"] == "50.00"
     assert "order_id" not in raw
     assert pd.Series(list(r.landed)).tolist() == [1, 2, 3]
+
+
+def test_documented_selection_of_a_source_selects_its_staging_assets() -> None:
+    """The selection the docs give for a source's staging (`key:stg_<name>_*`) selects both of its tables."""
+    import dagster as dg
+
+    from after_sales.definitions import defs
+
+    doc = (ROOT / "docs" / "marketplaces.md").read_text(encoding="utf-8")
+    assert "--select\n'key:stg_taobao_*'" in doc or "--select 'key:stg_taobao_*'" in doc
+    graph = defs.resolve_asset_graph()
+    picked = dg.AssetSelection.from_string("key:stg_taobao_*").resolve(graph)
+    assert sorted(k.to_user_string() for k in picked) == ["stg_taobao_feedback", "stg_taobao_orders"]
