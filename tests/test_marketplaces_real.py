@@ -9,11 +9,11 @@ import json
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 import after_sales.marketplaces as mk
 from after_sales.assets.marketplaces import stage_export
+from after_sales.marketplaces.multi import fill_from_items, item_table_rows
 from after_sales.marketplaces.reader import to_business_time
 from after_sales.transforms.parsing import parse_timestamps
 from after_sales.transforms.staging import StagingContext
@@ -52,7 +52,7 @@ def test_documented_exports_read_in_every_encoding(sources, tmp_path: Path, expo
     assert r.kind_name == export.kind
     assert not [w for w in r.warnings if "not in the" in w], r.warnings
     assert r.rejected.empty, r.rejected.to_dict("records")
-    assert len(r.rows) == len(export.rows)
+    assert len(r.rows) + r.merged_lines == len(export.rows)
     if form != "xlsx":
         assert r.encoding == documented.ENCODINGS[form]
 
@@ -260,20 +260,105 @@ def test_source_time_zone_applies_to_naive_times_across_dst(tmp_path: Path) -> N
 
 
 def test_staging_rejections_keep_the_landed_cells(sources, tmp_path: Path) -> None:
-    """A JD per-SKU line quarantined by a staging rule keeps the row as landed (landed header -> landed cell)."""
-    export = next(e for e in EXPORTS if e.platform == "jd")
-    r = mk.read_export(documented.write(export, _landing(tmp_path, "jd"), "gb18030.csv"), sources["jd"])
-    staged = stage_export(r, "jd", dt.date(2026, 10, 1), StagingContext("Asia/Shanghai", 7))
+    """A row quarantined by a staging rule (too late) keeps the row as landed (landed header -> landed cell)."""
+    export = documented._taobao_orders(documented.TAOBAO_ORDERS_61, "taobao")
+    r = mk.read_export(documented.write(export, _landing(tmp_path, "taobao"), "gb18030.csv"), sources["taobao"])
+    staged = stage_export(r, "taobao", dt.date(2026, 10, 20), StagingContext("Asia/Shanghai", 7))
     q = staged.quarantined
-    assert len(q) == 1 and len(staged.rows) == 2
+    assert q["rule"].tolist() == ["too_late"] * 3 and staged.rows.empty
     raw = json.loads(q["raw"].iloc[0])
-    assert raw["订单号"] == "\t240930123456" and raw["商品名称"] == "杯套" and raw["京东价"] == "50.00"
-    assert "order_id" not in raw
-    assert pd.Series(list(r.landed)).tolist() == [1, 2, 3]
+    assert raw["订单编号"] == '="2870061234567890123"' and raw["买家实际支付金额"] == "1,309.00"
+    assert raw["打款商家金额"] == "1309.00元" and "order_id" not in raw and "amount" not in raw
+    assert sorted(r.landed) == [1, 2, 3]
+
+
+# ---------------------------------------------------------------- several lines or files, one order
+
+
+def test_jd_sku_lines_merge_into_one_order_and_keep_their_lines(sources, tmp_path: Path) -> None:
+    """JD 订单导出 lines of one order: one order row (quantities summed), every line kept as an item."""
+    export = next(e for e in EXPORTS if e.platform == "jd")
+    r = mk.read_export(documented.write(export, _landing(tmp_path, "jd"), "utf8bom.csv"), sources["jd"])
+    assert r.rows[["order_id", "quantity", "product", "amount"]].values.tolist() == [
+        ["240930123456", "2", "保温杯 / 杯套", "149.00"],
+        ["240930123457", "2", "保温杯", "198.00"],
+    ]
+    assert r.merged_lines == 1 and r.rows_read == len(r.rows) + r.merged_lines
+    assert r.items[["order_id", "line_no", "sku", "quantity", "unit_price", "amount"]].values.tolist() == [
+        ["240930123456", "1", "100012", "1", "99.00", "99.00"],
+        ["240930123456", "2", "100013", "1", "50.00", "50.00"],
+        ["240930123457", "1", "100012", "2", "99.00", "198.00"],
+    ]
+    staged = stage_export(r, "jd", dt.date(2026, 10, 1), StagingContext("Asia/Shanghai", 7))
+    assert len(staged.rows) == 2 and staged.quarantined.empty
+
+
+OLIST = """channel: olist
+label: Olist
+encodings: [utf-8-sig]
+ids: {pattern: '[0-9a-f]{32}'}
+date_formats: ["%Y-%m-%d %H:%M:%S"]
+timezone: America/Sao_Paulo
+kinds:
+  orders:
+    required: [order_id, created_at, status]
+    columns:
+      order_id: [order_id]
+      user: [customer_id]
+      status: [order_status]
+      created_at: [order_purchase_timestamp]
+      amount: [payment_value]
+    maps:
+      status: {delivered: delivered, shipped: shipped, canceled: cancelled, invoiced: paid}
+  items:
+    required: [order_id, unit_price]
+    columns:
+      order_id: [order_id]
+      line: [order_item_id]
+      sku: [product_id]
+      unit_price: [price]
+    ignore: [seller_id, shipping_limit_date, freight_value]
+    sum_into_orders: [amount, quantity]
+"""
+A, B = "e481f51cbdc54678b7cc49136f2d6af7", "53cdb2fc8bc7dce0b6741e2150273451"
+
+
+def test_items_file_gives_the_orders_their_amount_and_quantity(tmp_path: Path) -> None:
+    """A source of two files (orders without amounts, items with prices): orders take the sums of their items."""
+    (tmp_path / "olist.yaml").write_text(OLIST, "utf-8")
+    src = mk.load_sources(extra_dirs=[tmp_path])["olist"]
+    day = tmp_path / "olist" / "2017-10-03"
+    day.mkdir(parents=True)
+    (day / "olist_orders_dataset.csv").write_text(
+        "order_id,customer_id,order_status,order_purchase_timestamp\n"
+        f"{A},9ef432eb6251297304e76186b10a928d,delivered,2017-10-02 10:56:33\n"
+        f"{B},b0830fb4747a6c6d20dea0b8c802d7ef,shipped,2017-10-02 20:41:37\n",
+        "utf-8",
+    )
+    (day / "olist_order_items_dataset.csv").write_text(
+        "order_id,order_item_id,product_id,seller_id,shipping_limit_date,price,freight_value\n"
+        f"{A},1,87285b34884572647811a353c7ac498a,3504c0cb71d7fa48d967e0e4c94d59d9,2017-10-06 11:07:15,29.99,8.72\n"
+        f"{B},1,595fac2a385ac33a80bd5114aec74eb8,289cdb325fb7e7f891c38608bf9e0962,2017-10-06 20:55:00,118.70,22.76\n"
+        f"{B},2,595fac2a385ac33a80bd5114aec74eb8,289cdb325fb7e7f891c38608bf9e0962,2017-10-06 20:55:00,118.70,22.76\n",
+        "utf-8",
+    )
+    reads = [mk.read_export(p, src, landing_dir=tmp_path) for p in sorted(day.iterdir())]
+    assert [r.kind for r in reads] == ["items", "orders"]
+    filled = fill_from_items(reads, src)
+    orders = filled[1].rows
+    assert orders[["order_id", "amount", "quantity"]].values.tolist() == [[A, "29.99", "1"], [B, "237.40", "2"]]
+    staged = stage_export(filled[1], "olist", dt.date(2017, 10, 3), StagingContext("Asia/Shanghai", 7))
+    assert [str(a) for a in staged.rows["amount"]] in (["29.99", "237.4"], ["29.99", "237.40"])
+    assert staged.quarantined.empty
+    lines = item_table_rows(filled[0].rows, "olist", dt.date(2017, 10, 3), filled[0].file)
+    assert lines["line_no"].tolist() == [1, 1, 2] and lines["amount"].sum() == pytest.approx(267.39)
+    # without the items file the orders have no amount, and staging says so
+    alone = stage_export(reads[1], "olist", dt.date(2017, 10, 3), StagingContext("Asia/Shanghai", 7))
+    assert alone.quarantined["rule"].tolist() == ["missing_value", "missing_value"]
 
 
 def test_documented_selection_of_a_source_selects_its_staging_assets() -> None:
-    """The selection the docs give for a source's staging (`key:stg_<name>_*`) selects both of its tables."""
+    """The selection the docs give for a source's staging (`key:stg_<name>_*`) selects its staging tables."""
     import dagster as dg
 
     from after_sales.definitions import defs
@@ -282,4 +367,8 @@ def test_documented_selection_of_a_source_selects_its_staging_assets() -> None:
     assert "--select\n'key:stg_taobao_*'" in doc or "--select 'key:stg_taobao_*'" in doc
     graph = defs.resolve_asset_graph()
     picked = dg.AssetSelection.from_string("key:stg_taobao_*").resolve(graph)
-    assert sorted(k.to_user_string() for k in picked) == ["stg_taobao_feedback", "stg_taobao_orders"]
+    assert sorted(k.to_user_string() for k in picked) == [
+        "stg_taobao_feedback",
+        "stg_taobao_order_items",
+        "stg_taobao_orders",
+    ]

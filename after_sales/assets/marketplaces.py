@@ -19,11 +19,12 @@ from after_sales.assets.staging import render_staged, staged_chunk, staging_cont
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.marketplaces import ExportRead, SourceConfig, load_sources, read_export
+from after_sales.marketplaces.multi import fill_from_items, item_table_rows
 from after_sales.marketplaces.reader import to_business_time
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partitions
 from after_sales.resources import LandingZone, WarehouseResource
 from after_sales.resources.warehouse import DateWindow
-from after_sales.tables import QUARANTINE, STG_FEEDBACK, STG_ORDERS, TableSpec, register_table
+from after_sales.tables import QUARANTINE, STG_FEEDBACK, STG_ORDERS, Column, TableSpec, register_table
 from after_sales.transforms.staging import (
     KINDS,
     LandedFile,
@@ -41,6 +42,29 @@ def _render(table: str, totals: dict[str, object]) -> dict[str, object]:
     return out
 
 
+# Order lines: from items files (e.g. Taobao 宝贝报表) and from the per-SKU lines of order exports (JD 订单导出).
+STG_ORDER_ITEMS = TableSpec(
+    name="stg_order_items",
+    description="Order lines (items) of a marketplace source, one row per landed item line.",
+    partition_column="landing_date",
+    primary_key=("landing_date", "source", "source_file", "source_row"),
+    columns=(
+        Column("order_id", "text", "Order the line belongs to.", False),
+        Column("line_no", "int", "1-based line number of the order within its file.", False),
+        Column("sku", "text", "SKU / product id or merchant code."),
+        Column("product", "text", "Product name or title."),
+        Column("quantity", "int", "Units on the line."),
+        Column("unit_price", "money", "Unit price, in yuan."),
+        Column("amount", "money", "Line amount: the file's, else unit price x quantity."),
+        Column("channel", "text", "Sales channel of the source.", False),
+        Column("landing_date", "date", "Partition: the day the file landed (landing folder date).", False),
+        Column("source", "text", "Landing source the row came from.", False),
+        Column("source_file", "text", "Path of the landed file, relative to the landing directory.", False),
+        Column("source_row", "int", "1-based data row number within source_file (header excluded).", False),
+    ),
+)
+
+
 def marketplace_tables(source: SourceConfig) -> dict[str, TableSpec]:
     """The staging tables of a marketplace source, by kind, registered in the table registry."""
     return {
@@ -53,6 +77,12 @@ def marketplace_tables(source: SourceConfig) -> dict[str, TableSpec]:
             STG_FEEDBACK.renamed(
                 f"stg_{source.name}_feedback",
                 f"{source.label} ({source.name}) refund, after-sales and review exports, typed, one row per ticket.",
+            )
+        ),
+        "items": register_table(
+            STG_ORDER_ITEMS.renamed(
+                f"stg_{source.name}_order_items",
+                f"{source.label} ({source.name}) order lines from items files and per-SKU order lines.",
             )
         ),
     }
@@ -145,27 +175,44 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
         backfill_policy=SINGLE_RUN,
         retry_policy=RETRY_POLICY,
         op_tags=priority_tags("marketplace_staging"),
-        check_specs=[c for spec in tables.values() for c in check_specs(spec.name, STAGING_CHECKS)],
+        check_specs=[
+            c for kind, spec in tables.items() if kind != "items" for c in check_specs(spec.name, STAGING_CHECKS)
+        ],
         description=f"Read {source.label} exports landed under <landing>/{source.name}/<day>/ with {source.path.name}.",
     )
     def _stage(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
         def build(window: DateWindow) -> dict[str, Chunk]:
             results: dict[str, list[StagingResult]] = {"orders": [], "feedback": []}
             kinds_seen: dict[str, str] = {}
+            item_rows: list[pd.DataFrame] = []
             with whole_file_faults_fail():
+                reads: list[ExportRead] = []
+                days: list[dt.date] = []
                 for day, path in landing.files(source.name, window.days()):
                     read = read_export(path, source, landing.path)
                     kinds_seen[read.file] = "+".join(r.subkind for r in read.all_reads())
-                    for part in read.all_reads():
+                    reads += read.all_reads()
+                    days += [day] * len(read.all_reads())
+                for day, part in zip(days, fill_from_items(reads, source), strict=True):
+                    lines = part.rows if part.kind == "items" else part.items
+                    if lines is not None and len(lines):
+                        item_rows.append(item_table_rows(lines, source.name, day, part.file))
+                    if part.kind != "items":
                         results[part.kind].append(stage_export(part, source.name, day, staging_context()))
             orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
             feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
             known = _known_orders(warehouse, tables["orders"], orders.rows, window)
             feedback = quarantine_unknown_orders(feedback, known, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
             files = {"export_files": kinds_seen}
+            items = (
+                pd.concat(item_rows, ignore_index=True)
+                if item_rows
+                else pd.DataFrame(columns=tables["items"].column_names)
+            )
             return {
                 tables["orders"].name: staged_chunk(orders, window, files),
                 tables["feedback"].name: staged_chunk(feedback, window, files),
+                tables["items"].name: Chunk(rows=items, metadata={"rows_staged": len(items), **files}),
             }
 
         yield from materialize_in_chunks(context, warehouse, list(tables.values()), build, render=_render)

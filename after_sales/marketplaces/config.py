@@ -21,7 +21,7 @@ from after_sales.vocabulary import ISSUE_TYPES, LANDING_COLUMNS, ORDER_STATUSES,
 
 SOURCES_DIR = Path(__file__).parent / "sources"
 
-SUBKINDS: dict[str, str] = {"orders": "orders", "refunds": "feedback", "reviews": "feedback"}
+SUBKINDS: dict[str, str] = {"orders": "orders", "refunds": "feedback", "reviews": "feedback", "items": "items"}
 
 _OWN_ORDERS = LANDING_COLUMNS["orders"]
 ORDER_COLUMNS: tuple[str, ...] = (*_OWN_ORDERS[:-1], "status_raw", _OWN_ORDERS[-1], "source_row")
@@ -33,7 +33,23 @@ FEEDBACK_COLUMNS: tuple[str, ...] = (
     "channel",
     "source_row",
 )
-OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {"orders": ORDER_COLUMNS, "feedback": FEEDBACK_COLUMNS}
+# One line of an order: from an items file, or from the per-SKU lines of an order export.
+ITEM_COLUMNS: tuple[str, ...] = (
+    "order_id",
+    "line_no",
+    "sku",
+    "product",
+    "quantity",
+    "unit_price",
+    "amount",
+    "channel",
+    "source_row",
+)
+OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "orders": ORDER_COLUMNS,
+    "feedback": FEEDBACK_COLUMNS,
+    "items": ITEM_COLUMNS,
+}
 
 # Built-in field types; any other field named in a mapping file is free text unless `types` says otherwise.
 FIELD_TYPES: dict[str, str] = {
@@ -47,6 +63,7 @@ FIELD_TYPES: dict[str, str] = {
     "paid_at": "datetime",
     "amount": "amount",
     "refund_amount": "amount",
+    "unit_price": "amount",
     "quantity": "int",
     "status": "enum",
     "refund_status": "enum",
@@ -145,6 +162,8 @@ class KindConfig:
     where: tuple[Condition, ...] = ()
     not_with: tuple[str, ...] = ()
     id_pattern: str | None = None
+    item_lines: bool = False
+    sum_into_orders: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -262,7 +281,7 @@ class DeriveModel(_Strict):
 class KindModel(_Strict):
     """One kind section: an orders, refunds or reviews layout."""
 
-    kind: Literal["orders", "refunds", "reviews"] | None = None
+    kind: Literal["orders", "refunds", "reviews", "items"] | None = None
     columns: dict[str, TextList]
     required: TextList = Field(default_factory=list)
     maps: dict[Text, dict[Text, Text]] = Field(default_factory=dict)
@@ -276,6 +295,8 @@ class KindModel(_Strict):
     where: dict[str, ConditionSpec] = Field(default_factory=dict)
     not_with: TextList = Field(default_factory=list)
     ids: IdsModel | None = None
+    item_lines: bool = False
+    sum_into_orders: TextList = Field(default_factory=list)
 
 
 class IdsModel(_Strict):
@@ -403,7 +424,7 @@ def _kind(name: str, spec: KindModel, path: Path) -> KindConfig:
     key = f"kinds.{name}"
     subkind = spec.kind or name
     if subkind not in SUBKINDS:
-        raise _err(path, key, f"unknown kind {name!r}: name it orders, refunds or reviews, or say `kind:`")
+        raise _err(path, key, f"unknown kind {name!r}: name it orders, refunds, reviews or items, or say `kind:`")
     if not spec.columns:
         raise _err(path, f"{key}.columns", "expected a mapping of canonical field -> list of native headers")
     columns = {f: tuple(h) for f, h in spec.columns.items()}
@@ -433,7 +454,14 @@ def _kind(name: str, spec: KindModel, path: Path) -> KindConfig:
         where=tuple(_condition(f, c) for f, c in spec.where.items()),
         not_with=tuple(spec.not_with),
         id_pattern=spec.ids.pattern if spec.ids is not None else None,
+        item_lines=spec.item_lines,
+        sum_into_orders=tuple(spec.sum_into_orders),
     )
+    if kc.item_lines and kc.kind != "orders":
+        raise _err(path, f"{key}.item_lines", "only an orders kind has one line per item")
+    bad = set(kc.sum_into_orders) - {"amount", "quantity"}
+    if bad or (kc.sum_into_orders and kc.kind != "items"):
+        raise _err(path, f"{key}.sum_into_orders", "an items kind may sum amount and/or quantity into its orders")
     if kc.id_pattern is not None:
         try:
             re.compile(kc.id_pattern)
@@ -484,6 +512,8 @@ def _check_kind(kc: KindConfig, path: Path, key: str) -> None:
         raise _err(path, key, "feedback needs a feedback_id column or a feedback_id derivation (templates)")
     if kc.kind == "orders" and "status" not in kc.columns and not kc.derivation("status"):
         raise _err(path, key, "orders need a status column or a status derivation")
+    if kc.kind == "items" and "order_id" not in kc.columns:
+        raise _err(path, key, "items need an order_id column")
 
 
 def _read_document(path: Path) -> dict[str, Any]:

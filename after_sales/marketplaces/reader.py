@@ -10,6 +10,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,8 @@ class ExportRead:
     kind_name: str = ""
     landed: dict[int, str] = field(default_factory=dict)
     parts: list[ExportRead] = field(default_factory=list)
+    items: pd.DataFrame | None = None
+    merged_lines: int = 0
 
     def all_reads(self) -> list[ExportRead]:
         """This read and the reads of kinds taken from the same rows (e.g. refunds of an order report)."""
@@ -665,8 +668,16 @@ def _build(
         odd = sorted({v for v in raw_pm if norm_key(v) not in keyed and v not in keyed})
         if odd:
             warnings.append(f"payment method label(s) not in the mapping, kept as-is: {', '.join(odd)}")
+    items: pd.DataFrame | None = None
+    merged_lines = 0
+    if kc.kind == "items":
+        rows = _item_rows(ctx, keep, source.channel, line_amount=False)
+    elif kc.item_lines:
+        items = _item_rows(ctx, keep, source.channel, line_amount=True)
+        rows, merged_lines, note = _merge_lines(rows)
+        warnings += note
     key = "order_id" if kc.kind == "orders" else "feedback_id"
-    dup = rows[key].dropna()
+    dup = rows[key].dropna() if kc.kind != "items" else pd.Series(dtype=object)
     dup = dup[dup.duplicated()]
     if len(dup):
         warnings.append(f"{len(dup)} row(s) repeat an earlier {key} (e.g. {dup.iloc[0]}); all are kept")
@@ -695,7 +706,65 @@ def _build(
         timezone=source.timezone,
         kind_name=kc.name,
         landed={int(i): _landed_json(data_records[i - 1], raw_names, width) for i in keep},
+        items=items,
+        merged_lines=merged_lines,
     )
+
+
+def _line_amount(price: object, qty: object) -> str | None:
+    """unit price x quantity (1 when empty), two decimals; None without a price."""
+    if price is None or (isinstance(price, float) and np.isnan(price)):
+        return None
+    n = int(qty) if isinstance(qty, str) and qty.isdigit() else 1
+    return f"{(Decimal(str(price)) * n).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):.2f}"
+
+
+def _item_rows(ctx: dict[str, pd.Series], keep: pd.Index, channel: str, line_amount: bool) -> pd.DataFrame:
+    """One item row per kept line; amount is unit price x quantity where the line has no amount of its own."""
+    def col(name: str) -> pd.Series:
+        s = ctx.get(name)
+        if s is None:
+            return pd.Series([None] * len(keep), index=keep, dtype=object)
+        s = s.reindex(keep).astype(object)
+        return s.where(s.notna() & (s != ""), None)
+
+    out = pd.DataFrame(index=keep)
+    for c in ("order_id", "sku", "product", "quantity", "unit_price"):
+        out[c] = col(c)
+    out["quantity"] = out["quantity"].where(out["quantity"].notna(), "1")  # a line without a quantity is one unit
+    computed = pd.Series(
+        [_line_amount(p, q) for p, q in zip(out["unit_price"], out["quantity"], strict=True)], index=keep, dtype=object
+    )
+    own = col("amount") if not line_amount else pd.Series([None] * len(keep), index=keep, dtype=object)
+    out["amount"] = own.where(own.notna(), computed)
+    out["line_no"] = (out.groupby("order_id", dropna=False).cumcount() + 1).astype(str)
+    out["channel"] = channel
+    out["source_row"] = [str(i) for i in keep]
+    return out[list(OUTPUT_COLUMNS["items"])].reset_index(drop=True).astype(object)
+
+
+def _merge_lines(rows: pd.DataFrame) -> tuple[pd.DataFrame, int, list[str]]:
+    """Per-item lines of one order merged into one order row: quantities summed, products joined."""
+    if rows.empty:
+        return rows, 0, []
+    first = ~rows["order_id"].duplicated()
+    if first.all():
+        return rows, 0, []
+    by = rows.groupby("order_id", sort=False)
+    qty = pd.to_numeric(rows["quantity"], errors="coerce").groupby(rows["order_id"], sort=False).sum(min_count=1)
+    products = by["product"].agg(lambda s: " / ".join(dict.fromkeys(v for v in s if v)) or None)
+    amounts = by["amount"].nunique()
+    merged = rows[first].copy()
+    merged["quantity"] = merged["order_id"].map(qty).map(lambda v: None if pd.isna(v) else str(int(v)))
+    merged["product"] = merged["order_id"].map(products)
+    notes = [f"merged {int((~first).sum())} item line(s) into their orders ({int(first.sum())} orders)"]
+    differ = amounts[amounts > 1]
+    if len(differ):
+        notes.append(
+            f"{len(differ)} order(s) have lines with different amounts (e.g. {differ.index[0]}); "
+            "the first line's is kept"
+        )
+    return merged.reset_index(drop=True), int((~first).sum()), notes
 
 
 def _landed_json(rec: list[str], raw_names: list[str], width: int) -> str:
