@@ -186,6 +186,19 @@ def check_file(path: Path, source: SourceConfig, landing_date: dt.date | None = 
     for w in read.warnings:
         out.append(f"warning: {w}")
     for part in read.all_reads():
+        if part.kind == "items":
+            out.append(
+                f"{part.kind_name} (items): {len(part.rows)} line(s) would be written to "
+                f"stg_{source.name}_order_items, {len(part.rejected)} rejected"
+            )
+            for reason in part.rejected["reason"].head(20):
+                out.append(f"    {reason}")
+            continue
+        if part.items is not None:
+            out.append(
+                f"{part.kind_name}: {part.merged_lines} item line(s) merged into their orders; "
+                f"{len(part.items)} line(s) would be written to stg_{source.name}_order_items"
+            )
         staged = stage_export(part, source.name, day, ctx)
         q = staged.quarantined
         out.append(
@@ -221,13 +234,19 @@ def plan_history(path: Path, source: SourceConfig, business_tz: str) -> tuple[La
     landed = landed_records(path, source)
     day_of: dict[int, dt.date] = {}
     for part in read.all_reads():
+        if "created_at" not in part.rows.columns:
+            continue
         rows = to_business_time(part.rows, part.timezone, business_tz)
         ts = parse_timestamps(rows["created_at"], business_tz)
         for row, t in zip(rows["source_row"].astype(int), ts, strict=True):
             if pd.notna(t):
                 day_of[row] = max(day_of.get(row, t.date()), t.date())
     if not day_of:
-        raise ExportFileError(read.file, "no row has a readable created_at: nothing to place on a business date")
+        raise ExportFileError(
+            read.file,
+            "no row has a readable created_at: nothing to place on a business date (an items file has no dates: "
+            "land it next to its orders file instead)",
+        )
     first = min(day_of.values())
     records = landed.records[landed.header_index + 1 :]
     by_day: dict[dt.date, list[int]] = {}

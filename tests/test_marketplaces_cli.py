@@ -121,3 +121,18 @@ def test_history_loads_a_month_old_export_into_its_days(
     assert (staged["landing_date"] == staged["business_date"]).all()
     fact = wh.query("SELECT count(DISTINCT order_id) AS n FROM after_sales.fct_order_feedback WHERE channel = 'taobao'")
     assert int(fact["n"].iloc[0]) == 9
+
+
+def test_check_file_of_an_items_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 宝贝报表 is recognised as items: its lines would go to the order-items table."""
+    path = tmp_path / "ExportOrderDetailList.csv"
+    path.write_text(
+        "订单编号,标题,价格,购买数量,外部系统编号,商品属性,套餐信息,备注,订单状态,商家编码\n"
+        '="2870061234567890123",保温杯,599.00,1,,颜色:白,,,交易成功,CUP-W\n'
+        '="2870061234567890123",保温杯,355.00,2,,颜色:黑,,,交易成功,CUP-B\n',
+        encoding="gb18030",
+    )
+    assert main(["check-file", str(path), "--source", "taobao", "--landing-date", "2026-10-01"]) == 0
+    out = capsys.readouterr().out
+    assert "kind: items (items)" in out and "  价格 -> unit_price" in out
+    assert "items (items): 2 line(s) would be written to stg_taobao_order_items, 0 rejected" in out

@@ -79,13 +79,17 @@ def marketplace_tables(source: SourceConfig) -> dict[str, TableSpec]:
                 f"{source.label} ({source.name}) refund, after-sales and review exports, typed, one row per ticket.",
             )
         ),
-        "items": register_table(
-            STG_ORDER_ITEMS.renamed(
-                f"stg_{source.name}_order_items",
-                f"{source.label} ({source.name}) order lines from items files and per-SKU order lines.",
-            )
-        ),
     }
+
+
+def order_items_table(source: SourceConfig) -> TableSpec:
+    """The order-lines side table of a marketplace source (written by its staging step, like the quarantine)."""
+    return register_table(
+        STG_ORDER_ITEMS.renamed(
+            f"stg_{source.name}_order_items",
+            f"{source.label} ({source.name}) order lines from items files and per-SKU order lines.",
+        )
+    )
 
 
 def rejected_to_quarantine(read: ExportRead, source: str, landing_date: dt.date) -> pd.DataFrame:
@@ -153,6 +157,7 @@ def _known_orders(
 def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
     """The multi-asset staging one marketplace's landing folder into its two staging tables."""
     tables = marketplace_tables(source)
+    items_spec = order_items_table(source)
     outs = {
         spec.name: dg.AssetOut(
             key=spec.name,
@@ -175,9 +180,7 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
         backfill_policy=SINGLE_RUN,
         retry_policy=RETRY_POLICY,
         op_tags=priority_tags("marketplace_staging"),
-        check_specs=[
-            c for kind, spec in tables.items() if kind != "items" for c in check_specs(spec.name, STAGING_CHECKS)
-        ],
+        check_specs=[c for spec in tables.values() for c in check_specs(spec.name, STAGING_CHECKS)],
         description=f"Read {source.label} exports landed under <landing>/{source.name}/<day>/ with {source.path.name}.",
     )
     def _stage(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
@@ -204,15 +207,13 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
             known = _known_orders(warehouse, tables["orders"], orders.rows, window)
             feedback = quarantine_unknown_orders(feedback, known, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
             files = {"export_files": kinds_seen}
-            items = (
-                pd.concat(item_rows, ignore_index=True)
-                if item_rows
-                else pd.DataFrame(columns=tables["items"].column_names)
-            )
+            empty = pd.DataFrame(columns=items_spec.column_names)
+            items = pd.concat(item_rows, ignore_index=True) if item_rows else empty
+            # order lines are a side table of this step (like the quarantine), replaced per window
+            written = warehouse.open().replace(items_spec, items, window, {"source": source.name})
             return {
-                tables["orders"].name: staged_chunk(orders, window, files),
+                tables["orders"].name: staged_chunk(orders, window, {**files, "order_item_lines": written}),
                 tables["feedback"].name: staged_chunk(feedback, window, files),
-                tables["items"].name: Chunk(rows=items, metadata={"rows_staged": len(items), **files}),
             }
 
         yield from materialize_in_chunks(context, warehouse, list(tables.values()), build, render=_render)
