@@ -18,7 +18,7 @@ from after_sales.assets.common import (
 from after_sales.assets.staging import render_staged, staged_chunk, staging_context, whole_file_faults_fail
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
-from after_sales.marketplaces import ExportRead, SourceConfig, load_sources, read_export
+from after_sales.marketplaces import ExportFileError, ExportRead, SourceConfig, load_sources, read_export
 from after_sales.marketplaces.multi import fill_from_items, item_table_rows
 from after_sales.marketplaces.reader import to_business_time
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partitions
@@ -39,6 +39,7 @@ def _render(table: str, totals: dict[str, object]) -> dict[str, object]:
     """Staging counts plus the export kinds read, as asset metadata."""
     out = render_staged(table, totals)
     out["export_files"] = dg.MetadataValue.json(totals.get("export_files") or {})
+    out["skipped_files"] = dg.MetadataValue.json(totals.get("skipped_files") or [])
     return out
 
 
@@ -188,11 +189,20 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
             results: dict[str, list[StagingResult]] = {"orders": [], "feedback": []}
             kinds_seen: dict[str, str] = {}
             item_rows: list[pd.DataFrame] = []
+            skipped: list[str] = []
             with whole_file_faults_fail():
                 reads: list[ExportRead] = []
                 days: list[dt.date] = []
                 for day, path in landing.files(source.name, window.days()):
-                    read = read_export(path, source, landing.path)
+                    try:
+                        read = read_export(path, source, landing.path)
+                    except ExportFileError as exc:
+                        if not exc.no_kind:
+                            raise
+                        # a file of no kind of this mapping (payments, customers, a readme): reported, skipped
+                        context.log.warning(f"skipped: {exc}")
+                        skipped.append(str(exc))
+                        continue
                     kinds_seen[read.file] = "+".join(r.subkind for r in read.all_reads())
                     reads += read.all_reads()
                     days += [day] * len(read.all_reads())
@@ -206,7 +216,7 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
             feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
             known = _known_orders(warehouse, tables["orders"], orders.rows, window)
             feedback = quarantine_unknown_orders(feedback, known, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
-            files = {"export_files": kinds_seen}
+            files = {"export_files": kinds_seen, "skipped_files": skipped}
             empty = pd.DataFrame(columns=items_spec.column_names)
             items = pd.concat(item_rows, ignore_index=True) if item_rows else empty
             # order lines are a side table of this step (like the quarantine), replaced per window

@@ -47,6 +47,8 @@ XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 class ExportFileError(ValueError):
     """A whole export file cannot be read; the message names the file and, where known, row and column."""
 
+    no_kind = False  # True when no header row matches any kind of the mapping (a file of another kind)
+
     def __init__(self, file: str, message: str, row: int | None = None, column: str | None = None) -> None:
         """Compose the message from file, row and column."""
         where = file
@@ -277,13 +279,15 @@ def _find_header(tables: Iterable[_Table], source: SourceConfig, display: str) -
     first = next((r for t in seen for r in t.records if any(c.strip() for c in r)), [])
     decoded = [t.encoding for t in seen if t.encoding]
     shown = ", ".join(c.strip() for c in first if c.strip())[:300]
-    raise ExportFileError(
+    err = ExportFileError(
         display,
         f"no header row in the first {source.header_search_rows} lines matches a {source.name} export kind; "
         f"expected headers (synonyms separated by /) for {_expected_headers(source)}; "
         f"found: {shown or '(nothing)'}"
         + (f" (read as {', '.join(enc for enc in decoded)})" if decoded else ""),
     )
+    err.no_kind = True
+    raise err
 
 
 # ---------------------------------------------------------------- derivations
