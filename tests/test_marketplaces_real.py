@@ -368,3 +368,32 @@ def test_documented_selection_of_a_source_selects_its_staging_assets() -> None:
     graph = defs.resolve_asset_graph()
     picked = dg.AssetSelection.from_string("key:stg_taobao_*").resolve(graph)
     assert sorted(k.to_user_string() for k in picked) == ["stg_taobao_feedback", "stg_taobao_orders"]
+
+
+def test_feedback_matches_orders_of_the_same_channel_from_another_source(
+    sources, tmp_path: Path, resources: dict[str, object]
+) -> None:
+    """Refunds landed by a channel's second source find the orders the channel's first source staged."""
+    from after_sales.assets.marketplaces import _known_orders, marketplace_tables
+    from after_sales.resources.warehouse import DateWindow
+    from after_sales.transforms.staging import quarantine_unknown_orders
+
+    (tmp_path / "tmall_shop2.yaml").write_text("extend: tmall\nlabel: 天猫二店\nkinds: {}\n", "utf-8")
+    shop2 = mk.load_sources(extra_dirs=[tmp_path])["tmall_shop2"]
+    assert shop2.channel == "tmall"
+    day = dt.date(2020, 2, 21)
+    ctx = StagingContext("Asia/Shanghai", 10_000)
+    report = next(e for e in EXPORTS if e.kind == "order_report")
+    orders = mk.read_export(documented.write(report, _landing(tmp_path, "tmall"), "utf8bom.csv"), sources["tmall"])
+    staged = stage_export(orders, "tmall", day, ctx)
+    tmall_orders = marketplace_tables(sources["tmall"])["orders"]
+    window = DateWindow(day, day + dt.timedelta(days=1))
+    resources["warehouse"].open().replace(tmall_orders, staged.rows, window)  # type: ignore[attr-defined]
+
+    refunds = stage_export(orders.parts[0], "tmall_shop2", day, ctx)
+    shop2_orders = marketplace_tables(shop2)["orders"]
+    alone = _known_orders(resources["warehouse"], shop2_orders, staged.rows.iloc[:0], window)
+    assert quarantine_unknown_orders(refunds, alone, 14, 7).quarantined["rule"].tolist() == ["unknown_order"] * 2
+    known = _known_orders(resources["warehouse"], shop2_orders, staged.rows.iloc[:0], window, (tmall_orders,))
+    matched = quarantine_unknown_orders(refunds, known, 14, 7)
+    assert matched.quarantined.empty and len(matched.rows) == 2

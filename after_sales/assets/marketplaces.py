@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 
 import dagster as dg
 import pandas as pd
@@ -141,9 +142,17 @@ def stage_export(read: ExportRead, source: str, landing_date: dt.date, ctx: Stag
 
 
 def _known_orders(
-    warehouse: WarehouseResource, spec: TableSpec, staged: pd.DataFrame, window: DateWindow
+    warehouse: WarehouseResource,
+    spec: TableSpec,
+    staged: pd.DataFrame,
+    window: DateWindow,
+    siblings: tuple[TableSpec, ...] = (),
 ) -> pd.DataFrame:
-    """Orders landed around the window: this run's staged ones plus earlier and later days in the warehouse."""
+    """Orders landed around the window: this run's staged ones plus earlier and later days in the warehouse.
+
+    `siblings` are the order tables of the channel's other sources (a shop's second mapping, an extension
+    under another name): their orders count too, so refunds and reviews match orders of the same channel.
+    """
     lookup = DateWindow(
         window.start - dt.timedelta(days=FEEDBACK_WINDOW_DAYS),
         window.end + dt.timedelta(days=SETTINGS.late_arrival_days),
@@ -152,12 +161,22 @@ def _known_orders(
     in_window = pd.to_datetime(stored["landing_date"]).between(
         pd.Timestamp(window.start), pd.Timestamp(window.end), inclusive="left"
     )
-    return pd.concat([stored.loc[~in_window], staged[["order_id", "landing_date"]]], ignore_index=True)
+    others = [warehouse.open().read(s, lookup, ["order_id", "landing_date"]) for s in siblings]
+    return pd.concat(
+        [stored.loc[~in_window], staged[["order_id", "landing_date"]], *others], ignore_index=True
+    )
 
 
-def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
+def marketplace_staging_asset(
+    source: SourceConfig, sources: Mapping[str, SourceConfig] | None = None
+) -> dg.AssetsDefinition:
     """The multi-asset staging one marketplace's landing folder into its two staging tables."""
     tables = marketplace_tables(source)
+    siblings = tuple(
+        marketplace_tables(s)["orders"]
+        for s in (sources or {}).values()
+        if s.channel == source.channel and s.name != source.name
+    )
     items_spec = order_items_table(source)
     outs = {
         spec.name: dg.AssetOut(
@@ -214,7 +233,7 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
                         results[part.kind].append(stage_export(part, source.name, day, staging_context()))
             orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
             feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
-            known = _known_orders(warehouse, tables["orders"], orders.rows, window)
+            known = _known_orders(warehouse, tables["orders"], orders.rows, window, siblings)
             feedback = quarantine_unknown_orders(feedback, known, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
             files = {"export_files": kinds_seen, "skipped_files": skipped}
             empty = pd.DataFrame(columns=items_spec.column_names)
@@ -232,6 +251,6 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
 
 
 MARKETPLACE_SOURCES = load_sources(SETTINGS.sources_dirs)
-marketplace_assets = [marketplace_staging_asset(s) for s in MARKETPLACE_SOURCES.values()]
+marketplace_assets = [marketplace_staging_asset(s, MARKETPLACE_SOURCES) for s in MARKETPLACE_SOURCES.values()]
 ORDER_TABLES = ["stg_orders", *(f"stg_{name}_orders" for name in MARKETPLACE_SOURCES)]
 FEEDBACK_TABLES = ["stg_feedback", *(f"stg_{name}_feedback" for name in MARKETPLACE_SOURCES)]
