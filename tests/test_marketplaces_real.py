@@ -163,6 +163,11 @@ kinds:
         ("extend: taobao\nheader_search_rows: five\nkinds: {}\n", r"header_search_rows"),
         ("extend: nowhere\nkinds: {}\n", r"extend: no mapping named 'nowhere'"),
         ("extend: taobao\ntimezone: Mars/Base\nkinds: {}\n", r"timezone: unknown time zone"),
+        (
+            "extend: taobao\nkinds:\n  refunds:\n    columns:\n      created_at: {a: 1}\n",
+            r"kinds\.refunds\.columns\.created_at: Input should be a valid list",
+        ),
+        ("extend: taobao\nkinds:\n  orders:\n    where: {status: {bogus: 1}}\n", r"kinds\.orders\.where\.status\.bogus"),
     ],
 )
 def test_bad_extension_names_file_and_key(tmp_path: Path, text: str, key: str) -> None:

@@ -362,8 +362,9 @@ def _merge_kind(base: Mapping[str, Any], ext: Mapping[str, Any]) -> dict[str, An
         if key == "columns" and isinstance(value, Mapping):
             cols = dict(out.get("columns") or {})
             for f, syns in value.items():
-                have = _text_list(cols.get(f))
-                cols[f] = [*have, *(s for s in _text_list(syns) if s not in have)]
+                have, more = _text_list(cols.get(f)), _text_list(syns)
+                # anything but a list of headers is left as written, for the validation to name
+                cols[f] = [*have, *(s for s in more if s not in have)] if isinstance(more, list) else syns
             out["columns"] = cols
         elif key in {"maps", "types"} and isinstance(value, Mapping):
             merged = dict(out.get(key) or {})
