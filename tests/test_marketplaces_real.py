@@ -167,7 +167,10 @@ kinds:
             "extend: taobao\nkinds:\n  refunds:\n    columns:\n      created_at: {a: 1}\n",
             r"kinds\.refunds\.columns\.created_at: Input should be a valid list",
         ),
-        ("extend: taobao\nkinds:\n  orders:\n    where: {status: {bogus: 1}}\n", r"kinds\.orders\.where\.status\.bogus"),
+        (
+            "extend: taobao\nkinds:\n  orders:\n    where: {status: {bogus: 1}}\n",
+            r"kinds\.orders\.where\.status\.bogus",
+        ),
     ],
 )
 def test_bad_extension_names_file_and_key(tmp_path: Path, text: str, key: str) -> None:
