@@ -136,3 +136,28 @@ def test_check_file_of_an_items_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert "kind: items (items)" in out and "  价格 -> unit_price" in out
     assert "items (items): 2 line(s) would be written to stg_taobao_order_items, 0 rejected" in out
+
+
+def test_sample_generator_never_deletes_what_it_did_not_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Re-runs replace the generator's own marketplace exports; a foreign file stops it, and is never deleted."""
+    from after_sales.sample.__main__ import main as sample
+
+    args = ["--days", "2", "--orders-per-day", "8", "--end-date", "2026-10-02", "--landing-dir", str(tmp_path)]
+    assert sample([*args, "--marketplaces", "jd"]) == 0
+    first = _files(tmp_path)
+    out = capsys.readouterr().out
+    written = [line.strip() for line in out.splitlines() if line.startswith("  jd/")]
+    assert written and all(w in first for w in written)
+    assert f"wrote {len(first) - 1} files" in out  # every file but the manifest itself
+    assert sample([*args, "--marketplaces", "jd"]) == 0
+    assert _files(tmp_path) == first
+
+    mine = tmp_path / "jd" / "2026-10-02" / "订单导出_real.csv"
+    mine.write_text("订单号\n1\n", encoding="utf-8")
+    assert sample([*args, "--marketplaces", "jd"]) == 2
+    assert "refusing to write: 1 file(s)" in capsys.readouterr().err
+    assert _files(tmp_path) == {**first, "jd/2026-10-02/订单导出_real.csv": mine.read_bytes()}
+    assert sample([*args, "--marketplaces", "jd", "--allow-foreign"]) == 0
+    assert mine.read_text(encoding="utf-8") == "订单号\n1\n"
