@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import after_sales.marketplaces as mk
-from after_sales.assets.marketplaces import stage_export
+from after_sales.assets.marketplaces import stage_export, stage_reads
 from after_sales.marketplaces.multi import fill_from_items, item_table_rows
 from after_sales.marketplaces.reader import to_business_time
 from after_sales.transforms.parsing import parse_timestamps
@@ -351,6 +351,7 @@ def test_items_file_gives_the_orders_their_amount_and_quantity(tmp_path: Path) -
         "utf-8",
     )
     reads = [mk.read_export(p, src, landing_dir=tmp_path) for p in sorted(day.iterdir())]
+    ctx_olist = StagingContext("Asia/Shanghai", 7)
     assert [r.kind for r in reads] == ["items", "orders"]
     filled = fill_from_items(reads, src)
     orders = filled[1].rows
@@ -360,6 +361,9 @@ def test_items_file_gives_the_orders_their_amount_and_quantity(tmp_path: Path) -
     assert staged.quarantined.empty
     lines = item_table_rows(filled[0].rows, "olist", dt.date(2017, 10, 3), filled[0].file)
     assert lines["line_no"].tolist() == [1, 1, 2] and lines["amount"].sum() == pytest.approx(267.39)
+    results, item_rows = stage_reads([(dt.date(2017, 10, 3), r) for r in reads], src, ctx_olist)
+    assert [len(r.rows) for r in results["orders"]] == [2] and results["feedback"] == []
+    assert sum(len(f) for f in item_rows) == 3
     # without the items file the orders have no amount, and staging says so
     alone = stage_export(reads[1], "olist", dt.date(2017, 10, 3), StagingContext("Asia/Shanghai", 7))
     assert alone.quarantined["rule"].tolist() == ["missing_value", "missing_value"]

@@ -141,6 +141,22 @@ def stage_export(read: ExportRead, source: str, landing_date: dt.date, ctx: Stag
     )
 
 
+def stage_reads(
+    dated: list[tuple[dt.date, ExportRead]], source: SourceConfig, ctx: StagingContext
+) -> tuple[dict[str, list[StagingResult]], list[pd.DataFrame]]:
+    """Stage a window's reads (by landing day): items fill their orders first; item lines go to the lines table."""
+    results: dict[str, list[StagingResult]] = {"orders": [], "feedback": []}
+    item_rows: list[pd.DataFrame] = []
+    filled = fill_from_items([r for _, r in dated], source)
+    for (day, _), part in zip(dated, filled, strict=True):
+        lines = part.rows if part.kind == "items" else part.items
+        if lines is not None and len(lines):
+            item_rows.append(item_table_rows(lines, source.name, day, part.file))
+        if part.kind != "items":
+            results[part.kind].append(stage_export(part, source.name, day, ctx))
+    return results, item_rows
+
+
 def _known_orders(
     warehouse: WarehouseResource,
     spec: TableSpec,
@@ -205,13 +221,10 @@ def marketplace_staging_asset(
     )
     def _stage(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
         def build(window: DateWindow) -> dict[str, Chunk]:
-            results: dict[str, list[StagingResult]] = {"orders": [], "feedback": []}
             kinds_seen: dict[str, str] = {}
-            item_rows: list[pd.DataFrame] = []
             skipped: list[str] = []
             with whole_file_faults_fail():
-                reads: list[ExportRead] = []
-                days: list[dt.date] = []
+                dated: list[tuple[dt.date, ExportRead]] = []
                 for day, path in landing.files(source.name, window.days()):
                     try:
                         read = read_export(path, source, landing.path)
@@ -223,14 +236,8 @@ def marketplace_staging_asset(
                         skipped.append(str(exc))
                         continue
                     kinds_seen[read.file] = "+".join(r.subkind for r in read.all_reads())
-                    reads += read.all_reads()
-                    days += [day] * len(read.all_reads())
-                for day, part in zip(days, fill_from_items(reads, source), strict=True):
-                    lines = part.rows if part.kind == "items" else part.items
-                    if lines is not None and len(lines):
-                        item_rows.append(item_table_rows(lines, source.name, day, part.file))
-                    if part.kind != "items":
-                        results[part.kind].append(stage_export(part, source.name, day, staging_context()))
+                    dated += [(day, r) for r in read.all_reads()]
+                results, item_rows = stage_reads(dated, source, staging_context())
             orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
             feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
             known = _known_orders(warehouse, tables["orders"], orders.rows, window, siblings)
