@@ -77,6 +77,9 @@ def test_taobao_refund_export_application_time_is_created_at(sources, tmp_path: 
         "refused",
         "rejected",
     )
+    assert first["resolved_at"] == "2026-09-30 15:00:00"
+    assert second["resolved_at"] == "2026-09-30 18:00:00"  # 退款完结时间 empty: 完结时间 fills it (coalesce)
+    assert "column(s) 完结时间 also match resolved_at; using 退款完结时间 (and them where it is empty)" in r.warnings
 
 
 def test_taobao_order_report_61_columns(sources, tmp_path: Path) -> None:

@@ -164,6 +164,7 @@ class KindConfig:
     id_pattern: str | None = None
     item_lines: bool = False
     sum_into_orders: tuple[str, ...] = ()
+    coalesce: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -297,6 +298,7 @@ class KindModel(_Strict):
     ids: IdsModel | None = None
     item_lines: bool = False
     sum_into_orders: TextList = Field(default_factory=list)
+    coalesce: TextList = Field(default_factory=list)
 
 
 class IdsModel(_Strict):
@@ -376,7 +378,7 @@ def _merge_kind(base: Mapping[str, Any], ext: Mapping[str, Any]) -> dict[str, An
             for f, d in value.items():
                 derive[f] = _merge_derive(derive.get(f), d)
             out["derive"] = derive
-        elif key in {"ignore", "not_with"}:
+        elif key in {"ignore", "not_with", "coalesce"}:
             have = _text_list(out.get(key))
             out[key] = [*have, *(s for s in _text_list(value) if s not in have)]
         else:
@@ -457,7 +459,11 @@ def _kind(name: str, spec: KindModel, path: Path) -> KindConfig:
         id_pattern=spec.ids.pattern if spec.ids is not None else None,
         item_lines=spec.item_lines,
         sum_into_orders=tuple(spec.sum_into_orders),
+        coalesce=tuple(spec.coalesce),
     )
+    for f in kc.coalesce:
+        if f not in columns:
+            raise _err(path, f"{key}.coalesce", f"field {f!r} has no entry under columns")
     if kc.item_lines and kc.kind != "orders":
         raise _err(path, f"{key}.item_lines", "only an orders kind has one line per item")
     bad = set(kc.sum_into_orders) - {"amount", "quantity"}

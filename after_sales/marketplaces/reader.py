@@ -565,7 +565,8 @@ def _build(
             h for j, h in enumerate(header) if j != i and norm_key(h) in {norm_key(s) for s in kc.columns[f]}
         ]
         if others:
-            warnings.append(f"column(s) {', '.join(others)} also match {f}; using {header[i]}")
+            also = " (and them where it is empty)" if f in kc.coalesce else ""
+            warnings.append(f"column(s) {', '.join(others)} also match {f}; using {header[i]}{also}")
     nameless = [i for i in range(width) if not header[i] and n and nonempty[i][live].any()]
     if nameless:
         warnings.append(f"ignored {len(nameless)} column(s) with data but no header")
@@ -577,6 +578,12 @@ def _build(
     for f, i in hdr.matched.items():
         cell = stripped[i][live] if n else pd.Series(dtype=object)
         cell = cell.where(~cell.isin(null_values), None).astype(object)
+        if f in kc.coalesce and n:
+            # every present synonym column, in priority order, fills the cells still empty
+            for j in _synonym_columns(header, kc.columns[f], i):
+                more = stripped[j][live]
+                cell = cell.where(cell.notna() & (cell != ""), more.where(~more.isin(null_values), None))
+            cell = cell.astype(object)
         res = _clean_field(f, cell, kc, source)
         values[f] = res.values
         if f in RAW_FIELDS.values():
@@ -769,6 +776,15 @@ def _merge_lines(rows: pd.DataFrame) -> tuple[pd.DataFrame, int, list[str]]:
             "the first line's is kept"
         )
     return merged.reset_index(drop=True), int((~first).sum()), notes
+
+
+def _synonym_columns(header: list[str], synonyms: tuple[str, ...], used: int) -> list[int]:
+    """Indexes of the other header cells matching a field's synonyms, in synonym priority order."""
+    keys = [norm_key(h) for h in header]
+    out: list[int] = []
+    for syn in synonyms:
+        out += [j for j, k in enumerate(keys) if k == norm_key(syn) and j != used and j not in out]
+    return out
 
 
 def _landed_json(rec: list[str], raw_names: list[str], width: int) -> str:
