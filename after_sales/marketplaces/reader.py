@@ -8,7 +8,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -62,6 +62,29 @@ class ExportFileError(ValueError):
         self.column = column
 
 
+class LandedRows(Mapping[int, str]):
+    """`{source_row: the row as landed, as JSON (landed header -> landed cell)}`, rendered on access."""
+
+    def __init__(self, records: list[list[str]], names: list[str], width: int, rows: list[int]) -> None:
+        """Keep the records; nothing is rendered until asked for."""
+        self._records, self._names, self._width, self._rows = records, names, width, rows
+        self._set = set(rows)
+
+    def __getitem__(self, row: int) -> str:
+        """The landed cells of one data row (1-based)."""
+        if row not in self._set:
+            raise KeyError(row)
+        return _landed_json(self._records[row - 1], self._names, self._width)
+
+    def __iter__(self) -> Iterator[int]:
+        """The data rows, in file order."""
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        """How many rows."""
+        return len(self._rows)
+
+
 @dataclass
 class ExportRead:
     """The outcome of reading one export file."""
@@ -85,7 +108,7 @@ class ExportRead:
     landing_date: dt.date | None = None
     timezone: str = "Asia/Shanghai"
     kind_name: str = ""
-    landed: dict[int, str] = field(default_factory=dict)
+    landed: Mapping[int, str] = field(default_factory=dict)
     parts: list[ExportRead] = field(default_factory=list)
     items: pd.DataFrame | None = None
     merged_lines: int = 0
@@ -296,7 +319,8 @@ def _find_header(tables: Iterable[_Table], source: SourceConfig, display: str) -
 def _cond_mask(c: Condition, s: pd.Series) -> pd.Series:
     """Rows where one rule condition holds."""
     present = s.notna() & (s.astype(object) != "")
-    keys = s.where(present, "").astype(str).map(norm_key)
+    text = s.where(present, "").astype(str)
+    keys = text.map({v: norm_key(v) for v in pd.unique(text)})  # normalise each distinct label once
     mask = pd.Series(True, index=s.index)
     if c.values:
         mask &= keys.isin({norm_key(v) for v in c.values}) & present
@@ -716,7 +740,7 @@ def _build(
         landing_date=_landing_date(path),
         timezone=source.timezone,
         kind_name=kc.name,
-        landed={int(i): _landed_json(data_records[i - 1], raw_names, width) for i in keep},
+        landed=LandedRows(data_records, raw_names, width, [int(i) for i in keep]),
         items=items,
         merged_lines=merged_lines,
     )
