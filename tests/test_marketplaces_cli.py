@@ -161,3 +161,32 @@ def test_sample_generator_never_deletes_what_it_did_not_write(
     assert _files(tmp_path) == {**first, "jd/2026-10-02/订单导出_real.csv": mine.read_bytes()}
     assert sample([*args, "--marketplaces", "jd", "--allow-foreign"]) == 0
     assert mine.read_text(encoding="utf-8") == "订单号\n1\n"
+
+
+def test_history_of_an_xlsx_report_lands_csv_per_day_without_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--no-materialize only lands the rows: an xlsx order report becomes one csv per business date."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["订单编号", "总金额", "买家实际支付金额", "收货地址", "订单创建时间", "订单付款时间", "退款金额"])
+    ws.append(["1", "178.8", "0", "上海", "2020/2/21 0:00", "", "0"])
+    ws.append(["2", "21", "21", "内蒙古自治区", "2020/2/20 23:59", "2020/2/21 0:00", "0"])
+    ws.append(["5", "64.8", "0", "江苏省", "2020/2/20 23:57", "2020/2/20 23:57", "64.8"])
+    ws.append(["6", "327.7", "148.9", "浙江省", "2020/2/20 23:56", "2020/2/21 0:05", "178.8"])
+    path = tmp_path / "tmall_order_report.xlsx"
+    wb.save(path)
+    landing = tmp_path / "landing"
+    args = ["history", str(path), "--source", "tmall", "--landing-dir", str(landing), "--no-materialize"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "4 row(s) over 2 business day(s), 2020-02-20 .. 2020-02-21" in out
+    assert "(not run: --no-materialize)" in out
+    # order 6 was placed on the 20th but paid (hence refunded) on the 21st: the row lands on the later day
+    day20 = (landing / "tmall" / "2020-02-20" / "history_tmall_order_report.csv").read_text(encoding="utf-8-sig")
+    day21 = (landing / "tmall" / "2020-02-21" / "history_tmall_order_report.csv").read_text(encoding="utf-8-sig")
+    assert day20.splitlines()[0].startswith("订单编号,总金额")
+    assert [r[:2] for r in day20.splitlines()[1:]] == ["2,", "5,"]
+    assert [r[:2] for r in day21.splitlines()[1:]] == ["1,", "6,"]
