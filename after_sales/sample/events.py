@@ -19,7 +19,6 @@ its event ids, so the signals' recall on the manifest and their false-positive r
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +27,8 @@ import pandas as pd
 
 from after_sales.behaviour.rules import load_signal_rules
 from after_sales.sample import texts
-from after_sales.sample.generator import SampleData
+from after_sales.sample.generator import SampleData, landing_relpath
+from after_sales.sample.landing import SAMPLE_DIR, write_frame_csv
 from after_sales.transforms.marts import locate_causes
 from after_sales.transforms.rules import load_cause_rules
 from after_sales.vocabulary import EVENT_COLUMNS
@@ -473,14 +473,9 @@ def write_events_landing(sample: SampleData, landing_dir: str | Path) -> list[Pa
     frames, manifest = generate_events(sample)
     written = []
     for day, frame in frames.items():
-        folder = root / SOURCE / day.isoformat()
-        if folder.is_dir():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
-        path = folder / f"{SOURCE}_{day.isoformat()}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        path = root / landing_relpath(SOURCE, day)  # the folder was cleared of earlier runs' files by the caller
+        write_frame_csv(frame, path)
         written.append(path)
-    path = root / "_sample" / MANIFEST
-    path.parent.mkdir(parents=True, exist_ok=True)
-    manifest.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    path = root / SAMPLE_DIR / MANIFEST
+    write_frame_csv(manifest, path)
     return [*written, path]
