@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         "Orders per channel: "
         + ", ".join(f"{c} {n:,}" for c, n in zip(channels["channel"], channels["orders"], strict=True))
     )
+    from after_sales.behaviour.report import summary_lines
+
+    print("\n".join(summary_lines(wh, settings.warehouse_schema, settings.landing_dir)))
     print(f"Work-order CSVs for helpdesk import: {settings.export_dir / 'work_orders'}")
     print(
         f"Metrics report (last 30 days, charts and definitions): {settings.export_dir / 'reports' / 'metrics_30d.html'}"
