@@ -786,3 +786,43 @@ SIGNAL_ACCURACY = register_table(
         ),
     )
 )
+
+BEHAVIOUR_FUNNELS = register_table(
+    TableSpec(
+        name="behaviour_funnels",
+        description="Own-site funnels and search analytics per business day D of the events: checkout to payment "
+        "success, payment failures and their reasons, tracking after the promised date, return completion, "
+        "contact rate, searches, zero-result searches and the top terms (docs/metrics.md).",
+        partition_column="business_date",
+        primary_key=("business_date",),
+        columns=(
+            Column("business_date", "date", "Partition: the day D the events happened.", False),
+            Column("checkout_orders", "int", "Orders with a checkout_start on D.", False),
+            Column("paid_checkout_orders", "int", "Of those, orders with a successful payment_result within 24 h "
+                   "of the first checkout_start.", False),
+            Column("checkout_payment_rate", "float", "paid_checkout_orders / checkout_orders."),
+            Column("payment_results", "int", "payment_result events on D.", False),
+            Column("payment_failures", "int", "Of those, result failure.", False),
+            Column("payment_failure_rate", "float", "payment_failures / payment_results."),
+            Column("payment_failure_reasons", "text", "Failure reason codes with counts, most frequent first."),
+            Column("tracked_orders", "int", "Orders with an order_track_view on D.", False),
+            Column("tracked_late_orders", "int", "Of those, orders viewed after their promised delivery time "
+                   "(created_at + promised_delivery_days).", False),
+            Column("tracked_late_rate", "float", "tracked_late_orders / tracked_orders."),
+            Column("return_starts", "int", "return_start events on D.", False),
+            Column("returns_submitted", "int", "Of those, followed by a return_submit of the same subject within "
+                   "24 h.", False),
+            Column("return_completion_rate", "float", "returns_submitted / return_starts."),
+            Column("visitors", "int", "Distinct visitors with an event on D.", False),
+            Column("contacting_visitors", "int", "Of those, visitors with a contact_service or form_submit.", False),
+            Column("contact_rate", "float", "contacting_visitors / visitors."),
+            Column("searches", "int", "search events on D.", False),
+            Column("after_sales_searches", "int", "Of those, searches the cause keyword table locates (jieba).",
+                   False),
+            Column("zero_result_searches", "int", "Searches with result count 0.", False),
+            Column("zero_result_rate", "float", "zero_result_searches / searches."),
+            Column("top_after_sales_terms", "text", "The 10 most frequent after-sales queries with counts."),
+            Column("top_zero_result_terms", "text", "The 10 most frequent zero-result queries with counts."),
+        ),
+    )
+)

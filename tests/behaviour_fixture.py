@@ -54,6 +54,9 @@ EVENTS = {
         "E52,S9,V9,,,2025-03-10 16:10:00,search,search,蓝牙耳机,12,",
         "E53,S9,V9,,,2025-03-10 16:20:00,page_view,home,,,",
         "E54,S10,V9,,,2025-03-10 17:00:00,page_view,home,,,",
+        "E60,S1,V1,U1,O1,2025-03-10 09:00:30,checkout_start,checkout,,,",  # never paid within 24 h
+        "E61,S5,V5,U5,O5,2025-03-10 11:59:00,checkout_start,checkout,,,",  # paid at 12:01 (E11)
+        "E70,S7,V7,U7,,2025-03-10 19:00:00,contact_service,help,,,",  # contacts before complaining (F3)
     ],
 }
 FEEDBACK = {

@@ -184,14 +184,22 @@ def test_sessions_from_events_30_minute_rule(fixture_rows: dict[str, pd.DataFram
     sessions = derive_sessions(fixture_rows["events"], D, D + dt.timedelta(days=1), TZ)
     per_visitor = sessions.groupby("visitor_id").size().to_dict()
     # V2: 08:00 and 09:00 (60 min apart: two); V9: 16:00, 16:10, 16:20 then 17:00 (40 min gap: two).
-    assert per_visitor == {"V1": 1, "V2": 2, "V4": 1, "V5": 1, "V6": 1, "V9": 2}
+    assert per_visitor == {"V1": 1, "V2": 2, "V4": 1, "V5": 1, "V6": 1, "V7": 1, "V9": 2}
     v9 = sessions.loc[sessions["visitor_id"] == "V9"].sort_values("started_at")
     assert v9["events"].tolist() == [3, 1] and v9["pages"].tolist() == [1, 1]
     assert v9["session_id"].iloc[0] == "V9@20250310T080000"  # 16:00 in Shanghai is 08:00 UTC
     assert not sessions["submitted_after_sales_form"].any()
 
 
-BEHAVIOUR_CHAIN = ["stg_orders", "stg_feedback", "stg_events", "event_sessions", "behaviour_signals", "signal_accuracy"]
+BEHAVIOUR_CHAIN = [
+    "stg_orders",
+    "stg_feedback",
+    "stg_events",
+    "event_sessions",
+    "behaviour_signals",
+    "signal_accuracy",
+    "behaviour_funnels",
+]
 
 
 def test_materialize_events_to_signals_and_accuracy(landing: Path, resources: dict[str, object]) -> None:
@@ -212,7 +220,7 @@ def test_materialize_events_to_signals_and_accuracy(landing: Path, resources: di
     q = wh.query("SELECT rule, reason FROM after_sales.quarantine WHERE staging_table = 'stg_events'")
     assert q["rule"].tolist() == ["invalid_result"]
     assert "events/2025-03-10/more.csv row 1, column result" in q["reason"].iloc[0]
-    assert wh.query("SELECT count(*) AS n FROM after_sales.stg_events")["n"].iloc[0] == 25  # 24 fixture events and X2
+    assert wh.query("SELECT count(*) AS n FROM after_sales.stg_events")["n"].iloc[0] == 28  # 27 fixture events and X2
     signals = wh.query("SELECT rule, subject_id FROM after_sales.behaviour_signals ORDER BY rule")
     assert list(zip(signals["rule"], signals["subject_id"], strict=True)) == [
         ("abandoned_return", "O3"),
@@ -228,7 +236,35 @@ def test_materialize_events_to_signals_and_accuracy(landing: Path, resources: di
     ).iloc[0]
     assert acc.tolist() == [6, 3, 0.5, 2, 1, 0.5]
     sessions = wh.query("SELECT count(*) AS n FROM after_sales.event_sessions WHERE business_date = '2025-03-10'")
-    assert sessions["n"].iloc[0] == 9  # the 8 of the fixture and X2 (V1 at 10:01, 51 minutes after 09:10)
+    assert sessions["n"].iloc[0] == 10  # the 9 of the fixture and X2 (V1 at 10:01, 51 minutes after 09:10)
     checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
     assert checks[("behaviour_signals", "evidence_consistent")] and checks[("signal_accuracy", "counts_nest")]
-    assert checks[("stg_events", "rows_conserved")]
+    assert checks[("stg_events", "rows_conserved")] and checks[("behaviour_funnels", "funnel_nests")]
+    funnels = wh.query("SELECT * FROM after_sales.behaviour_funnels WHERE business_date = '2025-03-10'").iloc[0]
+    assert (funnels["payment_results"], funnels["searches"], funnels["return_completion_rate"]) == (6, 3, 1.0)
+
+
+def test_funnels_and_search_analytics_by_hand(fixture_rows: dict[str, pd.DataFrame]) -> None:
+    from after_sales.behaviour.signals import measure_funnels
+
+    f = measure_funnels(
+        fixture_rows["events"], fixture_rows["orders"], load_signal_rules(), D, D + dt.timedelta(days=1), TZ
+    ).iloc[0]
+    assert f["business_date"] == D
+    # O1 checked out at 09:00:30 and never paid; O5 checked out at 11:59 and paid at 12:01.
+    assert (f["checkout_orders"], f["paid_checkout_orders"], f["checkout_payment_rate"]) == (2, 1, 0.5)
+    # E1, E2, E3, E10, E12 failed, E11 succeeded.
+    assert (f["payment_results"], f["payment_failures"]) == (6, 5)
+    assert f["payment_failure_rate"] == pytest.approx(5 / 6)
+    assert f["payment_failure_reasons"] == "card_declined 2, timeout 2, insufficient_funds 1"
+    # O2 viewed twice on 03-10, after its promise (03-04 10:00).
+    assert (f["tracked_orders"], f["tracked_late_orders"], f["tracked_late_rate"]) == (1, 1, 1.0)
+    # E40 started on 03-10 and submitted at 11:10 (E30 started the day before).
+    assert (f["return_starts"], f["returns_submitted"], f["return_completion_rate"]) == (1, 1, 1.0)
+    # V1, V2, V4, V5, V6, V7, V9; V7 contacted the helpdesk.
+    assert (f["visitors"], f["contacting_visitors"]) == (7, 1)
+    assert f["contact_rate"] == pytest.approx(1 / 7)
+    assert (f["searches"], f["after_sales_searches"], f["zero_result_searches"]) == (3, 2, 1)
+    assert f["zero_result_rate"] == pytest.approx(1 / 3)
+    assert f["top_after_sales_terms"] == "快递到哪了 1, 怎么付款 1"
+    assert f["top_zero_result_terms"] == "怎么付款 1"

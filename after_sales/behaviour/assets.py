@@ -11,15 +11,29 @@ from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import WAREHOUSE_KIND, partitioned_asset_kwargs
 from after_sales.assets.staging import stage_source
 from after_sales.behaviour.accuracy import complaints_of, measure_accuracy
-from after_sales.behaviour.checks import ACCURACY_CHECKS, SIGNAL_CHECKS, accuracy_check, evidence_check
+from after_sales.behaviour.checks import (
+    ACCURACY_CHECKS,
+    FUNNEL_CHECKS,
+    SIGNAL_CHECKS,
+    accuracy_check,
+    evidence_check,
+    funnel_check,
+)
 from after_sales.behaviour.rules import load_signal_rules
-from after_sales.behaviour.signals import EVENT_INPUT, ORDER_INPUT, derive_sessions, detect_signals
+from after_sales.behaviour.signals import EVENT_INPUT, ORDER_INPUT, derive_sessions, detect_signals, measure_funnels
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.partitions import SETTINGS, landing_window
 from after_sales.resources import LandingZone, UpstreamRows, WarehouseResource, upstream_in
 from after_sales.resources.warehouse import DateWindow
-from after_sales.tables import BEHAVIOUR_SIGNALS, EVENT_SESSIONS, SIGNAL_ACCURACY, STG_EVENTS, TableSpec
+from after_sales.tables import (
+    BEHAVIOUR_FUNNELS,
+    BEHAVIOUR_SIGNALS,
+    EVENT_SESSIONS,
+    SIGNAL_ACCURACY,
+    STG_EVENTS,
+    TableSpec,
+)
 
 GROUP = "behaviour"
 CONFIG = load_signal_rules()
@@ -161,3 +175,29 @@ def _render_accuracy(_: str, totals: dict[str, object]) -> dict[str, object]:
         lines.append(f"| {rule} | {n} | {p} | {k} | {r} |")
     out["accuracy"] = dg.MetadataValue.md("\n".join(lines))
     return out
+
+
+@dg.asset(
+    **_kwargs(BEHAVIOUR_FUNNELS, GROUP),
+    ins={
+        "stg_events": upstream_in("stg_events", landing_window(0, LATE + 1), list(EVENT_INPUT)),
+        "stg_orders": upstream_in("stg_orders", landing_window(-ORDER_DAYS, LATE), list(ORDER_INPUT)),
+    },
+    check_specs=check_specs("behaviour_funnels", FUNNEL_CHECKS),
+    code_version="1",
+)
+def behaviour_funnels(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    stg_events: UpstreamRows,
+    stg_orders: UpstreamRows,
+) -> Emitted:
+    """Checkout to payment, tracking after the promise, return completion, contact rate and search analytics."""
+
+    def build(window: DateWindow) -> dict[str, Chunk]:
+        rows = measure_funnels(
+            stg_events.read(window), stg_orders.read(window), CONFIG, window.start, window.end, SETTINGS.timezone
+        )
+        return {BEHAVIOUR_FUNNELS.name: Chunk(rows, checks=[funnel_check(rows, window.days())])}
+
+    yield from materialize_in_chunks(context, warehouse, [BEHAVIOUR_FUNNELS], build)

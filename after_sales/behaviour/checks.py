@@ -14,6 +14,20 @@ SIGNAL_CHECKS = {
     EVIDENCE: "Each signal's event_count equals its listed event ids, and first_event_at <= last_event_at and "
     "first_event_at <= detected_at.",
 }
+FUNNEL_NESTS = "funnel_nests"
+FUNNEL_CHECKS = {
+    FUNNEL_NESTS: "Each funnel step is at most the step before it (paid <= checkouts, failures <= results, late <= "
+    "tracked, submitted <= started, contacting <= visitors, zero-result and after-sales <= searches).",
+}
+FUNNEL_PAIRS = (
+    ("paid_checkout_orders", "checkout_orders"),
+    ("payment_failures", "payment_results"),
+    ("tracked_late_orders", "tracked_orders"),
+    ("returns_submitted", "return_starts"),
+    ("contacting_visitors", "visitors"),
+    ("zero_result_searches", "searches"),
+    ("after_sales_searches", "searches"),
+)
 ACCURACY_CHECKS = {
     COUNTS_NEST: "confirmed_signals <= signals_with_order <= signals and anticipated_complaints <= complaints; "
     "every rule has a row per day.",
@@ -55,3 +69,12 @@ def accuracy_check(accuracy: pd.DataFrame, rules: int, days: list[dt.date]) -> C
             p.passed = False
     rule = "confirmed <= with_order <= signals; anticipated <= complaints; one row per rule and 'all'"
     return CustomCheck(COUNTS_NEST, rule, ACCURACY_CHECKS[COUNTS_NEST], parts)
+
+
+def funnel_check(funnels: pd.DataFrame, days: list[dt.date]) -> CustomCheck:
+    """Funnel rows where a step exceeds the step before it."""
+    bad = pd.Series(False, index=funnels.index)
+    for part, whole in FUNNEL_PAIRS:
+        bad |= (funnels[part] > funnels[whole]).fillna(False).astype(bool)
+    rule = "; ".join(f"{p} <= {w}" for p, w in FUNNEL_PAIRS)
+    return CustomCheck(FUNNEL_NESTS, rule, FUNNEL_CHECKS[FUNNEL_NESTS], _per_day(bad, funnels["business_date"], days))

@@ -23,12 +23,17 @@ def summary_lines(wh: Warehouse, schema: str, landing_dir: Path) -> list[str]:
         f'SELECT count(DISTINCT order_id) AS n, count(*) AS s FROM "{schema}".behaviour_signals '
         "WHERE order_id IS NOT NULL"
     ).iloc[0]
-    acc = wh.query(
-        f"""SELECT rule, sum(signals) AS signals, sum(confirmed_signals) AS confirmed, sum(complaints) AS complaints,
+    acc = (
+        wh.query(
+            f"""SELECT rule, sum(signals) AS signals, sum(confirmed_signals) AS confirmed,
+                   sum(complaints) AS complaints,
                    sum(anticipated_complaints) AS anticipated,
                    sum(lead_hours_mean * anticipated_complaints) AS lead_sum
             FROM "{schema}".signal_accuracy WHERE window_closed GROUP BY rule"""
-    ).set_index("rule").astype(float)
+        )
+        .set_index("rule")
+        .astype(float)
+    )
     lines = [
         f"Behaviour signals: {int(orders['s']):,} signals on orders, {int(orders['n']):,} problem orders found from "
         "what customers did (behaviour_signals)",

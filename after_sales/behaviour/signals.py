@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from after_sales.behaviour.rules import COUNTED_KINDS, SignalConfig, SignalRule, query_causes, sql_text
 from after_sales.resources.arrow_frames import arrow_to_frame, empty_frame, frame_to_arrow
-from after_sales.tables import BEHAVIOUR_SIGNALS, EVENT_SESSIONS, STG_EVENTS, STG_ORDERS, TableSpec
+from after_sales.tables import BEHAVIOUR_FUNNELS, BEHAVIOUR_SIGNALS, EVENT_SESSIONS, STG_EVENTS, STG_ORDERS, TableSpec
 from after_sales.transforms.rules import CauseRules, load_cause_rules
 
 EVENT_INPUT = (
@@ -154,3 +154,35 @@ def derive_sessions(events: pd.DataFrame, start: dt.date, end: dt.date, tz: str)
     finally:
         con.close()
     return arrow_to_frame(EVENT_SESSIONS, frame_to_arrow(EVENT_SESSIONS, found[EVENT_SESSIONS.column_names]), tz)
+
+
+FOLLOW_HOURS = 24
+TOP_TERMS = 10
+
+
+def measure_funnels(
+    events: pd.DataFrame,
+    orders: pd.DataFrame,
+    config: SignalConfig,
+    start: dt.date,
+    end: dt.date,
+    tz: str,
+    cause_rules: CauseRules | None = None,
+) -> pd.DataFrame:
+    """behaviour_funnels rows for business days [start, end): funnels and search analytics, in DuckDB."""
+    cause_rules = cause_rules or load_cause_rules()
+    days = pd.DataFrame({"business_date": pd.date_range(start, end - dt.timedelta(days=1), freq="D").date})
+    with connection(events, orders, config) as con:
+        queries = con.execute("SELECT DISTINCT search_query FROM ev WHERE event_type = 'search'").fetchall()
+        located = query_causes([q for (q,) in queries], cause_rules)
+        con.register("query_causes", pa.Table.from_pandas(located, preserve_index=False))
+        con.register("days", pa.Table.from_pandas(days, preserve_index=False))
+        params = {
+            "tz": tz,
+            "follow_hours": FOLLOW_HOURS,
+            "promised_days": config.promised_delivery_days,
+            "top_terms": TOP_TERMS,
+        }
+        found = run_sql(con, sql_text("funnels"), params).df()
+    spec = BEHAVIOUR_FUNNELS
+    return arrow_to_frame(spec, frame_to_arrow(spec, found[spec.column_names]), tz)

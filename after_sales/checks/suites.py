@@ -47,6 +47,17 @@ VALUE_RANGES: dict[str, tuple[float | None, float | None]] = {
     "event_count": (1, None),
     "events": (1, None),
     "result_count": (0, None),
+    **{
+        name: (0, 1)
+        for name in (
+            "checkout_payment_rate",
+            "payment_failure_rate",
+            "tracked_late_rate",
+            "return_completion_rate",
+            "contact_rate",
+            "zero_result_rate",
+        )
+    },
 }
 # Every duration column (*_hours_mean, *_hours_p90, ...) is non-negative.
 HOURS_MARKER = "_hours_"
