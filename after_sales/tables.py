@@ -751,6 +751,8 @@ BEHAVIOUR_SIGNALS = register_table(
             Column("last_event_at", "timestamptz", "Last evidence event.", False),
             Column("event_count", "int", "Evidence events.", False),
             Column("event_ids", "text", "Evidence event ids, comma-separated, oldest first.", False),
+            Column("order_date", "date", "The order's business date (the partition of its work order), if known."),
+            Column("channel", "text", "The order's sales channel, if known."),
         ),
     )
 )

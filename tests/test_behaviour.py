@@ -93,6 +93,7 @@ def test_every_signal_on_the_fixture(fixture_rows: dict[str, pd.DataFrame]) -> N
     )
     anon = got[("payment_search", "visitor:V9")]
     assert pd.isna(anon.order_id) and not anon.order_attributed and anon.visitor_id == "V9"
+    assert (pay.order_date, pay.channel, search.order_date) == (D, "web", dt.date(2025, 3, 2))
     assert set(signals["signal_date"]) == {D}
 
 

@@ -33,7 +33,7 @@ EVENT_INPUT = (
     "source_file",
     "source_row",
 )
-ORDER_INPUT = ("order_id", "user_id", "created_at", "landing_date", "source_file", "source_row")
+ORDER_INPUT = ("order_id", "user_id", "created_at", "channel", "landing_date", "source_file", "source_row")
 _PARAM = re.compile(r"\$(\w+)")
 
 
@@ -128,7 +128,12 @@ def detect_signals(
             frame["cause"] = rule.cause
             frame["suggested_action"] = rule.action
             parts.append(frame)
+        of_order = con.execute(
+            "SELECT order_id, CAST(timezone($tz, created_at) AS DATE) AS order_date, channel FROM orders_latest",
+            {"tz": tz},
+        ).df()
     rows = pd.concat([p for p in parts if len(p)] or [empty_frame(BEHAVIOUR_SIGNALS, tz)], ignore_index=True)
+    rows = rows.drop(columns=["order_date", "channel"], errors="ignore").merge(of_order, on="order_id", how="left")
     rows = rows[BEHAVIOUR_SIGNALS.column_names]
     rows = arrow_to_frame(BEHAVIOUR_SIGNALS, frame_to_arrow(BEHAVIOUR_SIGNALS, rows), tz)
     return rows.sort_values(["signal_date", "rule", "subject_id"], kind="stable").reset_index(drop=True)

@@ -3,7 +3,7 @@
 -- window: the events and orders handed in; an event without order_id by a logged-in user is attributed to the
 --         user's latest order placed in the $attribution_days days before the event
 CREATE OR REPLACE TEMP TABLE orders_latest AS
-SELECT order_id, user_id, created_at
+SELECT order_id, user_id, created_at, channel
 FROM orders
 QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY landing_date DESC, source_file DESC, source_row DESC) = 1;
 
