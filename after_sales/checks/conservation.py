@@ -12,7 +12,11 @@ from after_sales.transforms.staging import StagingResult
 
 ROWS_CONSERVED = "rows_conserved"
 STAGING_CHECKS = {ROWS_CONSERVED: "Rows read = rows staged + rows quarantined (duplicates quarantined and counted)."}
-FACT_CHECKS = {"orders_conserved": "Every order of the day in staging (latest landed version) is in the fact, once."}
+FACT_CHECKS = {
+    "orders_conserved": "Every order of the day in staging (latest landed version) is in the fact, once.",
+    "feedback_conserved": "Every feedback row staged on the days built is in the fact partition of its order's "
+    "business date (with rows_conserved of staging: every landed feedback row is in the fact or in quarantine).",
+}
 PROBLEM_CHECKS = {"problems_conserved": "Every fact row marked is_problem is a problem issue, and no other row is."}
 WORK_ORDER_CHECKS = {"issues_covered": "Every problem issue is behind at least one work order."}
 
@@ -138,4 +142,49 @@ def work_order_coverage(problems: pd.DataFrame, work_orders: pd.DataFrame, days:
         parts.append(PartitionCounts(day, n == 0, int(counted.get(day, 0)), n))
     return CustomCheck(
         "issues_covered", "problem feedback ⊆ work_orders.feedback_ids", WORK_ORDER_CHECKS["issues_covered"], parts
+    )
+
+
+def feedback_conservation(
+    feedback: pd.DataFrame,
+    orders: pd.DataFrame,
+    fact: pd.DataFrame,
+    days: list[dt.date],
+    feedback_days: int,
+    built: set[dt.date] | None = None,
+) -> CustomCheck:
+    """Feedback staged on the days is in the fact under its order's business date, as the fact reads it.
+
+    The fact of business date B reads feedback landed B .. B + feedback_days; so feedback landed on day X whose
+    order (latest version) is dated B within that reach must be in fct partition B, which may lie before the
+    days built: fact holds those partitions as stored, and only partitions in days or in built are judged.
+    """
+    landed = feedback.loc[feedback["landing_date"].isin(days), ["landing_date", "feedback_id", "order_id"]]
+    dated = latest_version(orders, "order_id")[["order_id", "business_date"]] if len(orders) else None
+    if dated is None or landed.empty:
+        expected = pd.DataFrame({"landing_date": [], "feedback_id": [], "business_date": []})
+    else:
+        expected = landed.merge(dated, on="order_id")
+        gap = (pd.to_datetime(expected["landing_date"]) - pd.to_datetime(expected["business_date"])).dt.days
+        judged = expected["business_date"].isin(set(days) | (built or set()))
+        expected = expected.loc[(gap >= 0) & (gap <= feedback_days) & judged]
+    present = fact.loc[fact["feedback_id"].notna(), ["feedback_id", "business_date"]].drop_duplicates()
+    both = expected.merge(present, on=["feedback_id", "business_date"], how="left", indicator=True)
+    missing = both.loc[both["_merge"] == "left_only"]
+    counted = expected.groupby("landing_date").size() if len(expected) else pd.Series(dtype=int)
+    lost = missing.groupby("landing_date").size() if len(missing) else pd.Series(dtype=int)
+    parts = [
+        PartitionCounts(day, int(lost.get(day, 0)) == 0, int(counted.get(day, 0)), int(lost.get(day, 0)))
+        for day in days
+    ]
+    examples = [
+        f"{r.feedback_id} (landed {r.landing_date}, fct partition {r.business_date})"
+        for r in missing.head(20).itertuples()
+    ]
+    return CustomCheck(
+        "feedback_conserved",
+        "staged feedback of the days ⊆ fct feedback of its order's business date",
+        FACT_CHECKS["feedback_conserved"],
+        parts,
+        metadata={"feedback_missing": len(missing), **({"missing_examples": ", ".join(examples)} if examples else {})},
     )

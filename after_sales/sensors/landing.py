@@ -139,9 +139,22 @@ def _cursor(done: Observed, settling: Observed) -> dict[str, dict[str, list[int]
     }
 
 
+def restaged_keys(graph: BaseAssetGraph, sources: list[dg.AssetKey]) -> list[dg.AssetKey]:
+    """Other staging assets that read the sources' staging tables (stg_feedback matches feedback to stg_orders)."""
+    return [
+        key
+        for key in graph.toposorted_asset_keys
+        if key not in sources
+        and graph.get(key).is_materializable
+        and graph.get(key).group_name == "staging"
+        and any(parent in sources for parent in graph.get(key).parent_entity_keys)
+    ]
+
+
 def downstream_keys(graph: BaseAssetGraph, sources: list[dg.AssetKey]) -> list[dg.AssetKey]:
-    """The source's staging assets and every partitioned asset downstream of them, except other staging assets."""
-    selected = set(sources)
+    """The source's staging assets, the staging assets reading them, and every partitioned asset downstream."""
+    restaged = set(restaged_keys(graph, sources))
+    selected = set(sources) | restaged
     for key in graph.toposorted_asset_keys:
         if key in selected:
             continue
@@ -156,7 +169,13 @@ def downstream_keys(graph: BaseAssetGraph, sources: list[dg.AssetKey]) -> list[d
 def affected_partitions(
     graph: BaseAssetGraph, sources: list[dg.AssetKey], keys: list[dg.AssetKey], days: list[dt.date]
 ) -> dict[dg.AssetKey, set[str]]:
-    """Partitions of each selected asset that read the sources' landing days, per the graph's partition mappings."""
+    """Partitions of each selected asset that read the sources' landing days, per the graph's partition mappings.
+
+    A re-staged dependent (stg_feedback for orders) gets the partitions that read the changed days, but does not
+    widen its children's partitions: re-staging it only moves rows that name the changed orders (quarantined as
+    unknown_order, or back), and those belong to the business dates the changed orders already map to.
+    """
+    restaged = set(restaged_keys(graph, sources))
     affected: dict[dg.AssetKey, set[str]] = {k: {d.isoformat() for d in days} for k in sources}
     for key in keys:
         if key in affected:
@@ -164,7 +183,7 @@ def affected_partitions(
         child = graph.get(key).partitions_def
         parts: set[str] = set()
         for parent in graph.get(key).parent_entity_keys:
-            if not affected.get(parent):
+            if not affected.get(parent) or (parent in restaged and key not in restaged):
                 continue
             parent_def = graph.get(parent).partitions_def
             assert parent_def is not None and child is not None
@@ -207,7 +226,11 @@ def _files_tag(paths: list[str]) -> str:
 
 
 def run_requests(
-    sensor_name: str, graph: BaseAssetGraph, source_keys: list[dg.AssetKey], found: Scan
+    sensor_name: str,
+    graph: BaseAssetGraph,
+    source_keys: list[dg.AssetKey],
+    found: Scan,
+    trigger: str | None = None,
 ) -> list[dg.RunRequest]:
     """One run per merged day range of the settled changes, keyed by those changes."""
     keys = downstream_keys(graph, source_keys)
@@ -222,7 +245,7 @@ def run_requests(
                 tags={
                     RANGE_START: first.isoformat(),
                     RANGE_END: last.isoformat(),
-                    TRIGGER_TAG: f"sensor:{sensor_name}",
+                    TRIGGER_TAG: trigger or f"sensor:{sensor_name}",
                     FILES_TAG: _files_tag(sorted(changed)),
                 },
             )
