@@ -1,4 +1,4 @@
-"""Alerts: failed runs, failed blocking checks and stale marts, sent through pluggable notifiers.
+"""Alerts: failed runs, failed blocking checks, stale marts and misplaced landing files, through pluggable notifiers.
 
 Payload and settings: docs/operations.md. The sensors that raise them live in `after_sales.sensors`.
 """
@@ -12,6 +12,7 @@ from .notifiers import (
     ENV_UI_URL,
     ENV_WEBHOOK_URL,
     FRESHNESS_BREACH,
+    LANDING_PROBLEM,
     RUN_FAILURE,
     Alert,
     AlertDeliveryError,
@@ -23,12 +24,14 @@ from .notifiers import (
     send_all,
     ui_url,
 )
+from .redact import redact_url, redact_urls, safe_reason
 
 __all__ = [
     "CHECK_FAILURE",
     "ENV_UI_URL",
     "ENV_WEBHOOK_URL",
     "FRESHNESS_BREACH",
+    "LANDING_PROBLEM",
     "RUN_FAILURE",
     "Alert",
     "AlertDeliveryError",
@@ -39,9 +42,12 @@ __all__ = [
     "due_partition",
     "freshness_alert",
     "notifier_from_env",
+    "redact_url",
+    "redact_urls",
     "run_failure_alerts",
     "run_partition",
     "run_trigger",
+    "safe_reason",
     "send_all",
     "ui_url",
 ]

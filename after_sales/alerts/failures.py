@@ -10,6 +10,7 @@ from dagster._core.storage.dagster_run import DagsterRun
 from dagster._utils.error import SerializableErrorInfo
 
 from after_sales.alerts.notifiers import CHECK_FAILURE, RUN_FAILURE, Alert
+from after_sales.alerts.redact import withhold_quoted
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -41,10 +42,10 @@ def run_trigger(tags: Mapping[str, str]) -> str | None:
 
 
 def error_text(error: SerializableErrorInfo | None) -> str:
-    """An error and its causes, one message per line, without stack traces."""
+    """An error and its causes, one message per line, without stack traces or quoted literals (row values)."""
     lines: list[str] = []
     while error is not None:
-        message = error.message.strip()
+        message = withhold_quoted(error.message.strip())
         if message and message not in lines:
             lines.append(message)
         error = error.cause or error.context

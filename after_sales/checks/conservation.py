@@ -160,17 +160,19 @@ def feedback_conservation(
     days built: fact holds those partitions as stored, and only partitions in days or in built are judged.
     """
     landed = feedback.loc[feedback["landing_date"].isin(days), ["landing_date", "feedback_id", "order_id"]]
-    dated = latest_version(orders, "order_id")[["order_id", "business_date"]] if len(orders) else None
-    if dated is None or landed.empty:
-        expected = pd.DataFrame({"landing_date": [], "feedback_id": [], "business_date": []})
-    else:
+    expected = missing = landed.iloc[:0]
+    if len(landed) and len(orders):
+        dated = latest_version(orders, "order_id")[["order_id", "business_date"]]
         expected = landed.merge(dated, on="order_id")
         gap = (pd.to_datetime(expected["landing_date"]) - pd.to_datetime(expected["business_date"])).dt.days
         judged = expected["business_date"].isin(set(days) | (built or set()))
         expected = expected.loc[(gap >= 0) & (gap <= feedback_days) & judged]
-    present = fact.loc[fact["feedback_id"].notna(), ["feedback_id", "business_date"]].drop_duplicates()
-    both = expected.merge(present, on=["feedback_id", "business_date"], how="left", indicator=True)
-    missing = both.loc[both["_merge"] == "left_only"]
+    if len(expected):
+        present = fact.loc[fact["feedback_id"].notna(), ["feedback_id", "business_date"]].drop_duplicates()
+        present = present.astype({"feedback_id": "string"}).assign(in_fact=True)
+        keys = ["feedback_id", "business_date"]
+        both = expected.astype({"feedback_id": "string"}).merge(present, on=keys, how="left")
+        missing = both.loc[both["in_fact"].isna()]
     counted = expected.groupby("landing_date").size() if len(expected) else pd.Series(dtype=int)
     lost = missing.groupby("landing_date").size() if len(missing) else pd.Series(dtype=int)
     parts = [

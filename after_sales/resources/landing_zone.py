@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from after_sales.landing import landed_paths, read_landed_file
+from after_sales.landing import Misplaced, landed_paths, landing_problems, read_landed_file
 from after_sales.transforms.staging import LandedFile
 
 
@@ -25,6 +25,10 @@ class LandingZone(dg.ConfigurableResource):
     def files(self, source: str, days: list[dt.date]) -> list[tuple[dt.date, Path]]:
         """Data files of a source for the given landing days."""
         return landed_paths(self.path, source, days)
+
+    def problems(self, source: str, days: list[dt.date]) -> list[Misplaced]:
+        """What under the source's folder is not loaded for those days (links leading outside, other files)."""
+        return [m for m in landing_problems(self.path, [source], days) if m.path.split("/")[0] == source]
 
     def read(self, source: str, landing_date: dt.date, path: Path) -> LandedFile:
         """One landed file as text rows."""

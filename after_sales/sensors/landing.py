@@ -287,11 +287,18 @@ def landing_sensor(
         if last is None:
             return dg.SkipReason(f"no daily partition exists yet (start date {SETTINGS.start_date})")
         observed = observe(landing.path, source, SETTINGS.start_date, last)
+        # Not loaded (links leading outside, misplaced files): a warning on every tick; the audit sensor alerts.
+        skipped = [str(p) for p in landing.problems(source, landed_days(landing.path, source))]
+        for note in skipped:
+            context.log.warning(f"not loaded: {note}")
+        not_loaded = f"; not loaded: {'; '.join(skipped[:10])}" if skipped else ""
         found = scan(load_cursor(context.cursor), observed, time.time_ns(), settle_seconds, SETTINGS.start_date, last)
         cursor = json.dumps(found.cursor, separators=(",", ":"))
         if found.baseline:
             context.update_cursor(cursor)
-            return dg.SkipReason(f"first tick: {len(observed)} file(s) under {source}/ taken as the baseline")
+            return dg.SkipReason(
+                f"first tick: {len(observed)} file(s) under {source}/ taken as the baseline{not_loaded}"
+            )
         requests = []
         if found.changes:
             if context.repository_def is None:
@@ -301,6 +308,6 @@ def landing_sensor(
             return dg.SensorResult(run_requests=requests, cursor=cursor)
         context.update_cursor(cursor)
         waiting = f"; settling: {', '.join(found.settling)}" if found.settling else ""
-        return dg.SkipReason(f"no settled change under {source}/ (last partition {last}){waiting}")
+        return dg.SkipReason(f"no settled change under {source}/ (last partition {last}){waiting}{not_loaded}")
 
     return _sensor
