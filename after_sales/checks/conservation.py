@@ -161,12 +161,15 @@ def feedback_conservation(
     """
     landed = feedback.loc[feedback["landing_date"].isin(days), ["landing_date", "feedback_id", "order_id"]]
     expected = missing = landed.iloc[:0]
+    outside_window = 0
     if len(landed) and len(orders):
         dated = latest_version(orders, "order_id")[["order_id", "business_date"]]
         expected = landed.merge(dated, on="order_id")
         gap = (pd.to_datetime(expected["landing_date"]) - pd.to_datetime(expected["business_date"])).dt.days
         judged = expected["business_date"].isin(set(days) | (built or set()))
-        expected = expected.loc[(gap >= 0) & (gap <= feedback_days) & judged]
+        reach = (gap >= 0) & (gap <= feedback_days)
+        outside_window = int((~reach).sum())
+        expected = expected.loc[reach & judged]
     if len(expected):
         present = fact.loc[fact["feedback_id"].notna(), ["feedback_id", "business_date"]].drop_duplicates()
         present = present.astype({"feedback_id": "string"}).assign(in_fact=True)
@@ -188,5 +191,10 @@ def feedback_conservation(
         "staged feedback of the days ⊆ fct feedback of its order's business date",
         FACT_CHECKS["feedback_conserved"],
         parts,
-        metadata={"feedback_missing": len(missing), **({"missing_examples": ", ".join(examples)} if examples else {})},
+        metadata={
+            "feedback_missing": len(missing),
+            # Staged, but landed outside the fact's feedback window of its order's date: by definition not in it.
+            "feedback_outside_window": outside_window,
+            **({"missing_examples": ", ".join(examples)} if examples else {}),
+        },
     )
