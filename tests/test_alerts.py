@@ -251,7 +251,8 @@ def test_alert_reasons_drop_sample_values_and_url_secrets() -> None:
     reason = (
         "stg_orders check values: expect_column_values_to_be_between(amount) failed: 1 of 3 rows unexpected, "
         "e.g. 13800138000, 张三\nx.csv: required column(s) amount missing from the header (found: 张三, 13800138000)\n"
-        "POST https://user:pw@hooks.example.test:8443/services/T00/B00/SECRET?token=abc#frag failed"
+        "POST https://user:pw@hooks.example.test:8443/services/T00/B00/SECRET?token=abc#frag failed\n"
+        "table stg_orders, column amount: cannot cast to decimal(18,2): Float value 13800138000.5 was truncated"
     )
     payload = Alert("check_failure", "stg_orders", DAY, reason, check="values").payload(UI)
     text = json.dumps(payload, ensure_ascii=False)
@@ -259,6 +260,7 @@ def test_alert_reasons_drop_sample_values_and_url_secrets() -> None:
         assert secret not in text, secret
     assert "expect_column_values_to_be_between(amount) failed: 1 of 3 rows unexpected" in payload["reason"]
     assert "https://hooks.example.test" in payload["reason"]
+    assert "column amount: cannot cast to decimal(18,2) (the error" in payload["reason"]
 
 
 def test_a_failed_delivery_names_the_webhook_by_scheme_and_host_only(hook: Hook) -> None:

@@ -10,6 +10,8 @@ URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>]+")
 SAMPLES = re.compile(r"(rows? unexpected), e\.g\. [^\n]*")
 # Header names read from a file: in a file without a header line they are its first data row.
 FOUND = re.compile(r"found: [^\n]*")
+# A cast error's own text quotes the value that did not cast ("Float value 1e+20 was truncated").
+CAST = re.compile(r"(cannot cast to [^:\n]+): [^\n]*")
 QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
 WITHHELD = "…"
 
@@ -32,6 +34,7 @@ def redact_urls(text: str) -> str:
 def safe_reason(text: str) -> str:
     """An alert reason without sample values, header lines read from a file, or URL paths and queries."""
     text = SAMPLES.sub(r"\1 (values are in data_quality_runs, not in alerts)", text)
+    text = CAST.sub(r"\1 (the error, with the value, is in the run log)", text)
     text = FOUND.sub("found: (header line withheld: in a file without a header it is a data row)", text)
     return redact_urls(text)
 
