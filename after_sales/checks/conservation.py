@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 
 from after_sales.checks.quality import CustomCheck, PartitionCounts
+from after_sales.transforms.arrow_ops import isin
 from after_sales.transforms.marts import latest_version
 from after_sales.transforms.staging import StagingResult
 
@@ -163,7 +164,8 @@ def feedback_conservation(
     expected = missing = landed.iloc[:0]
     outside_window = 0
     if len(landed) and len(orders):
-        dated = latest_version(orders, "order_id")[["order_id", "business_date"]]
+        named = orders.loc[isin(orders["order_id"], landed["order_id"])]  # only the orders some feedback names
+        dated = latest_version(named, "order_id")[["order_id", "business_date"]]
         expected = landed.merge(dated, on="order_id")
         gap = (pd.to_datetime(expected["landing_date"]) - pd.to_datetime(expected["business_date"])).dt.days
         judged = expected["business_date"].isin(set(days) | (built or set()))
