@@ -196,3 +196,11 @@ def test_formula_cells_are_neutralized_and_numbers_stay_numbers(tmp_path: Path) 
     assert "'=cmd|' /C calc'!A0" in set(back["order_id"]) and "'-1+2" in set(back["suggested_action"])
     assert "-5.00" in set(back["suggested_action"])  # a plain number in a text column stays a number
     assert {"-5", "-1"} <= set(back["min_rating"])  # a numeric column is written as numbers
+
+
+def test_report_table_text_cells_are_formula_safe() -> None:
+    from after_sales.assets.reports import _cell
+
+    assert _cell("=cmd|' /C calc'!A0", "channel") == "&#x27;=cmd|&#x27; /C calc&#x27;!A0"
+    assert _cell("@SUM(1+1)", "cause") == "&#x27;@SUM(1+1)"
+    assert (_cell("web", "channel"), _cell(-0.05, "refund_rate"), _cell(-5.0, "amount")) == ("web", "-5.0%", "-5.00")
