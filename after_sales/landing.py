@@ -116,9 +116,11 @@ def _day_problems(landing_dir: Path, rel: str, folder: Path) -> list[Misplaced]:
 def landing_problems(
     landing_dir: Path, sources: list[str] | None = None, days: list[dt.date] | None = None
 ) -> list[Misplaced]:
-    """Everything under the landing zone that is not loaded: links leading outside, unconfigured source folders,
-    folders that are not days, unsupported files. sources=None judges every folder as a source; days limits the
-    day folders looked into (their names are judged in any case)."""
+    """Everything under the landing zone that is not loaded, and why (sources=None: any folder is a source).
+
+    Links leading outside, unconfigured source folders, folders that are not days, unsupported files; days limits
+    the day folders whose files are looked at (every folder's name is judged).
+    """
     if not landing_dir.is_dir():
         return []
     configured = set(sources) if sources is not None else None

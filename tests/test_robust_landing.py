@@ -165,3 +165,15 @@ def test_the_audit_sensor_is_in_the_definitions() -> None:
 
     sensor = defs.get_repository_def().get_sensor_def("landing_zone_audit")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_a_file_turned_into_a_link_after_listing_is_refused_on_read(landing: Path, outside: Path) -> None:
+    from after_sales.transforms.staging import LandingFileError
+
+    path = write_landing(landing, "orders", DAY, [order("O1")], ORDERS_HEADER)
+    zone = LandingZone(base_dir=str(landing))
+    [(day, listed)] = zone.files("orders", [dt.date.fromisoformat(DAY)])
+    path.unlink()
+    path.symlink_to(outside / "secret.csv")
+    with pytest.raises(LandingFileError, match=f"orders/{DAY}/export.csv: resolves outside the landing zone"):
+        zone.read("orders", day, listed)

@@ -8,8 +8,8 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from after_sales.landing import Misplaced, landed_paths, landing_problems, read_landed_file
-from after_sales.transforms.staging import LandedFile
+from after_sales.landing import OUTSIDE, Misplaced, inside, landed_paths, landing_problems, read_landed_file
+from after_sales.transforms.staging import LandedFile, LandingFileError
 
 
 class LandingZone(dg.ConfigurableResource):
@@ -31,5 +31,7 @@ class LandingZone(dg.ConfigurableResource):
         return [m for m in landing_problems(self.path, [source], days) if m.path.split("/")[0] == source]
 
     def read(self, source: str, landing_date: dt.date, path: Path) -> LandedFile:
-        """One landed file as text rows."""
+        """One landed file as text rows; refused if it leads outside the landing zone (relinked since listed)."""
+        if not inside(self.path, path):
+            raise LandingFileError(f"{path.relative_to(self.path).as_posix()}: {OUTSIDE}")
         return read_landed_file(self.path, source, landing_date, path)

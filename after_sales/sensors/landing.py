@@ -11,9 +11,12 @@ as `{relative path: [size, mtime_ns]}`, and compares them with the cursor:
 The first tick (no cursor) takes the landing zone as it finds it as the baseline and requests nothing: what
 is already there was loaded by the demo, the schedule or a backfill. The landing days that changed are
 mapped through the asset graph's own partition mappings to the business dates of the marts and metrics
-they feed; overlapping day ranges merge, and each range becomes one run of the source's staging asset(s)
-and everything downstream of them (other sources' staging assets and unpartitioned assets excluded), with a
-run key made of the changes, so the same change is never requested twice.
+they feed; overlapping day ranges merge, and each range becomes one run of the source's staging asset(s),
+the staging assets that read them (stg_feedback matches tickets to stg_orders: a ticket that landed before its
+order leaves quarantine when the order lands) and everything downstream of them (other sources' staging
+assets and unpartitioned assets excluded), with a run key made of the changes, so the same change is never
+requested twice. Links leading outside the landing zone and misplaced files are never observed; each tick
+logs them as warnings (the landing_zone_audit sensor alerts on them).
 """
 
 from __future__ import annotations
