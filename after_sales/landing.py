@@ -24,11 +24,6 @@ class Misplaced:
     path: str
     reason: str
 
-    @property
-    def refused(self) -> bool:
-        """True for a link that leads outside the landing zone."""
-        return self.reason == OUTSIDE
-
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
 

@@ -18,14 +18,13 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from after_sales.assets.marketplaces import MARKETPLACE_SOURCES
 from after_sales.jobs import daily_job
 from after_sales.sensors.landing import RANGE_END, RANGE_START, Scan, run_requests, source_assets
 
 
 def replay_requests(definitions: dg.Definitions, source: str, days: Sequence[dt.date]) -> list[dg.RunRequest]:
     """The run requests for re-reading the source's landing days (one per merged partition range)."""
-    from after_sales.assets.marketplaces import MARKETPLACE_SOURCES
-
     sources = source_assets(MARKETPLACE_SOURCES)
     if source not in sources:
         raise ValueError(f"unknown source {source!r}; expected one of {', '.join(sorted(sources))}")
@@ -59,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("source", help="landing source folder: orders, feedback, behaviour or a marketplace")
     parser.add_argument("days", nargs="+", type=dt.date.fromisoformat, help="landing days, YYYY-MM-DD")
     args = parser.parse_args(argv)
-    from after_sales.definitions import defs
+    from after_sales.definitions import defs  # loads every asset: only when run as a command
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     results = replay(defs, args.source, args.days, instance)

@@ -275,3 +275,18 @@ def test_a_failed_delivery_names_the_webhook_by_scheme_and_host_only(hook: Hook)
     with pytest.raises(AlertDeliveryError) as err:  # connection refused: the same redaction
         WebhookNotifier(secret_url, attempts=1, backoff=0, timeout=2).send(alert)
     assert "SECRET" not in str(err.value) and "s3cr3t" not in str(err.value)
+
+
+def test_library_errors_in_alerts_have_their_quoted_values_withheld() -> None:
+    from dagster._utils.error import SerializableErrorInfo
+
+    from after_sales.alerts.failures import error_text
+
+    cause = SerializableErrorInfo("Conversion Error: Could not convert string '张三 13800138000' to DECIMAL", [], "E")
+    error = SerializableErrorInfo('can\'t write the chunk: invalid input "13800138000"', [], "E", cause=cause)
+    text = error_text(error)
+    assert "13800138000" not in text and "张三" not in text
+    assert text.splitlines() == [
+        "can't write the chunk: invalid input '…'",
+        "caused by: Conversion Error: Could not convert string '…' to DECIMAL",
+    ]

@@ -12,7 +12,8 @@ SAMPLES = re.compile(r"(rows? unexpected), e\.g\. [^\n]*")
 FOUND = re.compile(r"found: [^\n]*")
 # A cast error's own text quotes the value that did not cast ("Float value 1e+20 was truncated").
 CAST = re.compile(r"(cannot cast to [^:\n]+): [^\n]*")
-QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+# A quoted literal; an apostrophe inside a word ("can't") opens none.
+QUOTED = re.compile(r"(?<![A-Za-z])'[^'\n]*'(?![A-Za-z])|\"[^\"\n]*\"")
 WITHHELD = "…"
 
 
