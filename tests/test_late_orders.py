@@ -7,12 +7,15 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.events import DagsterEventType
 
+from after_sales.alerts import Alert, Notifier
 from after_sales.definitions import defs
 from after_sales.jobs import daily_job
 from after_sales.replay import replay
 from after_sales.resources import LandingZone
 from after_sales.resources.warehouse import Warehouse
+from after_sales.sensors import failed_check_alert_sensor
 from after_sales.sensors.landing import last_partition_day
 from tests.landing_builders import FEEDBACK_HEADER, ORDERS_HEADER, write_landing
 from tests.test_sensors import age
@@ -40,6 +43,8 @@ def execute(definitions: dg.Definitions, instance: dg.DagsterInstance, request: 
         tags=request.tags, asset_selection=request.asset_selection, instance=instance, raise_on_error=False
     )
     assert result.success, [e.message for e in result.all_events if e.is_failure]
+    failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
+    assert not failed, failed  # feedback_conserved included: nothing landed is lost
 
 
 def orders_tick(definitions: dg.Definitions, landing: Path, instance: dg.DagsterInstance, cursor: str | None):
@@ -161,10 +166,38 @@ def test_feedback_conserved_fails_when_a_staged_feedback_misses_its_fact_partiti
             instance=instance,
             raise_on_error=False,
         )
-    assert not result.success
+    assert result.success  # not blocking: fct of D is right and written
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     failed = checks["feedback_conserved"]
-    assert not failed.passed
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
     assert "F2" in str(failed.metadata["missing_examples"].value)
     # F2 left quarantine (staged) but its fact partition was not rebuilt: the loss the check reports.
     assert where_is(warehouse, "F2") == ([], [])
+
+    # ... and alert_on_failed_checks sends it, without the feedback's id or text.
+    captured: list[Alert] = []
+    sensor = failed_check_alert_sensor(notifier_factory=lambda _log: Capture(captured))
+    run = instance.get_run_by_id(result.run_id)
+    success = instance.all_logs(result.run_id, of_type=DagsterEventType.RUN_SUCCESS)[0].dagster_event
+    assert run is not None and success is not None
+    sensor(  # type: ignore[operator]
+        dg.build_run_status_sensor_context(
+            sensor_name=sensor.name, dagster_event=success, dagster_instance=instance, dagster_run=run
+        )
+    )
+    assert [(a.event, a.asset, a.check) for a in captured] == [
+        ("check_failure", "fct_order_feedback", "feedback_conserved")
+    ]
+    payload = captured[0].payload("http://ui")
+    assert "feedback_missing=1" in payload["reason"] and "F2" not in str(payload)
+
+
+class Capture(Notifier):
+    """Keeps the alerts it is sent."""
+
+    def __init__(self, into: list[Alert]) -> None:
+        self.into = into
+
+    def send(self, alert: Alert) -> None:
+        """Keep the alert."""
+        self.into.append(alert)

@@ -5,7 +5,7 @@ Payload and settings: docs/operations.md. The sensors that raise them live in `a
 
 from __future__ import annotations
 
-from .failures import run_failure_alerts, run_partition, run_trigger
+from .failures import failed_check_alerts, run_failure_alerts, run_partition, run_trigger
 from .freshness import due_partition, freshness_alert
 from .notifiers import (
     CHECK_FAILURE,
@@ -40,6 +40,7 @@ __all__ = [
     "Notifier",
     "WebhookNotifier",
     "due_partition",
+    "failed_check_alerts",
     "freshness_alert",
     "notifier_from_env",
     "redact_url",

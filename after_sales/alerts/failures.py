@@ -65,6 +65,32 @@ def step_assets(instance: dg.DagsterInstance, run: DagsterRun) -> dict[str, list
     return by_step
 
 
+def failed_check_alerts(instance: dg.DagsterInstance, run: DagsterRun) -> list[Alert]:
+    """Alerts for the non-blocking checks of ERROR severity that failed in a run that succeeded otherwise."""
+    common = {"run_id": run.run_id, "job": run.job_name, "trigger": run_trigger(run.tags)}
+    alerts = []
+    for record in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.dagster_event.event_specific_data if record.dagster_event else None
+        if evaluation is None or evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
+            continue
+        asset = evaluation.asset_key.to_user_string()
+        counts = ", ".join(
+            f"{k}={v.value}" for k, v in evaluation.metadata.items() if isinstance(getattr(v, "value", None), int)
+        )
+        reason = f"{asset} check {evaluation.check_name} failed (not blocking: the run wrote its rows)"
+        alerts.append(
+            Alert(
+                CHECK_FAILURE,
+                asset,
+                evaluation.partition or run_partition(run.tags),
+                f"{reason}: {counts}; details in the check's metadata in the UI" if counts else reason,
+                check=evaluation.check_name,
+                **common,
+            )
+        )
+    return alerts
+
+
 def run_failure_alerts(instance: dg.DagsterInstance, run: DagsterRun, run_message: str | None = None) -> list[Alert]:
     """Alerts for a failed run: failed blocking checks, then failed steps not explained by a check."""
     tags = run.tags

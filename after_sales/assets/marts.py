@@ -10,6 +10,7 @@ from after_sales.assets.common import partitioned_asset_kwargs
 from after_sales.assets.marketplaces import FEEDBACK_TABLES, ORDER_TABLES
 from after_sales.checks.conservation import (
     FACT_CHECKS,
+    FEEDBACK_CONSERVED,
     PROBLEM_CHECKS,
     WORK_ORDER_CHECKS,
     fact_conservation,
@@ -45,7 +46,7 @@ def build_fact_asset(order_tables: list[str], feedback_tables: list[str]) -> dg.
     @dg.asset(
         **partitioned_asset_kwargs(FCT_ORDER_FEEDBACK, "marts"),
         ins=ins,
-        check_specs=check_specs("fct_order_feedback", FACT_CHECKS),
+        check_specs=check_specs("fct_order_feedback", FACT_CHECKS, non_blocking=(FEEDBACK_CONSERVED,)),
         code_version="2",
     )
     def fct_order_feedback(

@@ -13,9 +13,10 @@ from after_sales.transforms.staging import StagingResult
 
 ROWS_CONSERVED = "rows_conserved"
 STAGING_CHECKS = {ROWS_CONSERVED: "Rows read = rows staged + rows quarantined (duplicates quarantined and counted)."}
+FEEDBACK_CONSERVED = "feedback_conserved"
 FACT_CHECKS = {
     "orders_conserved": "Every order of the day in staging (latest landed version) is in the fact, once.",
-    "feedback_conserved": "Every feedback row staged on the days built is in the fact partition of its order's "
+    FEEDBACK_CONSERVED: "Every feedback row staged on the days built is in the fact partition of its order's "
     "business date (with rows_conserved of staging: every landed feedback row is in the fact or in quarantine).",
 }
 PROBLEM_CHECKS = {"problems_conserved": "Every fact row marked is_problem is a problem issue, and no other row is."}
@@ -156,6 +157,9 @@ def feedback_conservation(
 ) -> CustomCheck:
     """Feedback staged on the days is in the fact under its order's business date, as the fact reads it.
 
+    Not blocking: a miss lies in a partition before the run's range (kept as stored), not in the rows being
+    written; the check fails with severity ERROR and alert_on_failed_checks sends the alert.
+
     The fact of business date B reads feedback landed B .. B + feedback_days; so feedback landed on day X whose
     order (latest version) is dated B within that reach must be in fct partition B, which may lie before the
     days built: fact holds those partitions as stored, and only partitions in days or in built are judged.
@@ -189,10 +193,11 @@ def feedback_conservation(
         for r in missing.head(20).itertuples()
     ]
     return CustomCheck(
-        "feedback_conserved",
+        FEEDBACK_CONSERVED,
         "staged feedback of the days ⊆ fct feedback of its order's business date",
         FACT_CHECKS["feedback_conserved"],
         parts,
+        blocking=False,
         metadata={
             "feedback_missing": len(missing),
             # Staged, but landed outside the fact's feedback window of its order's date: by definition not in it.

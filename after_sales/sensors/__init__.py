@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from .alerting import freshness_alert_sensor, run_failure_alert_sensor
+from .alerting import failed_check_alert_sensor, freshness_alert_sensor, run_failure_alert_sensor
 from .audit import landing_audit_sensor
 from .landing import landing_sensor, source_assets
 
@@ -19,11 +19,13 @@ def build_sensors(marketplaces: Iterable[str]) -> list[dg.SensorDefinition]:
     """Every sensor of the code location: a landing sensor per source, the landing audit, then the alert sensors."""
     sources = source_assets(marketplaces)
     landing = [landing_sensor(source, assets) for source, assets in sources.items()]
-    return [*landing, landing_audit_sensor(sources), run_failure_alert_sensor(), freshness_alert_sensor()]
+    alerts = [run_failure_alert_sensor(), failed_check_alert_sensor(), freshness_alert_sensor()]
+    return [*landing, landing_audit_sensor(sources), *alerts]
 
 
 __all__ = [
     "build_sensors",
+    "failed_check_alert_sensor",
     "freshness_alert_sensor",
     "landing_audit_sensor",
     "landing_sensor",
