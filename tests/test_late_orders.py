@@ -190,6 +190,7 @@ def test_feedback_conserved_fails_when_a_staged_feedback_misses_its_fact_partiti
     ]
     payload = captured[0].payload("http://ui")
     assert "feedback_missing=1" in payload["reason"] and "F2" not in str(payload)
+    assert payload["text"].startswith("after_sales: check failed: fct_order_feedback.feedback_conserved")
 
 
 class Capture(Notifier):

@@ -85,6 +85,7 @@ def failed_check_alerts(instance: dg.DagsterInstance, run: DagsterRun) -> list[A
                 evaluation.partition or run_partition(run.tags),
                 f"{reason}: {counts}; details in the check's metadata in the UI" if counts else reason,
                 check=evaluation.check_name,
+                blocking=False,
                 **common,
             )
         )

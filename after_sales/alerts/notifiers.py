@@ -51,6 +51,7 @@ class Alert:
     check: str | None = None
     job: str | None = None
     trigger: str | None = None
+    blocking: bool = True  # a check_failure of a check that does not block (the run wrote its rows)
 
     def __post_init__(self) -> None:
         """Reject unknown event names."""
@@ -62,7 +63,7 @@ class Alert:
         """One line for chat tools and logs."""
         what = {
             RUN_FAILURE: "run failed",
-            CHECK_FAILURE: "blocking check failed",
+            CHECK_FAILURE: "blocking check failed" if self.blocking else "check failed",
             FRESHNESS_BREACH: "stale",
             LANDING_PROBLEM: "not loaded",
         }[self.event]
