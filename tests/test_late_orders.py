@@ -173,6 +173,11 @@ def test_feedback_conserved_fails_when_a_staged_feedback_misses_its_fact_partiti
     assert "F2" in str(failed.metadata["missing_examples"].value)
     # F2 left quarantine (staged) but its fact partition was not rebuilt: the loss the check reports.
     assert where_is(warehouse, "F2") == ([], [])
+    recorded = warehouse.query(
+        "SELECT passed, blocking FROM after_sales.data_quality_runs WHERE check_name = 'feedback_conserved'"
+    )
+    assert [False, False] in recorded.values.tolist()  # recorded as a failed check ...
+    assert not recorded["blocking"].any()  # ... that never blocks
 
     # ... and alert_on_failed_checks sends it, without the feedback's id or text.
     captured: list[Alert] = []

@@ -228,6 +228,6 @@ def evaluate(
             rows[column] = None
     rows["run_id"] = run_id
     rows["asset"] = asset
-    rows["blocking"] = rows["blocking"].map(lambda v: v is not False).astype(bool)  # GX rows: blocking
+    rows["blocking"] = rows["blocking"].ne(False).astype(bool)  # GX rows (no value) are blocking
     rows["evaluated_at"] = now
     return QualityReport(results=results, rows=rows[DATA_QUALITY_RUNS.column_names], failures=failures)
