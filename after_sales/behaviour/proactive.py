@@ -77,8 +77,9 @@ def with_proactive(
     wo.loc[known, "signal_rule"] = hit["rule"].to_numpy()
     earlier = known & (wo["first_signal_at"] < wo["opened_at"]).fillna(False).astype(bool)
     wo.loc[earlier, "proactive"] = True
-    wo.loc[earlier, "opened_at"] = wo.loc[earlier, "first_signal_at"]
-    wo.loc[earlier, "due_at"] = wo.loc[earlier, "opened_at"] + pd.to_timedelta(wo.loc[earlier, "sla_hours"], unit="h")
+    wo["opened_at"] = pd.to_datetime(wo["opened_at"], utc=True).where(~earlier, wo["first_signal_at"])
+    due = wo["opened_at"] + pd.to_timedelta(wo["sla_hours"].astype("int64"), unit="h")
+    wo["due_at"] = pd.to_datetime(wo["due_at"], utc=True).where(~earlier, due)
     late = wo["resolved_at"].notna() & (wo["resolved_at"] > wo["due_at"])
     overdue = wo["resolved_at"].isna() & (wo["due_at"] < as_of) if as_of is not None else False
     wo.loc[earlier, "sla_breached"] = (late | overdue)[earlier]

@@ -1,0 +1,93 @@
+"""Proactive work orders: a behaviour signal opens the work order before the complaint; the complaint joins it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from after_sales.behaviour.proactive import mark_found_by, order_signals, with_proactive
+from after_sales.tables import PROBLEM_ORDERS
+from after_sales.transforms.marts import build_work_orders, work_order_id
+from after_sales.transforms.rules import load_service_rules
+
+TZ = "Asia/Shanghai"
+D = dt.date(2025, 3, 10)
+
+
+def t(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz=TZ)
+
+
+SIGNALS = pd.DataFrame(
+    {
+        "rule": ["repeated_payment_failure", "late_parcel_tracking"],
+        "cause": ["payment", "not_delivered"],
+        "order_id": ["O1", "O9"],
+        "order_date": [D, D - dt.timedelta(days=9)],  # O9 belongs to another partition
+        "channel": ["web", "app"],
+        "detected_at": [t("2025-03-10 09:03"), t("2025-03-10 09:00")],
+    }
+)
+
+
+def complaint(created: str) -> pd.DataFrame:
+    row = {c: None for c in PROBLEM_ORDERS.column_names}
+    row.update(
+        business_date=D,
+        order_id="O1",
+        feedback_id="F1",
+        channel="web",
+        amount=99.0,
+        feedback_created_at=t(created),
+        rating=1,
+        issue_type="complaint",
+        issue_description="付款失败还扣款了",
+        is_low_rating=True,
+        is_complaint=True,
+        cause="payment",
+        matched_causes="payment",
+        reopened=False,
+    )
+    return pd.DataFrame([row])
+
+
+def test_proactive_work_order_opens_before_the_complaint_and_the_complaint_joins_it() -> None:
+    rules = load_service_rules()
+    signals = order_signals(SIGNALS, D, D + dt.timedelta(days=1))
+    assert signals["order_id"].tolist() == ["O1"]
+    as_of = t("2025-03-10 12:00")
+
+    # Before any complaint: the payment signal opens the work order, proactively.
+    before = with_proactive(
+        build_work_orders(complaint("2025-03-11 10:00").iloc[:0], rules, as_of), signals, rules, as_of
+    )
+    assert len(before) == 1
+    wo = before.iloc[0]
+    assert wo["work_order_id"] == work_order_id("O1", "payment")
+    assert (wo["proactive"], wo["found_by"], wo["issue_count"], wo["status"]) == (True, "behaviour", 0, "open")
+    assert (wo["opened_at"], wo["priority"], wo["suggested_action"]) == (t("2025-03-10 09:03"), "P1", "更换支付方式")
+    assert wo["business_date"] == D and wo["signal_rule"] == "repeated_payment_failure"
+
+    # The complaint arrives the next day: the same work order, now with the complaint, still opened at the signal.
+    as_of = t("2025-03-11 12:00")
+    problems = mark_found_by(complaint("2025-03-11 10:00"), signals, window_days=7)
+    assert (problems["found_by"].iloc[0], problems["found_at"].iloc[0]) == ("both", t("2025-03-10 09:03"))
+    after = with_proactive(build_work_orders(problems, rules, as_of), signals, rules, as_of)
+    assert len(after) == 1  # joined, not a second work order
+    wo = after.iloc[0]
+    assert wo["work_order_id"] == before.iloc[0]["work_order_id"]
+    assert (wo["proactive"], wo["found_by"], wo["issue_count"]) == (True, "both", 1)
+    assert wo["opened_at"] == t("2025-03-10 09:03") and wo["first_signal_at"] == t("2025-03-10 09:03")
+    assert wo["due_at"] == t("2025-03-10 13:03")  # P1: 4 hours from the signal
+
+
+def test_complaint_without_signal_is_found_by_feedback_and_not_proactive() -> None:
+    rules = load_service_rules()
+    problems = mark_found_by(complaint("2025-03-11 10:00"), SIGNALS.iloc[:0], window_days=7)
+    assert (problems["found_by"].iloc[0], problems["found_at"].iloc[0]) == ("feedback", t("2025-03-11 10:00"))
+    late_signal = SIGNALS.iloc[:1].assign(detected_at=t("2025-03-12 09:00"))  # behaviour after the complaint
+    problems = mark_found_by(complaint("2025-03-11 10:00"), late_signal, window_days=7)
+    assert problems["found_by"].iloc[0] == "feedback"
+    wo = with_proactive(build_work_orders(problems, rules, None), late_signal, rules, None).iloc[0]
+    assert (wo["proactive"], wo["found_by"], wo["opened_at"]) == (False, "both", t("2025-03-11 10:00"))
