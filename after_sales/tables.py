@@ -212,6 +212,11 @@ PROBLEM_ORDERS = TableSpec(
         Column("matched_causes", "text", "Every cause whose rule matched, comma-separated, in rule order.", False),
         Column("resolved_at", "timestamptz", "Resolution time of the feedback."),
         Column("reopened", "bool", "Reopened after resolution."),
+        Column("found_by", "text", "How the problem was found: feedback, or both when a behaviour signal of a matched "
+               "cause was detected on the order in the 7 days before the feedback (docs/behaviour.md).", False),
+        Column("found_at", "timestamptz", "When it was first found: that signal's detected_at, else the feedback "
+               "time.", False),
+        Column("signal_rule", "text", "The behaviour signal rule that found it first, if any."),
     ),
 )
 
@@ -238,6 +243,12 @@ WORK_ORDERS = TableSpec(
         Column("due_at", "timestamptz", "opened_at plus sla_hours.", False),
         Column("resolved_at", "timestamptz", "Latest resolution time, when every issue is resolved."),
         Column("sla_breached", "bool", "Resolved after due_at, or still open past due_at at build time.", False),
+        Column("found_by", "text", "feedback, behaviour (opened from a behaviour signal, no complaint yet) or both.",
+               False),
+        Column("proactive", "bool", "Opened from a behaviour signal before any complaint (opened_at is the "
+               "signal's detected_at); a later complaint joins this work order.", False),
+        Column("first_signal_at", "timestamptz", "First behaviour signal of this order and cause, if any."),
+        Column("signal_rule", "text", "The rule of that signal."),
     ),
 )
 

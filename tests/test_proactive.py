@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 
@@ -91,3 +92,60 @@ def test_complaint_without_signal_is_found_by_feedback_and_not_proactive() -> No
     assert problems["found_by"].iloc[0] == "feedback"
     wo = with_proactive(build_work_orders(problems, rules, None), late_signal, rules, None).iloc[0]
     assert (wo["proactive"], wo["found_by"], wo["opened_at"]) == (False, "both", t("2025-03-11 10:00"))
+
+
+def test_materialized_proactive_work_order_then_the_complaint_joins_it(
+    landing: Path, resources: dict[str, object]
+) -> None:
+    from tests.behaviour_fixture import write_fixture
+    from tests.test_pipeline import run_range
+
+    chain = [
+        "stg_orders",
+        "stg_feedback",
+        "stg_events",
+        "behaviour_signals",
+        "fct_order_feedback",
+        "problem_orders",
+        "work_orders",
+    ]
+    write_fixture(landing)
+    later = landing.parent / "later"
+    later.mkdir()
+    for day in ("2025-03-11", "2025-03-12"):  # F1 (O1, payment) and F2 (O2) have not landed yet
+        (landing / "feedback" / day).rename(later / day)
+    assert run_range(resources, "2025-03-01", "2025-03-10", chain).success
+    wh = resources["warehouse"].open()  # type: ignore[attr-defined]
+    query = (
+        "SELECT work_order_id, order_id, cause, issue_count, proactive, found_by, opened_at, feedback_ids "
+        "FROM after_sales.work_orders WHERE order_id = 'O1'"
+    )
+    first = wh.query(query)
+    assert len(first) == 1
+    wo = first.iloc[0]
+    assert (wo["cause"], wo["issue_count"], bool(wo["proactive"]), wo["found_by"]) == ("payment", 0, True, "behaviour")
+    assert wo["opened_at"] == t("2025-03-10 09:03")
+    all_first = wh.query("SELECT order_id, cause, found_by, proactive FROM after_sales.work_orders ORDER BY 1, 2")
+    assert list(all_first.itertuples(index=False, name=None)) == [
+        ("O1", "payment", "behaviour", True),
+        ("O2", "not_delivered", "behaviour", True),  # tracking a late parcel
+        ("O3", "cumbersome_return", "behaviour", True),  # return abandoned
+        ("O4", "cumbersome_return", "both", True),  # back and forth at 11:05, complaint F5 at 12:00
+        ("O6", "not_delivered", "behaviour", True),  # 快递到哪了
+        ("O7", "not_delivered", "feedback", False),  # F3, no behaviour
+    ]
+
+    for day in ("2025-03-11", "2025-03-12"):  # the complaints land
+        (later / day).rename(landing / "feedback" / day)
+    assert run_range(resources, "2025-03-01", "2025-03-12", chain).success
+    second = wh.query(query)
+    assert len(second) == 1  # the complaint joined the proactive work order: no second one
+    wo = second.iloc[0]
+    assert wo["work_order_id"] == first.iloc[0]["work_order_id"]
+    assert (wo["issue_count"], bool(wo["proactive"]), wo["found_by"]) == (1, True, "both")
+    assert wo["opened_at"] == t("2025-03-10 09:03")
+    found = wh.query(
+        "SELECT feedback_id, found_by, found_at, signal_rule FROM after_sales.problem_orders WHERE order_id = 'O1'"
+    ).iloc[0]
+    assert (found["feedback_id"], found["found_by"], found["signal_rule"]) == ("F1", "both", "repeated_payment_failure")
+    assert found["found_at"] == t("2025-03-10 09:03")

@@ -8,6 +8,8 @@ import pandas as pd
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import partitioned_asset_kwargs
 from after_sales.assets.marketplaces import FEEDBACK_TABLES, ORDER_TABLES
+from after_sales.behaviour.proactive import mark_found_by, order_signals, with_proactive
+from after_sales.behaviour.rules import load_signal_rules
 from after_sales.checks.conservation import (
     FACT_CHECKS,
     FEEDBACK_CONSERVED,
@@ -24,6 +26,7 @@ from after_sales.partitions import (
     FEEDBACK_WINDOW_DAYS,
     LATE_ROWS,
     date_window,
+    landing_window,
 )
 from after_sales.resources import UpstreamRows, WarehouseResource, upstream_in
 from after_sales.resources.warehouse import DateWindow
@@ -96,20 +99,30 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 fct_order_feedback = build_fact_asset(ORDER_TABLES, FEEDBACK_TABLES)
 
 
+# Behaviour signals about the orders of a business date are detected on that date or later (docs/behaviour.md).
+SIGNALS_OF_ORDERS = upstream_in("behaviour_signals", landing_window(0, FEEDBACK_WINDOW_DAYS))
+
+
 @dg.asset(
     **partitioned_asset_kwargs(PROBLEM_ORDERS, "marts"),
+    ins={"behaviour_signals": SIGNALS_OF_ORDERS},
     check_specs=check_specs("problem_orders", PROBLEM_CHECKS),
-    code_version="1",
+    code_version="2",
 )
 def problem_orders(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, fct_order_feedback: UpstreamRows
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    fct_order_feedback: UpstreamRows,
+    behaviour_signals: UpstreamRows,
 ) -> Emitted:
-    """Feedback rated below 3 or raising a complaint, located to a cause."""
+    """Feedback rated below 3 or raising a complaint, located to a cause; found by feedback or by both."""
     rules = load_cause_rules()
 
     def build(window: DateWindow) -> dict[str, Chunk]:
         fact = fct_order_feedback.read(window)
-        problems = build_problem_orders(fact, rules)
+        signals = order_signals(behaviour_signals.read(window), window.start, window.end)
+        problems = mark_found_by(build_problem_orders(fact, rules), signals, load_signal_rules().accuracy_window_days)
+        problems = problems[PROBLEM_ORDERS.column_names]
         return {PROBLEM_ORDERS.name: Chunk(problems, checks=[problem_conservation(fact, problems, window.days())])}
 
     yield from materialize_in_chunks(context, warehouse, [PROBLEM_ORDERS], build)
@@ -117,13 +130,17 @@ def problem_orders(
 
 @dg.asset(
     **partitioned_asset_kwargs(WORK_ORDERS, "marts"),
+    ins={"behaviour_signals": SIGNALS_OF_ORDERS},
     check_specs=check_specs("work_orders", WORK_ORDER_CHECKS),
-    code_version="1",
+    code_version="2",
 )
 def work_orders(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, problem_orders: UpstreamRows
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    problem_orders: UpstreamRows,
+    behaviour_signals: UpstreamRows,
 ) -> Emitted:
-    """Helpdesk work orders with suggested service actions, priority and SLA."""
+    """Helpdesk work orders with suggested service actions, priority and SLA; opened proactively from behaviour."""
     rules = load_service_rules()
     # Open work orders are judged as of the end of the run's whole range (not of a chunk), as in one pass.
     horizon = pd.Timestamp(
@@ -134,7 +151,10 @@ def work_orders(
 
     def build(window: DateWindow) -> dict[str, Chunk]:
         problems = problem_orders.read(window)
-        orders = build_work_orders(problems, rules, as_of)
+        signals = order_signals(behaviour_signals.read(window), window.start, window.end)
+        orders = with_proactive(build_work_orders(problems, rules, as_of), signals, rules, as_of)
+        orders["feedback_ids"] = orders["feedback_ids"].fillna("")  # a proactive work order has no feedback yet
+        orders = orders[WORK_ORDERS.column_names]
         return {WORK_ORDERS.name: Chunk(orders, checks=[work_order_coverage(problems, orders, window.days())])}
 
     yield from materialize_in_chunks(context, warehouse, [WORK_ORDERS], build)

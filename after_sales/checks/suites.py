@@ -19,7 +19,7 @@ VALUE_RANGES: dict[str, tuple[float | None, float | None]] = {
     "refund_amount": (0, None),
     "quantity": (1, None),
     "pages": (0, None),
-    "issue_count": (1, None),
+    "issue_count": (0, None),  # 0: a work order opened proactively from behaviour, before any complaint
     "sla_hours": (0, None),
     "complaint_rate": (0, 1),
     "submission_rate": (0, 1),

@@ -104,6 +104,8 @@ def build_problem_orders(fact: pd.DataFrame, rules: CauseRules) -> pd.DataFrame:
     located = locate_causes(p["issue_type"], p["issue_description"], rules)
     p["cause"] = located["cause"]
     p["matched_causes"] = located["matched_causes"]
+    # Found by the feedback itself; behaviour signals may date it earlier (after_sales/behaviour/proactive.py).
+    p["found_by"], p["found_at"], p["signal_rule"] = "feedback", p["feedback_created_at"], None
     return p[PROBLEM_ORDERS.column_names].reset_index(drop=True)
 
 
@@ -163,5 +165,7 @@ def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Tim
     late_resolution = wo["resolved_at"].notna() & (wo["resolved_at"] > wo["due_at"])
     overdue_open = wo["resolved_at"].isna() & (wo["due_at"] < as_of) if as_of is not None else False
     wo["sla_breached"] = (late_resolution | overdue_open).astype(bool)
+    # Opened by feedback; behaviour signals may open one earlier (after_sales/behaviour/proactive.py).
+    wo["found_by"], wo["proactive"], wo["first_signal_at"], wo["signal_rule"] = "feedback", False, pd.NaT, None
     wo = wo.sort_values(["business_date", "order_id", "cause"], kind="stable")
     return wo[WORK_ORDERS.column_names].reset_index(drop=True)
