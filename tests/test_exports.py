@@ -120,6 +120,11 @@ def hand_made_work_orders() -> pd.DataFrame:
             "due_at": opened + pd.to_timedelta([4, 24, 72, 4, 24, 72], unit="h"),
             "resolved_at": opened.where(pd.Series([False, True, True, False, True, True])) + pd.Timedelta("5min"),
             "sla_breached": [True, False, True, False, False, True],
+            # Issue 16: how the work order was found (one opened proactively from a behaviour signal).
+            "found_by": ["feedback", "both", "feedback", "feedback", "feedback", "feedback"],
+            "proactive": [False, True, False, False, False, False],
+            "first_signal_at": opened.where(pd.Series([False, True, False, False, False, False])),
+            "signal_rule": [None, "abandoned_return", None, None, None, None],
         }
     )
     frame["opened_at"] = frame["opened_at"].astype(f"datetime64[ns, {zone}]")  # another unit than the others
