@@ -55,6 +55,7 @@ DECOY_SHARE = 0.01  # of the orders, a near miss
 TRACKED_SHARE = 0.4  # of the orders, one tracking view before the promised date
 ANONYMOUS_PER_ORDER = 0.5  # anonymous product browsing per order
 ZERO_RESULT_SHARE = 0.05
+CONTACT_SHARE = 0.3  # of the complaints, those preceded by a visit to the contact page
 HOWTO_QUERIES = {
     "payment": ("怎么付款", "付款失败怎么办", "支付方式"),
     "not_delivered": ("快递到哪了", "物流查询", "我的快递怎么还没到"),
@@ -430,7 +431,22 @@ def generate_events(sample: SampleData) -> tuple[dict[dt.date, pd.DataFrame], pd
         _decoy(b, name, order, config.promised_delivery_days, last)
         planted_pay |= {o.order_id} if name == "decoy_payment" else set()
 
-    events = pd.concat([_background(rng, orders, planted_pay, sample), pd.DataFrame(b.rows)], ignore_index=True)
+    # Some complaining customers first open the contact page (contact_service) shortly before writing.
+    asks = complaints.loc[rng.random(len(complaints)) < CONTACT_SHARE]
+    asks = asks.assign(user=by_id.loc[asks["order_id"], "user"].to_numpy())
+    contact = pd.DataFrame(
+        {
+            "visitor_id": "W" + asks["user"].str.removeprefix("U"),
+            "user_id": asks["user"],
+            "order_id": asks["order_id"],
+            "occurred_at": asks["at"] - pd.to_timedelta(rng.integers(300, 3600, len(asks)), unit="s"),
+            "event_type": "contact_service",
+            "page": "help",
+            "journey": 0,
+        }
+    )
+    background = _background(rng, orders, planted_pay, sample)
+    events = pd.concat([background, contact, pd.DataFrame(b.rows)], ignore_index=True)
     events = events.loc[(events["occurred_at"] >= first) & (events["occurred_at"] <= last)]
     events = events.sort_values(["occurred_at", "visitor_id"], kind="stable").reset_index(drop=True)
     events["occurred_at"] = events["occurred_at"].dt.floor("s")
