@@ -774,7 +774,8 @@ SIGNAL_ACCURACY = register_table(
         description="Each signal rule measured against complaints (own feedback rated below 3, or any ticket that "
         "is not a review) per day D: precision of the signals detected on D (a complaint on the order within 7 "
         "days after), recall over the complaints of the rule's cause created on D (a signal on the order within "
-        "the 7 days before) and the lead time; rule 'all' is any rule (docs/metrics.md).",
+        "the 7 days before) and the lead time; rule 'all' counts each subject flagged by any rule once a day "
+        "(docs/metrics.md).",
         partition_column="business_date",
         primary_key=("business_date", "rule"),
         columns=(

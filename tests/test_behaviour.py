@@ -151,6 +151,21 @@ def test_accuracy_figures_by_hand(fixture_rows: dict[str, pd.DataFrame]) -> None
     assert figures(D + dt.timedelta(days=2), "all") == (0, 0, 0, None, 1, 1, 1.0, 48.0)
     assert not row[(D, "all")].window_closed  # complaints seen through 03-12 only
 
+    # A subject flagged by two rules on one day is one subject for 'all'.
+    twice = signals.loc[signals["subject_id"] == "O1"].assign(rule="payment_search", detected_at=t("2025-03-10 10:00"))
+    acc = measure_accuracy(
+        pd.concat([signals, twice], ignore_index=True),
+        complaints,
+        config,
+        D,
+        D + dt.timedelta(days=1),
+        TZ,
+        dt.date(2025, 3, 12),
+    )
+    by_rule = acc.set_index("rule")
+    assert (by_rule.loc["payment_search", "signals"], by_rule.loc["all", "signals"]) == (2, 6)
+    assert by_rule.loc["all", "confirmed_signals"] == 3
+
 
 def _n(value: object) -> object:
     return None if pd.isna(value) else value

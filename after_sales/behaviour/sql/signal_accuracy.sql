@@ -5,9 +5,10 @@
 --         detected_at; recall: the complaints created on D, anticipated by a signal on the order detected in the
 --         $window_days days before the complaint; lead time from the earliest such signal
 WITH s AS (
-    SELECT * FROM signals
-    UNION ALL BY NAME
-    SELECT * REPLACE ('all' AS rule) FROM signals
+    SELECT signal_date, rule, subject_id, order_id, detected_at FROM signals
+    UNION ALL
+    -- 'all': each subject flagged by any rule counts once a day, at its earliest signal
+    SELECT signal_date, 'all', subject_id, any_value(order_id), min(detected_at) FROM signals GROUP BY ALL
 ),
 r AS (
     SELECT rule, cause FROM rules
