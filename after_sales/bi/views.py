@@ -15,6 +15,9 @@ from pathlib import Path
 
 from after_sales.resources.warehouse import Warehouse, WarehouseError, quote_ident
 from after_sales.tables import (
+    BEHAVIOUR_FUNNELS,
+    BEHAVIOUR_SIGNALS,
+    EVENT_SESSIONS,
     FCT_ORDER_FEEDBACK,
     METRICS_DAILY,
     METRICS_DAILY_BY_CAUSE,
@@ -25,6 +28,7 @@ from after_sales.tables import (
     PROBLEM_ORDERS,
     QUARANTINE,
     SERVICE_ITEM_SCORES,
+    SIGNAL_ACCURACY,
     WORK_ORDERS,
     Column,
     TableSpec,
@@ -186,6 +190,15 @@ BI_VIEWS: tuple[ViewSpec, ...] = (
         (QUARANTINE,),
         _quarantine_daily,
     ),
+    # Behaviour (docs/behaviour.md)
+    _passthrough(
+        "bi_behaviour_signals", BEHAVIOUR_SIGNALS, "BI: problems located from what customers did, with evidence."
+    ),
+    _passthrough(
+        "bi_signal_accuracy", SIGNAL_ACCURACY, "BI: each signal rule's precision, recall and lead time per day."
+    ),
+    _passthrough("bi_behaviour_funnels", BEHAVIOUR_FUNNELS, "BI: own-site funnels and search analytics per day."),
+    _passthrough("bi_event_sessions", EVENT_SESSIONS, "BI: sessions derived from events (30-minute rule)."),
 )
 
 
