@@ -180,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{c} {n:,}" for c, n in zip(channels["channel"], channels["orders"], strict=True))
     )
     print(f"Work-order CSVs for helpdesk import: {settings.export_dir / 'work_orders'}")
-    print(f"Metrics report (last 30 days, charts and definitions): {settings.export_dir / 'reports'}")
+    from after_sales.assets.reports import HTML_NAME, REPORT_FOLDER, warehouse_folder
+
+    report = settings.export_dir / REPORT_FOLDER / warehouse_folder(settings.warehouse_url, settings.warehouse_schema)
+    print(f"Metrics report (last 30 days, charts and definitions): {report / HTML_NAME}")
     print(f"Dagster runs and the backfill are recorded in DAGSTER_HOME={home}")
     print("Next: `make ui` and open http://127.0.0.1:3000 (asset graph, partitions, checks, Overview > Backfills),")
     print("or point a BI tool")
