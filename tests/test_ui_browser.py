@@ -1,10 +1,12 @@
 """The UI tells the story: every asset's description, owners, kinds, schema, lineage and code version, seen in Chromium.
 
-The browser test generates a small demo into temp dirs, serves it with `dagster-webserver`, opens the marts
-asset graph, the metrics_daily page and its checks in headless Chromium (Debian's chromium and chromium-driver,
-driven by Selenium), asserts the assets and checks are on the pages and saves screenshots. It is skipped when
-Selenium, chromium or chromedriver is missing. `AFTER_SALES_UPDATE_SCREENSHOTS=1` writes the screenshots to
-docs/img/ (the README shows them); otherwise they go to the test's temp dir.
+The browser test runs the demo itself (`python -m after_sales.demo`, 3 days) into temp dirs, serves it with
+`dagster-webserver`, opens the marts asset graph, the metrics_daily page and its checks, the partitions of
+fct_order_feedback, the quarantine asset, the Backfills tab and the HTML report in headless Chromium
+(Debian's chromium and chromium-driver, driven by Selenium), asserts what each page must show and saves
+screenshots. It is skipped when Selenium, chromium or chromedriver is missing.
+`AFTER_SALES_UPDATE_SCREENSHOTS=1` writes the screenshots to docs/img/ (the README shows them); otherwise
+they go to the test's temp dir.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from after_sales.definitions import defs
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCATION = "after_sales"  # the code location name in workspace.yaml, as with `make ui`
-DEMO_DAYS = 3
+DEMO_DAYS = 7
 CHROMIUM_FLAGS = (
     "--headless=new",
     "--no-sandbox",
@@ -41,21 +43,6 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--disable-dev-shm-usage",
 )
-# The demo is materialized in one in-process run: `python -m after_sales.demo` runs every step in its own process,
-# which takes twice as long on two cores for the same tables and events.
-MATERIALIZE = """
-import sys
-import dagster as dg
-from after_sales.definitions import defs
-tags = {
-    "dagster/asset_partition_range_start": sys.argv[1],
-    "dagster/asset_partition_range_end": sys.argv[2],
-    "after_sales/trigger": "demo:test_ui_browser",
-}
-job = defs.resolve_job_def("after_sales_daily")
-result = job.execute_in_process(instance=dg.DagsterInstance.get(), tags=tags, raise_on_error=False)
-sys.exit(0 if result.success else 1)
-"""
 
 
 def test_every_asset_tells_its_story() -> None:
@@ -121,15 +108,17 @@ def demo_ui(browser_paths: tuple[str, str], tmp_path: Path) -> Iterator[str]:
     last = dt.datetime.now(tz).date() - dt.timedelta(days=1)
     first = last - dt.timedelta(days=DEMO_DAYS - 1)
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "AFTER_SALES_START_DATE"},  # partitions begin at the data
         "AFTER_SALES_LANDING_DIR": str(tmp_path / "landing"),
         "AFTER_SALES_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'warehouse.duckdb'}",
         "AFTER_SALES_EXPORT_DIR": str(tmp_path / "exports"),
-        "AFTER_SALES_START_DATE": first.isoformat(),  # the demo's days are all the partitions there are
         "DAGSTER_HOME": str(home),
+        "PYTHONPATH": str(ROOT),
     }
-    sample = [sys.executable, "-m", "after_sales.sample", "--days", str(DEMO_DAYS), "--orders-per-day", "100"]
-    subprocess.run([*sample, "--end-date", last.isoformat(), "--marketplaces", "all"], env=env, cwd=ROOT, check=True)
+    demo = [sys.executable, "-m", "after_sales.demo", "--days", str(DEMO_DAYS), "--orders-per-day", "200"]
+    done = subprocess.run(demo, env=env, cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+    assert first.isoformat() in done.stdout and last.isoformat() in done.stdout
     port = _free_port()
     server = subprocess.Popen(
         [
@@ -150,14 +139,6 @@ def demo_ui(browser_paths: tuple[str, str], tmp_path: Path) -> Iterator[str]:
         start_new_session=True,
     )
     try:
-        materialized = subprocess.run(
-            [sys.executable, "-c", MATERIALIZE, first.isoformat(), last.isoformat()],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        assert materialized.returncode == 0, materialized.stderr[-5000:]
         base = f"http://127.0.0.1:{port}"
         _wait("dagster-webserver", lambda: _serving(f"{base}/server_info"), 90)
         yield base
@@ -215,7 +196,32 @@ def test_asset_graph_and_asset_page_in_chromium(browser_paths: tuple[str, str], 
             k.name for k in defs.get_repository_def().asset_graph.get(dg.AssetKey("metrics_daily")).check_keys
         )
         page("/assets/metrics_daily?view=checks", checks, "asset_checks.png")
+        # The demo is a backfill, listed as one; the partitions begin at the first demo day, all green.
+        backfills = page("/overview/backfills", ["Backfill ID", "Completed"], "backfills.png")
+        assert "demo:" in backfills
+        partitions = page(
+            "/assets/fct_order_feedback?view=partitions", ["Partitions", "Materialized"], "partitions.png"
+        )
+        assert f"{DEMO_DAYS} Partitions" in partitions and "0 Missing" in partitions.replace("\n", " ")
+        page("/assets/quarantine", ["quarantine", "Description", "Columns"], "quarantine.png")
+        # The report, in a tall window: the stamp, the legend above the panels, the tables.
+        [report] = (tmp_path / "exports" / "reports").glob("*/metrics_30d.html")
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1400, "height": 2600, "deviceScaleFactor": 1, "mobile": False},
+        )
+        browser.get(report.as_uri())
+        _wait("the report", lambda: "After-sales metrics" in text(), 30)
+        assert "warehouse duckdb:///" in text() and "run " in text()
+        widest = browser.execute_script("return Math.max(...[...document.tables].map(t => t.scrollWidth));")
+        assert widest < 1400, widest  # no table wider than the window
+        aligned = browser.execute_script(
+            "const t = document.querySelector('table.text td:nth-child(2)'); return getComputedStyle(t).textAlign;"
+        )
+        assert aligned in ("left", "start")
+        browser.save_screenshot(str(out / "report.png"))
     finally:
         browser.quit()
-    for shot in ("asset_graph.png", "asset_page.png", "asset_checks.png"):
+    shots = ("asset_graph.png", "asset_page.png", "asset_checks.png", "backfills.png", "partitions.png", "report.png")
+    for shot in (*shots, "quarantine.png"):
         assert (out / shot).stat().st_size > 20_000, shot  # a real page, not a blank one
