@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from after_sales.assets import bi, exports, marketplaces, marts, metrics, reports, staging
+from after_sales.assets import bi, bi_snapshot, exports, marketplaces, marts, metrics, reports, staging
 from after_sales.assets.common import FRESHNESS_GROUPS, MARTS_FRESHNESS
 from after_sales.assets.quality import quality_assets
 from after_sales.jobs import daily_job
@@ -59,6 +59,9 @@ def with_operations(spec: dg.AssetSpec) -> dg.AssetSpec:
     return spec.merge_attributes(metadata=lineage)
 
 
+ASSET_MODULES = [staging, marketplaces, marts, metrics, reports, exports, bi, bi_snapshot]
+
+
 def with_quality(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
     """The assets plus quarantine (after every staging asset) and data_quality_runs (after every checked table)."""
     keys = [k for a in assets for k in a.keys]
@@ -71,7 +74,7 @@ def with_quality(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]
 defs = dg.Definitions(
     assets=dg.map_asset_specs(
         with_operations,
-        with_quality(dg.load_assets_from_modules([staging, marketplaces, marts, metrics, reports, exports, bi])),
+        with_quality(dg.load_assets_from_modules(ASSET_MODULES)),
     ),
     jobs=[daily_job],
     schedules=[daily_schedule],
