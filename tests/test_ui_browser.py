@@ -75,6 +75,13 @@ def browser_paths() -> tuple[str, str]:
     return chromium, driver
 
 
+def demo_days() -> tuple[dt.date, dt.date]:
+    """The first and last day the demo generates: the DEMO_DAYS days ending yesterday (business time zone)."""
+    tz = ZoneInfo(os.environ.get("AFTER_SALES_TIMEZONE", "").strip() or "Asia/Shanghai")
+    last = dt.datetime.now(tz).date() - dt.timedelta(days=1)
+    return last - dt.timedelta(days=DEMO_DAYS - 1), last
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -104,9 +111,7 @@ def demo_ui(browser_paths: tuple[str, str], tmp_path: Path) -> Iterator[str]:
     """Demo data in temp dirs, materialized, served by dagster-webserver; yields the base URL."""
     home = tmp_path / "dagster_home"
     home.mkdir()
-    tz = ZoneInfo(os.environ.get("AFTER_SALES_TIMEZONE", "").strip() or "Asia/Shanghai")
-    last = dt.datetime.now(tz).date() - dt.timedelta(days=1)
-    first = last - dt.timedelta(days=DEMO_DAYS - 1)
+    first, last = demo_days()
     env = {
         **{k: v for k, v in os.environ.items() if k != "AFTER_SALES_START_DATE"},  # partitions begin at the data
         "AFTER_SALES_LANDING_DIR": str(tmp_path / "landing"),
@@ -181,7 +186,12 @@ def test_asset_graph_and_asset_page_in_chromium(browser_paths: tuple[str, str], 
 
         def page(path: str, expected: list[str], shot: str) -> str:
             browser.get(demo_ui + path)
-            _wait(f"{path} to show {expected}", lambda: all(e in text() for e in expected), 60)
+            try:
+                _wait(f"{path} to show {expected}", lambda: all(e in text() for e in expected), 60)
+            except BaseException:  # pytest.fail: keep what the page showed instead
+                browser.save_screenshot(str(tmp_path / f"failed_{shot}"))
+                print(text()[:3000])
+                raise
             time.sleep(1.0)  # let edges and icons settle
             browser.save_screenshot(str(out / shot))
             return text()
@@ -197,12 +207,12 @@ def test_asset_graph_and_asset_page_in_chromium(browser_paths: tuple[str, str], 
         )
         page("/assets/metrics_daily?view=checks", checks, "asset_checks.png")
         # The demo is a backfill, listed as one; the partitions begin at the first demo day, all green.
-        backfills = page("/overview/backfills", ["Backfill ID", "Completed"], "backfills.png")
-        assert "demo:" in backfills
-        partitions = page(
-            "/assets/fct_order_feedback?view=partitions", ["Partitions", "Materialized"], "partitions.png"
-        )
-        assert f"{DEMO_DAYS} Partitions" in partitions and "0 Missing" in partitions.replace("\n", " ")
+        page("/overview/backfills", ["Backfills", "after_sales/trigger: demo", "Success"], "backfills.png")
+        # Every partition there is holds data: the partitions begin at the first demo day.
+        expected = [f"{DEMO_DAYS} Partitions Selected", f"Materialized ({DEMO_DAYS})", "Missing (0)"]
+        middle = (demo_days()[0] + dt.timedelta(days=DEMO_DAYS // 2)).isoformat()
+        shown = page(f"/assets/fct_order_feedback?view=partitions&partition={middle}", expected, "partitions.png")
+        assert "dagster/row_count" in shown and "run_window" in shown
         page("/assets/quarantine", ["quarantine", "Description", "Columns"], "quarantine.png")
         # The report, in a tall window: the stamp, the legend above the panels, the tables.
         [report] = (tmp_path / "exports" / "reports").glob("*/metrics_30d.html")

@@ -243,7 +243,7 @@ def materialize_in_chunks(
             asset_key=spec.name,
             metadata={
                 "table": str(totals[spec.name].get("table", spec.name)),
-                "run_window": f"{whole.start} .. {whole.end}",
+                "run_window": f"{whole.start} .. {whole.end - dt.timedelta(days=1)}",  # inclusive
                 "chunks": len(chunks),
             },
             check_results=merge_check_results(results[spec.name]),

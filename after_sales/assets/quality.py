@@ -76,7 +76,7 @@ def _record(
 ) -> dg.MaterializeResult:
     for day, figures in by_day.items():
         context.add_asset_metadata(figures, partition_key=day.isoformat())
-    return dg.MaterializeResult(metadata={"run_window": f"{window.start} .. {window.end}"})
+    return dg.MaterializeResult(metadata={"run_window": f"{window.start} .. {window.end - dt.timedelta(days=1)}"})
 
 
 def quality_assets(staging: Sequence[dg.AssetKey], checked: Sequence[dg.AssetKey]) -> list[dg.AssetsDefinition]:
