@@ -60,3 +60,25 @@ def test_the_demo_leaves_a_backfill_in_the_instance(tmp_path: Path) -> None:
         ] == [(first.isoformat(), last.isoformat())]
         stg = instance.get_latest_materialization_event(dg.AssetKey("stg_orders"))
         assert stg is not None and stg.run_id == ranged[0].run_id
+
+
+def test_ui_command_stops_on_sigint_even_when_started_in_the_background() -> None:
+    import signal
+
+    probe = "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
+
+    def background(*command: str) -> str:
+        """Run command as a background job does: SIGINT ignored when it starts."""
+        return subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        ).stdout.strip()
+
+    assert background(sys.executable, "-c", probe) == "False"  # what `make ui &` did before
+    foreground = str(ROOT / "scripts" / "foreground.py")
+    assert background(sys.executable, foreground, sys.executable, "-c", probe) == "True"
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "exec $(PY) scripts/foreground.py $(VENV)/bin/dagster dev" in makefile
