@@ -26,14 +26,15 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed fonts
 
-# The report draws service items in Chinese with a CJK font: install Debian's fonts-noto-cjk when none is
+# The report draws service items in Chinese with a CJK font: install Debian's fonts-wqy-microhei (1.6 MB) when none is
 # found and this is a root shell with apt-get; else say so (the chart then falls back to English names).
 fonts:
-	@if command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
+	@if ls /usr/share/fonts/truetype/wqy/*.ttc /usr/share/fonts/opentype/noto/NotoSansCJK*.ttc >/dev/null 2>&1 \
+	  || (command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .); then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing fonts-noto-cjk (a CJK font for the report's charts)"; \
-	  (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null) || echo "could not install fonts-noto-cjk"; \
-	else echo "note: no CJK font found; apt-get install fonts-noto-cjk for Chinese labels in the report's charts"; fi
+	  echo "installing fonts-wqy-microhei (a CJK font for the report's charts)"; \
+	  (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null) || echo "could not install fonts-wqy-microhei"; \
+	else echo "note: no CJK font found; apt-get install fonts-wqy-microhei (or fonts-noto-cjk) for Chinese labels in the report's charts"; fi
 
 demo: setup
 	$(PY) -m after_sales.demo
