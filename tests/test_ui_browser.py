@@ -223,7 +223,9 @@ def test_asset_graph_and_asset_page_in_chromium(browser_paths: tuple[str, str], 
         browser.get(report.as_uri())
         _wait("the report", lambda: "After-sales metrics" in text(), 30)
         assert "warehouse duckdb:///" in text() and "run " in text()
-        widest = browser.execute_script("return Math.max(...[...document.tables].map(t => t.scrollWidth));")
+        widest = browser.execute_script(
+            "return Math.max(...[...document.querySelectorAll('table')].map(t => t.scrollWidth));"
+        )
         assert widest < 1400, widest  # no table wider than the window
         aligned = browser.execute_script(
             "const t = document.querySelector('table.text td:nth-child(2)'); return getComputedStyle(t).textAlign;"
