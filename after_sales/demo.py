@@ -160,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
 
     wh = open_warehouse(settings.warehouse_url, settings.warehouse_schema, settings.timezone)
     print(f"\nGenerated {args.days} days in {generated:.1f}s; backfilled all assets in {materialized:.1f}s")
-    print(f"Warehouse {settings.warehouse_url}, schema {settings.warehouse_schema}:")
+    from after_sales.assets.reports import HTML_NAME, REPORT_FOLDER, redacted_url, warehouse_folder
+
+    print(f"Warehouse {redacted_url(settings.warehouse_url)}, schema {settings.warehouse_schema}:")
     import after_sales.definitions  # noqa: F401  (registers the marketplace staging tables)
     from after_sales.tables import ALL_TABLES
 
@@ -180,17 +182,22 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{c} {n:,}" for c, n in zip(channels["channel"], channels["orders"], strict=True))
     )
     print(f"Work-order CSVs for helpdesk import: {settings.export_dir / 'work_orders'}")
-    from after_sales.assets.reports import HTML_NAME, REPORT_FOLDER, warehouse_folder
-
     report = settings.export_dir / REPORT_FOLDER / warehouse_folder(settings.warehouse_url, settings.warehouse_schema)
     print(f"Metrics report (last 30 days, charts and definitions): {report / HTML_NAME}")
     print(f"Dagster runs and the backfill are recorded in DAGSTER_HOME={home}")
     print("Next: `make ui` and open http://127.0.0.1:3000 (asset graph, partitions, checks, Overview > Backfills),")
     print("or point a BI tool")
     if settings.warehouse_url.startswith("duckdb"):
-        print(f"at {settings.warehouse_url.removeprefix('duckdb:///')} (DuckDB, schema {settings.warehouse_schema}).")
+        from after_sales.assets.bi_snapshot import snapshot_path
+
+        snapshot = snapshot_path(settings.warehouse_url.removeprefix("duckdb:///"))
+        print(
+            f"at the read-only snapshot {snapshot} (DuckDB, schema {settings.warehouse_schema}, bi_* views), "
+            "not at the warehouse file: a reader holding that open blocks the next run (docs/bi.md)."
+        )
     else:
-        print(f"at {settings.warehouse_url}, schema {settings.warehouse_schema}: read the bi_* views (docs/bi.md).")
+        where = redacted_url(settings.warehouse_url)
+        print(f"at {where}, schema {settings.warehouse_schema}: the bi_* views (docs/bi.md).")
     return 0
 
 
