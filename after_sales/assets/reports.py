@@ -205,12 +205,11 @@ class Stamp:
     run_id: str
     generated: str
 
-    def line(self, data: "ReportData") -> str:
-        """One line naming the source, window and run."""
-        return (
-            f"warehouse {self.warehouse}, schema {self.schema}; window {data.first_day} .. {data.last_day}; "
-            f"run {self.run_id}; drawn {self.generated}"
-        )
+    def line(self, data: "ReportData", wrap: bool = False) -> str:
+        """The source, window and run: one line, or two (warehouse; window and run) for the chart's footer."""
+        where = f"warehouse {self.warehouse}, schema {self.schema}"
+        what = f"window {data.first_day} .. {data.last_day}; run {self.run_id}; drawn {self.generated}"
+        return f"{where}\n{what}" if wrap else f"{where}; {what}"
 
 
 def item_label(action: str, rules: MetricRules, chinese: bool) -> str:
@@ -301,7 +300,7 @@ def render_png(data: ReportData, path: Path, rules: MetricRules, stamp: Stamp | 
     too_few = int((data.items["rating_status"] != "graded").sum())
     ax.set_title(f"Service items, 28 days: score and CI\n({too_few} with too few ratings)")
     title = f"After-sales service, {data.first_day} .. {data.last_day} (daily, per channel)"
-    fig.supxlabel(title + ("\n" + stamp.line(data) if stamp else ""), fontsize=11)
+    fig.supxlabel(title + ("\n" + stamp.line(data, wrap=True) if stamp else ""), fontsize=11)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=90)
