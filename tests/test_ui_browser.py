@@ -120,7 +120,9 @@ def demo_ui(browser_paths: tuple[str, str], tmp_path: Path) -> Iterator[str]:
         "DAGSTER_HOME": str(home),
         "PYTHONPATH": str(ROOT),
     }
+    # A few injected faults, so the quarantine asset has rules and reasons to show.
     demo = [sys.executable, "-m", "after_sales.demo", "--days", str(DEMO_DAYS), "--orders-per-day", "200"]
+    demo += ["--fault-rate", "0.02"]
     done = subprocess.run(demo, env=env, cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
     assert first.isoformat() in done.stdout and last.isoformat() in done.stdout
@@ -213,7 +215,11 @@ def test_asset_graph_and_asset_page_in_chromium(browser_paths: tuple[str, str], 
         middle = (demo_days()[0] + dt.timedelta(days=DEMO_DAYS // 2)).isoformat()
         shown = page(f"/assets/fct_order_feedback?view=partitions&partition={middle}", expected, "partitions.png")
         assert "dagster/row_count" in shown and "run_window" in shown
-        page("/assets/quarantine", ["quarantine", "Description", "Columns"], "quarantine.png")
+        # The quarantine is an asset: each landing day with its rows per rule (the demo injected a few faults).
+        shown = page(
+            f"/assets/quarantine?view=partitions&partition={middle}", ["rule/", "Materialized"], "quarantine.png"
+        )
+        assert "dagster/row_count" in shown and "rows_by_table_and_rule" in shown
         # The report, in a tall window: the stamp, the legend above the panels, the tables.
         [report] = (tmp_path / "exports" / "reports").glob("*/metrics_30d.html")
         browser.execute_cdp_cmd(
