@@ -462,7 +462,7 @@ def test_orders_follow_the_week_and_the_festivals() -> None:
 
 
 def test_tickets_are_resolved_about_as_often_within_sla_as_the_targets_say(clean: SampleData) -> None:
-    from after_sales.sample.generator import _expected_priority, _resolution_seconds
+    from after_sales.sample.generator import SLA_TICKET_MARGIN, _expected_priority, _resolution_seconds
     from after_sales.transforms.metric_rules import load_metric_rules
     from after_sales.transforms.rules import load_service_rules
 
@@ -475,7 +475,7 @@ def test_tickets_are_resolved_about_as_often_within_sla_as_the_targets_say(clean
     for code, name in enumerate(("P1", "P2", "P3")):
         mine = took[priority == code]
         within = (mine <= sla[name] * 3600).mean()
-        assert abs(within - targets[name]) < 0.04, name
+        assert abs(within - min(0.995, targets[name] + SLA_TICKET_MARGIN)) < 0.02, name
         assert mine.max() <= 6 * 86_400 and np.median(mine) < sla[name] * 3600, name
     by_day = pd.Series(took[priority == 0] <= sla["P1"] * 3600).groupby(day[priority == 0]).mean()
     assert by_day.std() > 0.01  # it varies from day to day
