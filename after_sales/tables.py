@@ -240,7 +240,13 @@ WORK_ORDERS = TableSpec(
         Column("sla_hours", "int", "Hours allowed to resolve at this priority.", False),
         Column("status", "text", "open, resolved or reopened.", False),
         Column("opened_at", "timestamptz", "Earliest feedback time behind the work order.", False),
-        Column("due_at", "timestamptz", "opened_at plus sla_hours.", False),
+        Column(
+            "due_at",
+            "timestamptz",
+            "opened_at plus sla_hours; for a proactive work order a complaint joined, the first complaint plus "
+            "sla_hours (the SLA runs from the customer's complaint).",
+            False,
+        ),
         Column("resolved_at", "timestamptz", "Latest resolution time, when every issue is resolved."),
         Column("sla_breached", "bool", "Resolved after due_at, or still open past due_at at build time.", False),
         Column("found_by", "text", "feedback, behaviour (opened from a behaviour signal, no complaint yet) or both.",

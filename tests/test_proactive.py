@@ -60,9 +60,7 @@ def test_proactive_work_order_opens_before_the_complaint_and_the_complaint_joins
     as_of = t("2025-03-10 12:00")
 
     # Before any complaint: the payment signal opens the work order, proactively.
-    before = with_proactive(
-        build_work_orders(complaint("2025-03-11 10:00").iloc[:0], rules, as_of), signals, rules, as_of
-    )
+    before = with_proactive(build_work_orders(complaint("2025-03-11 10:00").iloc[:0], rules, as_of), signals, rules)
     assert len(before) == 1
     wo = before.iloc[0]
     assert wo["work_order_id"] == work_order_id("O1", "payment")
@@ -74,13 +72,14 @@ def test_proactive_work_order_opens_before_the_complaint_and_the_complaint_joins
     as_of = t("2025-03-11 12:00")
     problems = mark_found_by(complaint("2025-03-11 10:00"), signals, window_days=7)
     assert (problems["found_by"].iloc[0], problems["found_at"].iloc[0]) == ("both", t("2025-03-10 09:03"))
-    after = with_proactive(build_work_orders(problems, rules, as_of), signals, rules, as_of)
+    after = with_proactive(build_work_orders(problems, rules, as_of), signals, rules)
     assert len(after) == 1  # joined, not a second work order
     wo = after.iloc[0]
     assert wo["work_order_id"] == before.iloc[0]["work_order_id"]
     assert (wo["proactive"], wo["found_by"], wo["issue_count"]) == (True, "both", 1)
     assert wo["opened_at"] == t("2025-03-10 09:03") and wo["first_signal_at"] == t("2025-03-10 09:03")
-    assert wo["due_at"] == t("2025-03-10 13:03")  # P1: 4 hours from the signal
+    assert wo["due_at"] == t("2025-03-11 14:00")  # P1: 4 hours from the complaint (the SLA is the customer's)
+    assert before.iloc[0]["sla_breached"] == False  # noqa: E712 (no complaint yet: no SLA promise was running)
 
 
 def test_complaint_without_signal_is_found_by_feedback_and_not_proactive() -> None:
@@ -90,7 +89,7 @@ def test_complaint_without_signal_is_found_by_feedback_and_not_proactive() -> No
     late_signal = SIGNALS.iloc[:1].assign(detected_at=t("2025-03-12 09:00"))  # behaviour after the complaint
     problems = mark_found_by(complaint("2025-03-11 10:00"), late_signal, window_days=7)
     assert problems["found_by"].iloc[0] == "feedback"
-    wo = with_proactive(build_work_orders(problems, rules, None), late_signal, rules, None).iloc[0]
+    wo = with_proactive(build_work_orders(problems, rules, None), late_signal, rules).iloc[0]
     assert (wo["proactive"], wo["found_by"], wo["opened_at"]) == (False, "both", t("2025-03-11 10:00"))
 
 

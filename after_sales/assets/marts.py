@@ -152,7 +152,7 @@ def work_orders(
     def build(window: DateWindow) -> dict[str, Chunk]:
         problems = problem_orders.read(window)
         signals = order_signals(behaviour_signals.read(window), window.start, window.end)
-        orders = with_proactive(build_work_orders(problems, rules, as_of), signals, rules, as_of)
+        orders = with_proactive(build_work_orders(problems, rules, as_of), signals, rules)
         orders["feedback_ids"] = orders["feedback_ids"].fillna("")  # a proactive work order has no feedback yet
         orders = orders[WORK_ORDERS.column_names]
         return {WORK_ORDERS.name: Chunk(orders, checks=[work_order_coverage(problems, orders, window.days())])}

@@ -51,9 +51,7 @@ def mark_found_by(problems: pd.DataFrame, signals: pd.DataFrame, window_days: in
     return p
 
 
-def with_proactive(
-    work_orders: pd.DataFrame, signals: pd.DataFrame, rules: ServiceRules, as_of: pd.Timestamp | None
-) -> pd.DataFrame:
+def with_proactive(work_orders: pd.DataFrame, signals: pd.DataFrame, rules: ServiceRules) -> pd.DataFrame:
     """Work orders with found_by, proactive and first_signal_at; a signal without a work order opens one.
 
     signals are those of the work orders' orders (order_signals). A work order whose first signal came before
@@ -77,12 +75,9 @@ def with_proactive(
     wo.loc[known, "signal_rule"] = hit["rule"].to_numpy()
     earlier = known & (wo["first_signal_at"] < wo["opened_at"]).fillna(False).astype(bool)
     wo.loc[earlier, "proactive"] = True
+    # Opened at the signal; the SLA (due_at, sla_breached) still runs from the first complaint: no promise is made
+    # to a customer before they complain.
     wo["opened_at"] = pd.to_datetime(wo["opened_at"], utc=True).where(~earlier, wo["first_signal_at"])
-    due = wo["opened_at"] + pd.to_timedelta(wo["sla_hours"].astype("int64"), unit="h")
-    wo["due_at"] = pd.to_datetime(wo["due_at"], utc=True).where(~earlier, due)
-    late = wo["resolved_at"].notna() & (wo["resolved_at"] > wo["due_at"])
-    overdue = wo["resolved_at"].isna() & (wo["due_at"] < as_of) if as_of is not None else False
-    wo.loc[earlier, "sla_breached"] = (late | overdue)[earlier]
     new = first.loc[~first.index.isin(wo["work_order_id"])].reset_index()
     if new.empty:
         return wo
@@ -108,7 +103,7 @@ def with_proactive(
             "opened_at": opened,
             "due_at": due,
             "resolved_at": pd.NaT,
-            "sla_breached": (due < as_of) if as_of is not None else False,
+            "sla_breached": False,  # no complaint yet, so no SLA promise runs: pending in the SLA measures
             "found_by": FOUND_BEHAVIOUR,
             "proactive": True,
             "first_signal_at": opened,
