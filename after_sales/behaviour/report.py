@@ -40,6 +40,19 @@ def summary_lines(wh: Warehouse, schema: str, landing_dir: Path) -> list[str]:
         "Measured per signal (days whose 7-day window closed; signal_accuracy, docs/behaviour.md):",
         f"  {'rule':<26} {'signals':>8} {'precision':>9} {'complaints':>10} {'recall':>6} {'lead h':>6}",
     ]
+    if wh.table_exists("work_orders"):
+        wo = wh.query(
+            f"""SELECT count(*) FILTER (WHERE proactive) AS proactive,
+                       count(*) FILTER (WHERE proactive AND issue_count = 0) AS waiting,
+                       count(*) AS total
+                FROM "{schema}".work_orders"""
+        ).iloc[0]
+        lines.insert(
+            1,
+            f"Proactive work orders: {int(wo['proactive']):,} of {int(wo['total']):,} opened from behaviour before any "
+            f"complaint ({int(wo['proactive']) - int(wo['waiting']):,} joined by a later complaint, "
+            f"{int(wo['waiting']):,} with none yet)",
+        )
     manifest_file = landing_dir / "_sample" / "planted_journeys.csv"
     planted = None
     if manifest_file.is_file():
