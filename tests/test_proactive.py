@@ -116,7 +116,7 @@ def test_materialized_proactive_work_order_then_the_complaint_joins_it(
     assert run_range(resources, "2025-03-01", "2025-03-10", chain).success
     wh = resources["warehouse"].open()  # type: ignore[attr-defined]
     query = (
-        "SELECT work_order_id, order_id, cause, issue_count, proactive, found_by, opened_at, feedback_ids "
+        "SELECT work_order_id, order_id, cause, issue_count, proactive, found_by, opened_at "
         "FROM after_sales.work_orders WHERE order_id = 'O1'"
     )
     first = wh.query(query)
