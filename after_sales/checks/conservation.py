@@ -11,6 +11,7 @@ from after_sales.transforms.marts import latest_version
 from after_sales.transforms.staging import StagingResult
 
 ROWS_CONSERVED = "rows_conserved"
+KEY_DTYPE = pd.StringDtype("python")
 STAGING_CHECKS = {ROWS_CONSERVED: "Rows read = rows staged + rows quarantined (duplicates quarantined and counted)."}
 FACT_CHECKS = {"orders_conserved": "Every order of the day in staging (latest landed version) is in the fact, once."}
 PROBLEM_CHECKS = {"problems_conserved": "Every fact row marked is_problem is a problem issue, and no other row is."}
@@ -58,7 +59,8 @@ def staging_conservation(result: StagingResult, days: list[dt.date]) -> CustomCh
 def _keys_per_day(frame: pd.DataFrame, day_column: str, key: str) -> pd.DataFrame:
     """The distinct (day, key) pairs of a frame, as columns day and key."""
     pairs = frame[[day_column, key]].dropna(subset=[day_column]).drop_duplicates()
-    return pairs.set_axis(["day", "key"], axis=1).astype({"day": object, "key": "string"})
+    # Python-backed strings: pandas cannot merge two empty Arrow-backed string columns (an empty day).
+    return pairs.set_axis(["day", "key"], axis=1).astype({"day": object, "key": KEY_DTYPE})
 
 
 def _set_differences(expected: pd.DataFrame, actual: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
