@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import pandas as pd
 import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
+from after_sales.assets import marts as marts_assets
+from after_sales.assets.faults import data_faults_fail, is_transient
+from after_sales.marketplaces import ExportFileError
 from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
-from after_sales.resources.warehouse import Warehouse, quote_ident
+from after_sales.resources.arrow_frames import SchemaMismatchError, frame_to_arrow
+from after_sales.resources.postgres_warehouse import PostgresWarehouse
+from after_sales.resources.warehouse import Warehouse, WarehouseError, WarehouseLockedError, quote_ident
+from after_sales.tables import STG_ORDERS
+from after_sales.transforms.staging import LandingFileError
 from tests.landing_builders import BEHAVIOUR_HEADER, FEEDBACK_HEADER, ORDERS_HEADER, write_landing
 from tests.test_pipeline import run_range
 
@@ -113,3 +125,94 @@ def test_an_empty_day_builds_the_marts_on_postgresql(pg_url: str, landing: Path,
     wh = resources["warehouse"].open()  # type: ignore[attr-defined]
     for table in MARTS:
         assert wh.query(f"SELECT count(*) AS n FROM after_sales.{table}")["n"].iloc[0] == 0
+
+
+# ------------------------------------------------------------------ item 3: only transient faults retry
+
+
+def _raised(fn: Callable[[], object]) -> BaseException:
+    try:
+        fn()
+    except BaseException as exc:
+        return exc
+    raise AssertionError("expected an exception")
+
+
+def _pg_refused() -> None:
+    PostgresWarehouse(make_url("postgresql+psycopg://postgres@127.0.0.1:1/nothing"), "s", TZ).query("SELECT 1")
+
+
+def _wrapped(inner: BaseException, outer: type[Exception] = WarehouseError) -> BaseException:
+    try:
+        try:
+            raise inner
+        except BaseException as exc:
+            raise outer(f"writing after_sales.stg_orders failed and was rolled back: {exc}") from exc
+    except Exception as exc:
+        return exc
+
+
+def test_is_transient_retries_locks_connections_and_full_disks_only(tmp_path: Path) -> None:
+    transient = {
+        "duckdb_locked": WarehouseLockedError("DuckDB file x is locked by another process"),
+        "pg_connection_refused": _raised(_pg_refused),
+        "disk_full_errno": _wrapped(OSError(errno.ENOSPC, "No space left on device")),
+        "duckdb_disk_full": _wrapped(duckdb.IOException("IO Error: Could not write file: No space left on device")),
+        "connection_lost": _wrapped(ConnectionResetError(errno.ECONNRESET, "Connection reset by peer")),
+    }
+    not_transient = {
+        "landing_file": LandingFileError("orders/2026-10-05/a.csv: required column(s) amount missing"),
+        "export_file": ExportFileError("jd/2026-10-05/x.csv", "cannot decode"),
+        "cast": SchemaMismatchError("table stg_orders, orders/a.csv row 2, column amount: cannot cast to money"),
+        "duplicate_key": _wrapped(duckdb.ConstraintException("Duplicate key \"id: 1\" violates primary key")),
+        "bug": KeyError("feedback_ids"),
+        "failure": dg.Failure("blocking checks failed", allow_retries=False),
+    }
+    assert {k for k, e in transient.items() if not is_transient(e)} == set()
+    assert {k for k, e in not_transient.items() if is_transient(e)} == set()
+
+
+def test_data_faults_fail_names_the_place_on_the_first_line() -> None:
+    exc = LandingFileError("orders/2026-10-05/a.csv row 3, column amount: cannot read '1e400'")
+    with pytest.raises(dg.Failure) as raised, data_faults_fail("stg_orders [2026-10-05]"):
+        raise exc
+    assert raised.value.allow_retries is False
+    first = raised.value.description.splitlines()[0]
+    assert first == "stg_orders [2026-10-05]: orders/2026-10-05/a.csv row 3, column amount: cannot read '1e400'"
+    with pytest.raises(WarehouseLockedError), data_faults_fail("stg_orders"):  # transient: left to the policy
+        raise WarehouseLockedError("locked")
+
+
+def test_a_value_that_cannot_be_stored_names_file_row_and_column() -> None:
+    frame = pd.DataFrame({c: ["x", "y"] for c in STG_ORDERS.column_names})
+    frame = frame.assign(
+        amount=[1.0, 1e20],
+        created_at=pd.Timestamp("2026-10-05", tz="UTC"),
+        business_date=dt.date(2026, 10, 5),
+        landing_date=dt.date(2026, 10, 5),
+        quantity=1,
+        source_row=[1, 2],
+        source_file="orders/2026-10-05/a.csv",
+    )
+    with pytest.raises(SchemaMismatchError, match=r"^table stg_orders, orders/2026-10-05/a\.csv row 2, column amount"):
+        frame_to_arrow(STG_ORDERS, frame)
+
+
+def test_an_unexpected_error_in_a_step_fails_once_without_retries(
+    resources: dict[str, object], landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_landing(landing, "orders", DAY, [f"O1,{DAY} 10:00:00,U1,杯,1,10.00,alipay,paid,web"], ORDERS_HEADER)
+
+    def broken(*_: object) -> pd.DataFrame:
+        raise ValueError(f"orders/{DAY}/export.csv row 1, column amount: cannot locate a cause")
+
+    monkeypatch.setattr(marts_assets, "build_problem_orders", broken)
+    result = run_range(resources, DAY, DAY, ["stg_orders", "stg_feedback", "fct_order_feedback", "problem_orders"])
+    assert not result.success
+    assert not events_of(result, "STEP_UP_FOR_RETRY")
+    [failure] = events_of(result, "STEP_FAILURE")
+    assert failure.step_key == "problem_orders"
+    error = failure.event_specific_data.error
+    assert error.message.splitlines()[0].endswith(
+        f"problem_orders [{DAY}]: orders/{DAY}/export.csv row 1, column amount: cannot locate a cause"
+    )

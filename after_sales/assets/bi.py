@@ -3,6 +3,7 @@
 import dagster as dg
 
 from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN, WAREHOUSE_KIND
+from after_sales.assets.faults import classified_faults
 from after_sales.bi.views import BI_VIEWS, apply_views, source_tables, views_version
 from after_sales.resources import WarehouseResource
 
@@ -24,6 +25,7 @@ _VIEW_LIST = "\n".join(f"- `{v.name}`: {v.spec.description}" for v in BI_VIEWS)
         "survive every re-materialization). Connect BI tools to these, not to the tables:\n\n" + _VIEW_LIST
     ),
 )
+@classified_faults
 def bi_views(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """(Re)create every bi_ view and its comments in one transaction."""
     wh = warehouse.open()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import pandas as pd
 
+from after_sales.assets.faults import classified_faults
 from after_sales.checks.quality import CustomCheck, evaluate
 from after_sales.partitions import SETTINGS, date_window
 from after_sales.resources import WarehouseOutput, WarehouseResource, write_output
@@ -108,6 +109,7 @@ def merge_check_results(per_chunk: list[list[dg.AssetCheckResult]]) -> list[dg.A
     return merged
 
 
+@classified_faults
 def materialize_in_chunks(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,

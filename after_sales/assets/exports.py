@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from after_sales.assets.chunked import chunk_windows
 from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
+from after_sales.assets.faults import classified_faults
 from after_sales.partitions import daily_partitions, date_window
 from after_sales.resources import ExportDirectory, UpstreamRows, upstream_in
 
@@ -51,6 +52,7 @@ def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Pa
     code_version="1",
     retry_policy=RETRY_POLICY,
 )
+@classified_faults
 def work_orders_csv(
     context: dg.AssetExecutionContext, exports: ExportDirectory, work_orders: UpstreamRows
 ) -> dg.MaterializeResult:

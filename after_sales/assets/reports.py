@@ -19,6 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
+from after_sales.assets.faults import classified_faults
 from after_sales.partitions import daily_partitions
 from after_sales.resources import ExportDirectory, WarehouseResource
 from after_sales.resources.warehouse import DateWindow, Warehouse
@@ -307,6 +308,7 @@ documentation; docs/metrics.md gives the full definitions. {html.escape(METRICS_
     retry_policy=RETRY_POLICY,
     code_version="1",
 )
+@classified_faults
 def metrics_report(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, exports: ExportDirectory
 ) -> dg.MaterializeResult:

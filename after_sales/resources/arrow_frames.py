@@ -69,6 +69,19 @@ def _to_arrow_column(series: pd.Series, logical: str) -> pa.Array:
     return pa.array(pd.to_numeric(series).astype("float64"), from_pandas=True)
 
 
+def _first_bad_row(frame: pd.DataFrame, column: str, logical: str) -> str:
+    """Where the first value that cannot be cast sits: file and row when the frame carries them, else its index."""
+    series = frame[column]
+    for position in range(len(series)):
+        try:
+            _to_arrow_column(series.iloc[position : position + 1], logical)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError):
+            if {"source_file", "source_row"} <= set(frame.columns):
+                return f"{frame['source_file'].iloc[position]} row {frame['source_row'].iloc[position]}, "
+            return f"row {position + 1} of the frame, "
+    return ""
+
+
 def frame_to_arrow(spec: TableSpec, frame: pd.DataFrame) -> pa.Table:
     """Cast a frame to the table's exact columns and types; extra columns are an error."""
     missing = [c for c in spec.column_names if c not in frame.columns]
@@ -83,7 +96,8 @@ def frame_to_arrow(spec: TableSpec, frame: pd.DataFrame) -> pa.Table:
             arrays.append(_to_arrow_column(frame[col.name], col.type))
         except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError) as exc:
             raise SchemaMismatchError(
-                f"table {spec.name}, column {col.name}: cannot cast to {col.type}: {exc}"
+                f"table {spec.name}, {_first_bad_row(frame, col.name, col.type)}column {col.name}: "
+                f"cannot cast to {col.type}: {exc}"
             ) from exc
     table = pa.Table.from_arrays(arrays, schema=arrow_schema(spec).remove_metadata())
     for col in spec.columns:
