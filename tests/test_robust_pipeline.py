@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import hashlib
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from after_sales.alerts import ENV_WEBHOOK_URL
 from after_sales.assets import marts as marts_assets
 from after_sales.assets.faults import data_faults_fail, is_transient
 from after_sales.marketplaces import ExportFileError
@@ -26,6 +29,8 @@ from after_sales.resources.warehouse import Warehouse, WarehouseError, Warehouse
 from after_sales.tables import STG_ORDERS
 from after_sales.transforms.staging import LandingFileError
 from tests.landing_builders import BEHAVIOUR_HEADER, FEEDBACK_HEADER, ORDERS_HEADER, write_landing
+from tests.test_alerts import Hook
+from tests.test_marketplace_pipeline import FIXTURES
 from tests.test_pipeline import run_range
 
 DAY = "2026-10-05"
@@ -91,6 +96,15 @@ def pg_url() -> Iterator[str]:
     finally:
         admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
         admin.close()
+
+
+@pytest.fixture
+def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hook]:
+    """A local webhook receiving the alerts, configured through the environment like in production."""
+    server = Hook()
+    monkeypatch.setenv(ENV_WEBHOOK_URL, server.url)
+    yield server
+    server.close()
 
 
 # ------------------------------------------------------------------ item 1: a day with no rows is a day
@@ -216,3 +230,72 @@ def test_an_unexpected_error_in_a_step_fails_once_without_retries(
     assert error.message.splitlines()[0].endswith(
         f"problem_orders [{DAY}]: orders/{DAY}/export.csv row 1, column amount: cannot locate a cause"
     )
+
+
+# ------------------------------------------------------------------ beyond the defects: one bad file is refused alone
+
+BAD_ORDER_FILES = {
+    "empty.csv": (b"", "the file is empty"),
+    "truncated.csv": ((ORDERS_HEADER + f"\nO9,{DAY} 10:00:00,U1,cup,1,10.00,alip").encode(), "truncated file"),
+    "utf16.csv": ((ORDERS_HEADER + f"\nO8,{DAY} 10:00:00,U1,杯,1,10.00,alipay,paid,web\n").encode("utf-16"), "decode"),
+    "no_amount.csv": (f"order_id,created_at,status,channel\nO7,{DAY} 10:00:00,paid,web\n".encode(), "amount"),
+}
+
+
+def test_a_bad_file_is_refused_alone_recorded_alerted_and_the_day_flagged_incomplete(
+    resources: dict[str, object], landing: Path, warehouse: Warehouse, webhook: Hook
+) -> None:
+    write_landing(landing, "orders", DAY, [f"O1,{DAY} 10:00:00,U1,杯,1,10.00,alipay,paid,web"], ORDERS_HEADER, "a.csv")
+    folder = landing / "orders" / DAY
+    for name, (content, _) in BAD_ORDER_FILES.items():
+        (folder / name).write_bytes(content)
+    write_landing(landing, "feedback", DAY, [f"F1,O1,{DAY} 12:00:00,1,complaint,坏了,,,,false"], FEEDBACK_HEADER)
+    tmall = landing / "tmall" / DAY
+    tmall.mkdir(parents=True)
+    fixture = FIXTURES / "tmall" / "2026-10-01" / "ExportOrderList202610011245_utf8.csv"
+    good_tmall = re.sub(r"2026[-/]\d\d[-/]\d\d", DAY, fixture.read_text(encoding="utf-8"))
+    (tmall / "orders.csv").write_text(good_tmall, encoding="utf-8")
+    (tmall / "garbage.csv").write_bytes(b"\xff\xfe\x00garbage\x00\x81")
+    assets = ["stg_orders", "stg_feedback", "stg_behaviour", "stg_tmall_orders", "stg_tmall_feedback", *MARTS]
+    result = run_range(resources, DAY, DAY, [*assets, "metrics_daily", "metrics_daily_by_channel"])
+    assert result.success, failures(result)
+    assert not failed_checks(result)
+
+    staged = warehouse.query("SELECT order_id FROM after_sales.stg_orders")["order_id"].tolist()
+    assert staged == ["O1"]
+    assert len(warehouse.query("SELECT 1 FROM after_sales.stg_tmall_orders")) > 0
+    refused = warehouse.query("SELECT * FROM after_sales.quarantine_files ORDER BY source, source_file")
+    expected_files = [f"orders/{DAY}/{n}" for n in sorted(BAD_ORDER_FILES)] + [f"tmall/{DAY}/garbage.csv"]
+    assert refused["source_file"].tolist() == expected_files
+    for row in refused.itertuples():
+        data = (landing / row.source_file).read_bytes()
+        assert (row.size_bytes, row.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+        assert row.reason.startswith(row.source_file)
+        name = row.source_file.rsplit("/", 1)[-1]
+        if name in BAD_ORDER_FILES:
+            assert BAD_ORDER_FILES[name][1] in row.reason
+    files = warehouse.query(
+        "SELECT source, files_seen, files_loaded, files_refused, rows_read FROM after_sales.landing_files ORDER BY 1"
+    )
+    assert files.values.tolist() == [
+        ["behaviour", 0, 0, 0, 0],
+        ["feedback", 1, 1, 0, 1],
+        ["orders", 5, 1, 4, 1],
+        ["tmall", 2, 1, 1, int(files.set_index("source").at["tmall", "rows_read"])],
+    ]
+    daily = warehouse.query("SELECT orders, files_refused, complete FROM after_sales.metrics_daily")
+    assert daily.values.tolist() == [[int(daily["orders"].iloc[0]), 5, False]]
+    by_channel = warehouse.query(
+        "SELECT channel, files_refused, complete FROM after_sales.metrics_daily_by_channel ORDER BY 1"
+    ).set_index("channel")
+    assert by_channel.loc["web"].tolist() == [4, False] and by_channel.loc["tmall"].tolist() == [1, False]
+    alerts = [(b["event"], b["partition"], str(b["reason"]).split(":")[0]) for b in webhook.bodies]
+    assert sorted(alerts) == sorted(("file_refused", DAY, f) for f in expected_files)
+
+    # Fixed files are loaded on the re-run, and the day is whole again.
+    for name in BAD_ORDER_FILES:
+        (folder / name).unlink()
+    (tmall / "garbage.csv").unlink()
+    assert run_range(resources, DAY, DAY, [*assets, "metrics_daily"]).success
+    assert warehouse.query("SELECT count(*) AS n FROM after_sales.quarantine_files")["n"].iloc[0] == 0
+    assert warehouse.query("SELECT complete FROM after_sales.metrics_daily")["complete"].tolist() == [True]

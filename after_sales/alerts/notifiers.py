@@ -22,7 +22,8 @@ DEFAULT_UI_URL = "http://127.0.0.1:3000"
 RUN_FAILURE = "run_failure"
 CHECK_FAILURE = "check_failure"
 FRESHNESS_BREACH = "freshness_breach"
-EVENTS = (RUN_FAILURE, CHECK_FAILURE, FRESHNESS_BREACH)
+FILE_REFUSED = "file_refused"
+EVENTS = (RUN_FAILURE, CHECK_FAILURE, FRESHNESS_BREACH, FILE_REFUSED)
 MAX_REASON_CHARS = 4000
 T = TypeVar("T")
 
@@ -57,9 +58,12 @@ class Alert:
     @property
     def summary(self) -> str:
         """One line for chat tools and logs."""
-        what = {RUN_FAILURE: "run failed", CHECK_FAILURE: "blocking check failed", FRESHNESS_BREACH: "stale"}[
-            self.event
-        ]
+        what = {
+            RUN_FAILURE: "run failed",
+            CHECK_FAILURE: "blocking check failed",
+            FRESHNESS_BREACH: "stale",
+            FILE_REFUSED: "landing file refused",
+        }[self.event]
         subject = ".".join(p for p in (self.asset, self.check) if p) or (self.job or "run")
         where = f" [{self.partition}]" if self.partition else ""
         first_line = self.reason.strip().splitlines()[0] if self.reason.strip() else ""

@@ -20,7 +20,7 @@ import pandas as pd
 from after_sales.assets.faults import classified_faults
 from after_sales.checks.quality import CustomCheck, evaluate
 from after_sales.partitions import SETTINGS, date_window
-from after_sales.resources import WarehouseOutput, WarehouseResource, write_output
+from after_sales.resources import Companion, WarehouseOutput, WarehouseResource, write_output
 from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import DATA_QUALITY_RUNS, TableSpec
 
@@ -40,7 +40,7 @@ SUMMED_CHECK_METADATA = (
 
 @dataclass
 class Chunk:
-    """What an asset built for one chunk of its window, for one table.
+    """What an asset built for one chunk of its window, for one table (and the companion tables written with it).
 
     metadata adds up over chunks: numbers are summed, Counters added, lists extended, dicts merged,
     anything else is the last chunk's.
@@ -50,6 +50,7 @@ class Chunk:
     quarantined: pd.DataFrame | None = None
     checks: list[CustomCheck] = field(default_factory=list)
     metadata: dict[str, object] = field(default_factory=dict)
+    companions: list[Companion] = field(default_factory=list)
 
 
 def chunk_windows(window: DateWindow, days: int | None = None) -> list[DateWindow]:
@@ -147,7 +148,9 @@ def materialize_in_chunks(
                     f"{part.end}{written}:\n- " + "\n- ".join(report.failures),
                     allow_retries=False,
                 )
-            output = WarehouseOutput(rows=chunk.rows, quarantined=chunk.quarantined, quality=report.rows)
+            output = WarehouseOutput(
+                rows=chunk.rows, quarantined=chunk.quarantined, quality=report.rows, companions=chunk.companions
+            )
             counts = write_output(warehouse, spec, output, part, run_id)
             metadata: dict[str, object] = {"dagster/row_count": counts.rows, "table": counts.table}
             if counts.quarantined is not None:

@@ -1,6 +1,8 @@
 """Staging for marketplace exports: one multi-asset per mapping file, writing stg_<source>_orders and _feedback."""
 
 import datetime as dt
+from collections import Counter
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -14,7 +16,7 @@ from after_sales.assets.common import (
     priority_tags,
     table_metadata,
 )
-from after_sales.assets.staging import render_staged, staged_chunk, staging_context, whole_file_faults_fail
+from after_sales.assets.staging import alert_refused, read_each_file, render_staged, staged_chunk, staging_context
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.marketplaces import ExportRead, SourceConfig, load_sources, read_export
@@ -144,18 +146,28 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
         def build(window: DateWindow) -> dict[str, Chunk]:
             results: dict[str, list[StagingResult]] = {"orders": [], "feedback": []}
             kinds_seen: dict[str, str] = {}
-            with whole_file_faults_fail():
-                for day, path in landing.files(source.name, window.days()):
-                    read = read_export(path, source, landing.path)
-                    kinds_seen[read.file] = read.subkind
-                    results[read.kind].append(stage_export(read, source.name, day, staging_context()))
+            ctx = staging_context()
+
+            def read_one(day: dt.date, path: Path) -> tuple[str, StagingResult]:
+                read = read_export(path, source, landing.path)
+                staged = stage_export(read, source.name, day, ctx)
+                kinds_seen[read.file] = read.subkind
+                return read.kind, staged
+
+            # A file with a whole-file fault is refused alone (quarantine_files); the source's other files go on.
+            read, ledger = read_each_file(landing, source.name, window, read_one)
+            for kind, staged in read:
+                results[kind].append(staged)
             orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
             feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
             known = _known_orders(warehouse, tables["orders"], orders.rows, window)
             feedback = quarantine_unknown_orders(feedback, known, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
+            alert_refused(context, f"stg_{source.name}", ledger.refused)
             files = {"export_files": kinds_seen}
+            rows_read = dict(Counter(orders.rows_read_by_day) + Counter(feedback.rows_read_by_day))
             return {
-                tables["orders"].name: staged_chunk(orders, window, files),
+                # The source's file records (both kinds) are written with its orders rows, in their transaction.
+                tables["orders"].name: staged_chunk(orders, window, files, ledger, rows_read),
                 tables["feedback"].name: staged_chunk(feedback, window, files),
             }
 

@@ -23,13 +23,14 @@ from after_sales.partitions import (
     LATE_ROWS,
     date_window,
 )
-from after_sales.resources import UpstreamRows, WarehouseResource, upstream_in
+from after_sales.resources import Companion, UpstreamRows, WarehouseResource, upstream_in
 from after_sales.resources.warehouse import DateWindow
-from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDERS
+from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDER_FEEDBACK, WORK_ORDERS
 from after_sales.transforms.marts import (
     build_order_feedback,
     build_problem_orders,
     build_work_orders,
+    work_order_feedback,
 )
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
 
@@ -112,6 +113,9 @@ def work_orders(
     def build(window: DateWindow) -> dict[str, Chunk]:
         problems = problem_orders.read(window)
         orders = build_work_orders(problems, rules, as_of)
-        return {WORK_ORDERS.name: Chunk(orders, checks=[work_order_coverage(problems, orders, window.days())])}
+        # The feedback_ids lists are stored as bridge rows, in the same transaction as the work orders.
+        links = Companion(WORK_ORDER_FEEDBACK, work_order_feedback(orders))
+        checks = [work_order_coverage(problems, orders, window.days())]
+        return {WORK_ORDERS.name: Chunk(orders[WORK_ORDERS.column_names], checks=checks, companions=[links])}
 
     yield from materialize_in_chunks(context, warehouse, [WORK_ORDERS], build)

@@ -25,6 +25,7 @@ from after_sales.tables import (
     PROBLEM_ORDERS,
     QUARANTINE,
     SERVICE_ITEM_SCORES,
+    WORK_ORDER_FEEDBACK,
     WORK_ORDERS,
     Column,
     TableSpec,
@@ -124,6 +125,12 @@ BI_VIEWS: tuple[ViewSpec, ...] = (
         "bi_problem_orders", PROBLEM_ORDERS, "BI: problem issues (low rating or complaint) with their located cause."
     ),
     _passthrough("bi_work_orders", WORK_ORDERS, "BI: every helpdesk work order with suggested actions and SLA."),
+    _passthrough(
+        "bi_work_order_feedback",
+        WORK_ORDER_FEEDBACK,
+        "BI: the feedback behind each work order, one row per work order and feedback id (join on work_order_id "
+        "to bi_work_orders, on feedback_id to bi_problem_orders).",
+    ),
     _passthrough(
         "bi_metrics_daily_by_channel", METRICS_DAILY_BY_CHANNEL, "BI: the daily measures per sales channel."
     ),

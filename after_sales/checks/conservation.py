@@ -125,9 +125,12 @@ def problem_conservation(fact: pd.DataFrame, problems: pd.DataFrame, days: list[
 
 
 def work_order_coverage(problems: pd.DataFrame, work_orders: pd.DataFrame, days: list[dt.date]) -> CustomCheck:
-    """Every problem issue appears in some work order's feedback_ids."""
+    """Every problem issue appears in some work order's feedback_ids (a list per work order: ids are values, a
+    comma inside an id is just a character)."""
     covered = (
-        work_orders.assign(feedback_id=work_orders["feedback_ids"].str.split(",")).explode("feedback_id")
+        work_orders[["business_date", "feedback_ids"]]
+        .explode("feedback_ids")
+        .rename(columns={"feedback_ids": "feedback_id"})
         if len(work_orders)
         else pd.DataFrame({"business_date": [], "feedback_id": []})
     )
