@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
 import hashlib
@@ -13,11 +14,13 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pandas as pd
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+import after_sales.assets.chunked as chunked
 from after_sales.alerts import ENV_WEBHOOK_URL
 from after_sales.assets import marts as marts_assets
 from after_sales.assets.faults import data_faults_fail, is_transient
@@ -26,7 +29,10 @@ from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManag
 from after_sales.resources.arrow_frames import SchemaMismatchError, frame_to_arrow
 from after_sales.resources.postgres_warehouse import PostgresWarehouse
 from after_sales.resources.warehouse import Warehouse, WarehouseError, WarehouseLockedError, quote_ident
-from after_sales.tables import STG_ORDERS
+from after_sales.sample import generate
+from after_sales.sample import write_landing as write_sample
+from after_sales.tables import STG_ORDERS, Column, TableSpec
+from after_sales.transforms.rollups import backlog
 from after_sales.transforms.staging import LandingFileError
 from tests.landing_builders import BEHAVIOUR_HEADER, FEEDBACK_HEADER, ORDERS_HEADER, write_landing
 from tests.test_alerts import Hook
@@ -299,3 +305,83 @@ def test_a_bad_file_is_refused_alone_recorded_alerted_and_the_day_flagged_incomp
     assert run_range(resources, DAY, DAY, [*assets, "metrics_daily"]).success
     assert warehouse.query("SELECT count(*) AS n FROM after_sales.quarantine_files")["n"].iloc[0] == 0
     assert warehouse.query("SELECT complete FROM after_sales.metrics_daily")["complete"].tolist() == [True]
+
+
+# ------------------------------------------------------------------ item 11: floats are bit-stable between runs
+
+
+def test_backlog_age_mean_does_not_depend_on_row_order() -> None:
+    rng = np.random.default_rng(7)
+    n, day = 400, dt.date(2026, 10, 5)
+    opened = pd.Timestamp("2026-10-01", tz=TZ) + pd.to_timedelta(rng.integers(0, 4 * 86_400 * 10**6, n), unit="us")
+    work_orders = pd.DataFrame(
+        {
+            "business_date": [day - dt.timedelta(days=int(x)) for x in rng.integers(0, 4, n)],
+            "channel": "web",
+            "opened_at": opened,
+            "due_at": opened + pd.Timedelta(hours=24),
+            "resolved_at": pd.Series(pd.NaT, index=range(n), dtype=f"datetime64[us, {TZ}]"),
+        }
+    )
+    means = {
+        float(backlog(work_orders.sample(frac=1, random_state=seed), [day], 30, TZ)["backlog_age_hours_mean"].iloc[0])
+        for seed in range(20)
+    }
+    assert len(means) == 1
+
+
+def test_stored_floats_are_rounded_so_sums_in_any_order_store_the_same_bytes() -> None:
+    values = [0.1 * i + 1e-7 * i for i in range(1, 200)]
+    forward, backward = sum(values), sum(reversed(values))
+    assert forward != backward  # the same numbers summed in another order
+    spec = TableSpec("t", "floats", (Column("x", "float", "a measure"),))
+    stored = [frame_to_arrow(spec, pd.DataFrame({"x": [v]})).column("x")[0].as_py() for v in (forward, backward)]
+    assert stored[0] == stored[1] and abs(stored[0] - forward) < 1e-9
+
+
+def _shuffle_landing(landing: Path, seed: int) -> None:
+    """Shuffle the data lines of every landed csv (header kept): the same rows in another order."""
+    rng = np.random.default_rng(seed)
+    for path in sorted(landing.rglob("*.csv")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        body = lines[1:]
+        rng.shuffle(body)
+        path.write_text("\n".join([lines[0], *body]) + "\n", encoding="utf-8")
+
+
+def test_equal_inputs_in_another_order_and_chunking_give_byte_equal_metric_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, days = dt.date(2025, 3, 1), 4
+    last = (first + dt.timedelta(days=days - 1)).isoformat()
+    frames = {}
+    for name, chunk_days, seed in (("in_order", 60, None), ("shuffled_in_chunks", 2, 11)):
+        landing = tmp_path / name / "landing"
+        write_sample(generate(first, days, 30, seed=5, fault_rate=0.0, tz=TZ), landing)
+        if seed is not None:
+            _shuffle_landing(landing, seed)
+        monkeypatch.setattr(chunked, "SETTINGS", dataclasses.replace(chunked.SETTINGS, chunk_days=chunk_days))
+        resources = make_resources(f"duckdb:///{tmp_path / name / 'w.duckdb'}", landing, tmp_path / name / "exports")
+        result = run_range(resources, first.isoformat(), last)
+        assert result.success, failures(result)
+        wh = resources["warehouse"].open()  # type: ignore[attr-defined]
+        frames[name] = {t: _sorted_table(wh, t) for t in FLOAT_TABLES}
+    for table in FLOAT_TABLES:
+        a, b = frames["in_order"][table], frames["shuffled_in_chunks"][table]
+        assert len(a) > 0
+        pd.testing.assert_frame_equal(a, b, check_exact=True, obj=table)
+
+
+FLOAT_TABLES = [
+    "metrics_daily",
+    "metrics_daily_by_channel",
+    "metrics_daily_by_cause",
+    "metrics_rollups",
+    "metrics_rollups_by_cause",
+    "service_item_scores",
+]
+
+
+def _sorted_table(wh: Warehouse, table: str) -> pd.DataFrame:
+    frame = wh.query(f'SELECT * FROM after_sales."{table}"')
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)

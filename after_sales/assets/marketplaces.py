@@ -16,7 +16,14 @@ from after_sales.assets.common import (
     priority_tags,
     table_metadata,
 )
-from after_sales.assets.staging import alert_refused, read_each_file, render_staged, staged_chunk, staging_context
+from after_sales.assets.staging import (
+    FileLedger,
+    alert_refused,
+    read_each_file,
+    render_staged,
+    staged_chunk,
+    staging_context,
+)
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.marketplaces import ExportRead, SourceConfig, load_sources, read_export
@@ -155,7 +162,8 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
                 return read.kind, staged
 
             # A file with a whole-file fault is refused alone (quarantine_files); the source's other files go on.
-            read, ledger = read_each_file(landing, source.name, window, read_one)
+            ledger = FileLedger(source.name, window.days())
+            read = read_each_file(landing, window, read_one, ledger)
             for kind, staged in read:
                 results[kind].append(staged)
             orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)

@@ -98,10 +98,11 @@ def _fingerprint(path: Path) -> tuple[int, str]:
 
 
 def read_each_file(
-    landing: LandingZone, source: str, window: DateWindow, read: Callable[[dt.date, Path], T]
-) -> tuple[list[T], FileLedger]:
-    """read every file of the source landed in the window; a file with a whole-file fault is refused alone."""
-    ledger = FileLedger(source, window.days())
+    landing: LandingZone, window: DateWindow, read: Callable[[dt.date, Path], T], ledger: FileLedger
+) -> list[T]:
+    """read every file of the ledger's source landed in the window; a file with a whole-file fault is refused
+    alone (recorded in the ledger), the others are read."""
+    source = ledger.source
     results = []
     for day, path in landing.files(source, window.days()):
         ledger.seen[day] += 1
@@ -113,7 +114,7 @@ def read_each_file(
             ledger.refused.append(RefusedFile(day, source, rel, str(exc), size, sha))
         else:
             ledger.loaded[day] += 1
-    return results, ledger
+    return results
 
 
 def alert_refused(context: dg.AssetExecutionContext, asset: str, refused: list[RefusedFile]) -> None:
@@ -138,16 +139,23 @@ def alert_refused(context: dg.AssetExecutionContext, asset: str, refused: list[R
 
 
 def stage_window(
-    context: dg.AssetExecutionContext, landing: LandingZone, source: str, kind: SourceKind, window: DateWindow
-) -> tuple[StagingResult, FileLedger]:
-    """Read and stage every file of the source landed in the window; files with a whole-file fault are refused."""
+    context: dg.AssetExecutionContext,
+    landing: LandingZone,
+    source: str,
+    kind: SourceKind,
+    window: DateWindow,
+    ledger: FileLedger | None = None,
+) -> StagingResult:
+    """Read and stage every file of the source landed in the window; files with a whole-file fault are refused
+    (recorded in ledger)."""
     ctx = staging_context()
-    results, ledger = read_each_file(landing, source, window, lambda d, p: kind.stage(landing.read(source, d, p), ctx))
+    ledger = ledger or FileLedger(source, window.days())
+    results = read_each_file(landing, window, lambda d, p: kind.stage(landing.read(source, d, p), ctx), ledger)
     context.log.info(
         f"{source}: {sum(ledger.seen.values())} file(s) for landing days {window.start} .. {window.end}, "
         f"{len(ledger.refused)} refused"
     )
-    return combine(results, kind.spec, kind.id_column), ledger
+    return combine(results, kind.spec, kind.id_column)
 
 
 def staged_chunk(
@@ -210,7 +218,8 @@ def stage_source(
     kind = KINDS[source]
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        result, ledger = stage_window(context, landing, source, kind, window)
+        ledger = FileLedger(source, window.days())
+        result = stage_window(context, landing, source, kind, window, ledger)
         if known_orders is not None:
             orders = known_orders.read(window)
             result = quarantine_unknown_orders(result, orders, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)

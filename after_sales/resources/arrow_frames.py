@@ -21,6 +21,11 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
+# Stored floats (rates, means, hours, scores) are rounded to this many decimal places, so sums taken in another
+# row order (a re-run, another chunk size) store the same bytes: their last-bit differences are rounded away.
+FLOAT_DECIMALS = 9
+
+
 class SchemaMismatchError(ValueError):
     """A frame does not fit the table it is written to."""
 
@@ -66,7 +71,8 @@ def _to_arrow_column(series: pd.Series, logical: str) -> pa.Array:
         return pa.array(series.astype("boolean"), from_pandas=True)
     if logical == "int":
         return pa.array(pd.to_numeric(series).astype("Int64"), from_pandas=True)
-    return pa.array(pd.to_numeric(series).astype("float64"), from_pandas=True)
+    floats = pa.array(pd.to_numeric(series).astype("float64"), from_pandas=True)
+    return pc.round(floats, FLOAT_DECIMALS, round_mode="half_to_even")
 
 
 def _first_bad_row(frame: pd.DataFrame, column: str, logical: str) -> str:
