@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import errno
 import hashlib
+import json
 import os
 import re
 import uuid
@@ -385,3 +386,35 @@ FLOAT_TABLES = [
 def _sorted_table(wh: Warehouse, table: str) -> pd.DataFrame:
     frame = wh.query(f'SELECT * FROM after_sales."{table}"')
     return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ item 2 (last bullet): feedback ids are a real list
+
+
+def test_a_feedback_id_with_a_comma_stays_one_id_in_work_orders_bridge_csv_and_bi(
+    resources: dict[str, object], landing: Path, warehouse: Warehouse, tmp_path: Path
+) -> None:
+    write_landing(landing, "orders", DAY, [f"O1,{DAY} 10:00:00,U1,杯,1,10.00,alipay,paid,web"], ORDERS_HEADER)
+    write_landing(
+        landing,
+        "feedback",
+        DAY,
+        [
+            f'"F,1",O1,{DAY} 12:00:00,1,complaint,没收到货,,,,false',
+            f"F2,O1,{DAY} 13:00:00,2,complaint,还是没收到货,,,,false",
+        ],
+        FEEDBACK_HEADER,
+    )
+    selection = ["stg_orders", "stg_feedback", *MARTS, "work_orders_csv", "bi_views"]
+    result = run_range(resources, DAY, DAY, selection)
+    assert result.success, failures(result)
+    assert not failed_checks(result)
+    [work_order] = warehouse.query("SELECT work_order_id, issue_count FROM after_sales.work_orders").values.tolist()
+    assert work_order[1] == 2
+    links = warehouse.query(
+        "SELECT work_order_id, feedback_id FROM after_sales.bi_work_order_feedback ORDER BY feedback_id"
+    )
+    assert links.values.tolist() == [[work_order[0], "F,1"], [work_order[0], "F2"]]
+    assert "feedback_ids" not in warehouse.query("SELECT * FROM after_sales.work_orders").columns
+    exported = pd.read_csv(tmp_path / "exports" / "work_orders" / f"work_orders_{DAY}.csv", encoding="utf-8-sig")
+    assert [json.loads(cell) for cell in exported["feedback_ids"]] == [["F,1", "F2"]]

@@ -134,7 +134,7 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
             kinds={"pandas", WAREHOUSE_KIND},
             owners=OWNERS,
             tags={"after_sales/channel": source.channel},
-            code_version="1",
+            code_version="2",
         )
         for spec in tables.values()
     }

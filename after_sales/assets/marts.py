@@ -96,7 +96,7 @@ def problem_orders(
 @dg.asset(
     **partitioned_asset_kwargs(WORK_ORDERS, "marts"),
     check_specs=check_specs("work_orders", WORK_ORDER_CHECKS),
-    code_version="1",
+    code_version="2",
 )
 def work_orders(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, problem_orders: UpstreamRows

@@ -210,7 +210,7 @@ HEADLINE = [
         "work_orders": upstream_in(),
     },
     check_specs=check_specs("metrics_daily", METRICS_CHECKS),
-    code_version="2",
+    code_version="3",
 )
 def metrics_daily(
     context: dg.AssetExecutionContext,
@@ -254,19 +254,21 @@ def metrics_daily(
 DAILY_INS = {"fct_order_feedback": FACT_IN, "problem_orders": upstream_in(), "work_orders": upstream_in()}
 
 
-def _daily_kwargs(spec: TableSpec, checks: dict[str, str], ins: dict[str, dg.AssetIn]) -> dict[str, object]:
+def _daily_kwargs(
+    spec: TableSpec, checks: dict[str, str], ins: dict[str, dg.AssetIn], code_version: str = "1"
+) -> dict[str, object]:
     return {
         **partitioned_asset_kwargs(spec, GROUP),
         "ins": ins,
         "check_specs": check_specs(spec.name, checks),
-        "code_version": "1",
+        "code_version": code_version,
     }
 
 
 CHANNEL_FIGURES = ["orders", "complaint_rate", "csat", "refund_rate", "dispute_rate", "sla_achieved_rate"]
 
 
-@dg.asset(**_daily_kwargs(METRICS_DAILY_BY_CHANNEL, BY_CHANNEL_CHECKS, DAILY_INS))
+@dg.asset(**_daily_kwargs(METRICS_DAILY_BY_CHANNEL, BY_CHANNEL_CHECKS, DAILY_INS, code_version="2"))
 def metrics_daily_by_channel(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,

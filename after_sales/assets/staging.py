@@ -232,7 +232,7 @@ def stage_source(
 @dg.asset(
     **partitioned_asset_kwargs(KINDS["orders"].spec, "staging"),
     check_specs=check_specs("stg_orders", STAGING_CHECKS),
-    code_version="1",
+    code_version="2",
 )
 def stg_orders(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
     """Own-site orders, typed; bad rows quarantined."""
@@ -243,7 +243,7 @@ def stg_orders(context: dg.AssetExecutionContext, landing: LandingZone, warehous
     **partitioned_asset_kwargs(KINDS["feedback"].spec, "staging"),
     ins={"known_orders": upstream_in("stg_orders", ORDERS_FOR_FEEDBACK, ["order_id", "landing_date"])},
     check_specs=check_specs("stg_feedback", STAGING_CHECKS),
-    code_version="1",
+    code_version="2",
 )
 def stg_feedback(
     context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource, known_orders: UpstreamRows
@@ -255,7 +255,7 @@ def stg_feedback(
 @dg.asset(
     **partitioned_asset_kwargs(KINDS["behaviour"].spec, "staging"),
     check_specs=check_specs("stg_behaviour", STAGING_CHECKS),
-    code_version="1",
+    code_version="2",
 )
 def stg_behaviour(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
     """Own-site sessions, typed; bad rows quarantined."""

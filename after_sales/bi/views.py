@@ -16,6 +16,7 @@ from pathlib import Path
 from after_sales.resources.warehouse import Warehouse, WarehouseError, quote_ident
 from after_sales.tables import (
     FCT_ORDER_FEEDBACK,
+    LANDING_FILES,
     METRICS_DAILY,
     METRICS_DAILY_BY_CAUSE,
     METRICS_DAILY_BY_CHANNEL,
@@ -177,6 +178,12 @@ BI_VIEWS: tuple[ViewSpec, ...] = (
         ),
         (PROBLEM_ORDERS,),
         _causes_daily,
+    ),
+    _passthrough(
+        "bi_landing_files",
+        LANDING_FILES,
+        "BI: landed files seen, loaded and refused per landing date and source (a refused file is in "
+        "quarantine_files; the metrics of the days it may feed have complete = false).",
     ),
     ViewSpec(
         TableSpec(
