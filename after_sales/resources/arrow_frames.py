@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,9 +22,10 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
-# Stored floats (rates, means, hours, scores) are rounded to this many decimal places, so sums taken in another
-# row order (a re-run, another chunk size) store the same bytes: their last-bit differences are rounded away.
-FLOAT_DECIMALS = 9
+# Stored floats (rates, means, hours, scores: the metric tables only) are rounded to this many significant digits,
+# so sums taken in another row order (a re-run, another chunk size) store the same bytes: their last-bit
+# differences (about 1e-16 relative) are rounded away.
+FLOAT_DIGITS = 12
 
 
 class SchemaMismatchError(ValueError):
@@ -71,8 +73,15 @@ def _to_arrow_column(series: pd.Series, logical: str) -> pa.Array:
         return pa.array(series.astype("boolean"), from_pandas=True)
     if logical == "int":
         return pa.array(pd.to_numeric(series).astype("Int64"), from_pandas=True)
-    floats = pa.array(pd.to_numeric(series).astype("float64"), from_pandas=True)
-    return pc.round(floats, FLOAT_DECIMALS, round_mode="half_to_even")
+    return pa.array(stable_floats(pd.to_numeric(series).astype("float64").to_numpy()), from_pandas=True)
+
+
+def stable_floats(values: np.ndarray) -> np.ndarray:
+    """Floats rounded to FLOAT_DIGITS significant digits (correctly rounded, half to even); NaN and inf kept."""
+    out = values.astype("float64", copy=True)
+    finite = np.isfinite(out) & (out != 0)
+    out[finite] = [float(f"{v:.{FLOAT_DIGITS}g}") for v in out[finite].tolist()]
+    return out
 
 
 def _first_bad_row(frame: pd.DataFrame, column: str, logical: str) -> str:

@@ -131,10 +131,12 @@ def work_order_feedback(work_orders: pd.DataFrame) -> pd.DataFrame:
 
 def with_feedback_ids(work_orders: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
     """Work orders read from the warehouse with their feedback_ids lists rebuilt from the bridge rows."""
-    ids = links.sort_values(["work_order_id", "feedback_id"], kind="stable").groupby("work_order_id", sort=False)
-    lists = ids["feedback_id"].agg(list) if len(links) else pd.Series(dtype=object)
+    lists: dict[str, list[str]] = {}
+    for work_order, feedback in zip(links["work_order_id"].tolist(), links["feedback_id"].tolist(), strict=True):
+        lists.setdefault(work_order, []).append(feedback)
     out = work_orders.copy()
-    out[FEEDBACK_IDS] = [list(lists.get(w, [])) for w in out["work_order_id"]]
+    ids = [sorted(lists.get(w, [])) for w in out["work_order_id"]]
+    out[FEEDBACK_IDS] = pd.Series(ids, index=out.index, dtype=object)
     return out
 
 
@@ -170,10 +172,9 @@ def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Tim
     ids = pd.Series([[f] for f in wo["first_feedback"].tolist()], index=wo.index, dtype=object)
     several = p.loc[p.duplicated(keys, keep=False)]
     if len(several):  # build longer lists only where a work order has more than one issue (Python per group)
-        lists = several.groupby(keys, sort=False)["feedback_id"].agg(sorted)
-        at = pd.MultiIndex.from_frame(wo[keys])
-        longer = lists.reindex(at).to_numpy()
-        ids = pd.Series([x if isinstance(x, list) else i for x, i in zip(longer, ids, strict=True)], index=wo.index)
+        lists = {k: sorted(str(f) for f in g.tolist()) for k, g in several.groupby(keys, sort=False)["feedback_id"]}
+        at = wo[keys].itertuples(index=False, name=None)
+        ids = pd.Series([lists.get(k, i) for k, i in zip(at, ids, strict=True)], index=wo.index, dtype=object)
     wo[FEEDBACK_IDS] = ids
     wo["work_order_id"] = [
         work_order_id(o, c) for o, c in zip(wo["order_id"].tolist(), wo["cause"].tolist(), strict=True)

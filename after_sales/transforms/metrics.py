@@ -66,6 +66,8 @@ CAUSE_ADDITIVE: tuple[str, ...] = tuple(
 )
 TRAFFIC_ADDITIVE = ("visitors", "sessions", "sessions_with_submission")
 
+PY_STRING = pd.StringDtype("python")
+
 
 def ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     """num / den as floats, null where den is not positive."""
@@ -153,6 +155,9 @@ def work_order_rows(work_orders: pd.DataFrame, fact: pd.DataFrame, rules: Metric
 
     own = wo[["work_order_id", "feedback_ids"]].explode("feedback_ids").rename(columns={"feedback_ids": "feedback_id"})
     outcomes = fact.loc[fact["resolved_at"].notna(), ["feedback_id", "resolved_at", "resolution"]]
+    # Python-backed strings on both sides: an exploded list column is object (float when empty), the fact's Arrow.
+    own = own.dropna(subset=["feedback_id"]).astype({"feedback_id": PY_STRING})
+    outcomes = outcomes.astype({"feedback_id": PY_STRING})
     own = own.merge(outcomes.drop_duplicates("feedback_id"), on="feedback_id")
     own = own.sort_values(["work_order_id", "resolved_at", "feedback_id"], kind="stable")
     final = own.drop_duplicates("work_order_id", keep="last").set_index("work_order_id")["resolution"]
