@@ -132,9 +132,29 @@ def test_an_empty_day_builds_every_asset_with_zero_rows_and_green_checks(
     assert {"work_orders_csv", "bi_views"} <= materialized
     for table in MARTS:
         assert warehouse.query(f"SELECT count(*) AS n FROM after_sales.{table}")["n"].iloc[0] == 0
-    daily = warehouse.query("SELECT orders, feedback_count FROM after_sales.metrics_daily")
-    assert daily.values.tolist() == [[0, 0]]
+    daily = warehouse.query("SELECT orders, feedback_count, complete FROM after_sales.metrics_daily")
+    assert daily.values.tolist() == [[0, 0, True]]
+    seen = 1 if files == "header_only" else 0
+    files_per_source = warehouse.query(
+        "SELECT source, files_seen, files_loaded, files_refused, rows_read FROM after_sales.landing_files "
+        "WHERE source IN ('orders', 'feedback', 'behaviour') ORDER BY source"
+    )
+    assert files_per_source.values.tolist() == [[s, seen, seen, 0, 0] for s in ("behaviour", "feedback", "orders")]
     assert (tmp_path / "exports" / "work_orders" / f"work_orders_{DAY}.csv").exists()
+
+
+def test_a_bad_file_is_refused_alone_on_postgresql(pg_url: str, landing: Path, tmp_path: Path) -> None:
+    write_landing(landing, "orders", DAY, [f"O1,{DAY} 10:00:00,U1,杯,1,10.00,alipay,paid,web"], ORDERS_HEADER, "a.csv")
+    (landing / "orders" / DAY / "empty.csv").write_bytes(b"")
+    resources = make_resources(pg_url, landing, tmp_path / "exports")
+    result = run_range(resources, DAY, DAY, ["stg_orders"])
+    assert result.success, failures(result)
+    wh = resources["warehouse"].open()  # type: ignore[attr-defined]
+    assert wh.query("SELECT order_id FROM after_sales.stg_orders")["order_id"].tolist() == ["O1"]
+    refused = wh.query("SELECT source_file, size_bytes, sha256 FROM after_sales.quarantine_files")
+    assert refused.values.tolist() == [[f"orders/{DAY}/empty.csv", 0, hashlib.sha256(b"").hexdigest()]]
+    counts = wh.query("SELECT files_seen, files_loaded, files_refused, rows_read FROM after_sales.landing_files")
+    assert counts.values.tolist() == [[2, 1, 1, 1]]
 
 
 def test_an_empty_day_builds_the_marts_on_postgresql(pg_url: str, landing: Path, tmp_path: Path) -> None:
