@@ -98,22 +98,27 @@ def _fingerprint(path: Path) -> tuple[int, str]:
 
 
 def read_each_file(
-    landing: LandingZone, window: DateWindow, read: Callable[[dt.date, Path], T], ledger: FileLedger
+    landing: LandingZone, window: DateWindow, read: Callable[[dt.date, Path], T | None], ledger: FileLedger
 ) -> list[T]:
     """read every file of the ledger's source landed in the window; a file with a whole-file fault is refused
-    alone (recorded in the ledger), the others are read."""
+    alone (recorded in the ledger), the others are read. read returns None for a file that is not a data file
+    of the source (a marketplace file of no export kind, reported by the caller): not counted."""
     source = ledger.source
     results = []
     for day, path in landing.files(source, window.days()):
-        ledger.seen[day] += 1
         try:
-            results.append(read(day, path))
+            result = read(day, path)
         except WHOLE_FILE_FAULTS as exc:
+            ledger.seen[day] += 1
             rel = path.relative_to(landing.path).as_posix() if path.is_relative_to(landing.path) else str(path)
             size, sha = _fingerprint(path)
             ledger.refused.append(RefusedFile(day, source, rel, str(exc), size, sha))
-        else:
-            ledger.loaded[day] += 1
+            continue
+        if result is None:
+            continue
+        ledger.seen[day] += 1
+        ledger.loaded[day] += 1
+        results.append(result)
     return results
 
 
