@@ -15,12 +15,16 @@ from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
 from after_sales.assets.faults import classified_faults
 from after_sales.partitions import daily_partitions, date_window
 from after_sales.resources import ExportDirectory, UpstreamRows, upstream_in
+from after_sales.resources.export_directory import neutralize_formulas
 from after_sales.tables import WORK_ORDER_FEEDBACK
 from after_sales.transforms.marts import WORK_ORDER_FRAME_COLUMNS, with_feedback_ids
 
 
 def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Path) -> list[Path]:
-    """One UTF-8 (with BOM, for Excel) CSV per day, written atomically; a day without work orders gets a header."""
+    """One UTF-8 (with BOM, for Excel) CSV per day, written atomically; a day without work orders gets a header.
+
+    Text cells a spreadsheet would run as formulas are prefixed with a quote (neutralize_formulas).
+    """
     date_format = "%Y-%m-%dT%H:%M:%S%z"
     formatted = {}
     for name in work_orders.columns:
@@ -37,7 +41,7 @@ def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Pa
         formatted["feedback_ids"] = work_orders["feedback_ids"].map(
             lambda ids: json.dumps(list(ids), ensure_ascii=False) if isinstance(ids, list | tuple) else ids
         )
-    frame = work_orders.assign(**formatted)
+    frame = neutralize_formulas(work_orders.assign(**formatted))
     by_day = dict(list(frame.groupby("business_date", sort=False)))
     written = []
     for day in days:

@@ -21,6 +21,7 @@ from after_sales.assets.common import (
 from after_sales.assets.staging import (
     FileLedger,
     alert_refused,
+    not_loaded_notes,
     read_each_file,
     render_staged,
     staged_chunk,
@@ -251,6 +252,7 @@ def marketplace_staging_asset(
             dated = [d for part in read_each_file(landing, window, read_one, ledger) for d in part]
             results, item_rows = stage_reads(dated, source, staging_context())
             orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
+            orders.warnings[:0] = not_loaded_notes(context, landing, source.name, window)
             feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
             known = _known_orders(warehouse, tables["orders"], orders.rows, window, siblings)
             feedback = quarantine_unknown_orders(feedback, known, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)

@@ -155,12 +155,25 @@ def stage_window(
     (recorded in ledger)."""
     ctx = staging_context()
     ledger = ledger or FileLedger(source, window.days())
+    not_loaded = not_loaded_notes(context, landing, source, window)
     results = read_each_file(landing, window, lambda d, p: kind.stage(landing.read(source, d, p), ctx), ledger)
     context.log.info(
         f"{source}: {sum(ledger.seen.values())} file(s) for landing days {window.start} .. {window.end}, "
         f"{len(ledger.refused)} refused"
     )
-    return combine(results, kind.spec, kind.id_column)
+    result = combine(results, kind.spec, kind.id_column)
+    result.warnings[:0] = not_loaded
+    return result
+
+
+def not_loaded_notes(
+    context: dg.AssetExecutionContext, landing: LandingZone, source: str, window: DateWindow
+) -> list[str]:
+    """Links leading outside the landing zone and misplaced files under the source's folder, logged as warnings."""
+    notes = [f"not loaded: {m}" for m in landing.problems(source, window.days())]
+    for note in notes:
+        context.log.warning(note)
+    return notes
 
 
 def staged_chunk(
