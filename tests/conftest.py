@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManag
 from after_sales.resources.warehouse import Warehouse
 
 TZ = "Asia/Shanghai"
+# Partitions begin at the first landing day unless set: pin them, so a demo's data/landing cannot move the
+# partitions the tests use (set before after_sales.partitions is imported by any test module).
+os.environ.setdefault("AFTER_SALES_START_DATE", "2025-01-01")
 
 
 @pytest.fixture
