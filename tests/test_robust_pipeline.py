@@ -316,6 +316,10 @@ def test_a_bad_file_is_refused_alone_recorded_alerted_and_the_day_flagged_incomp
         "SELECT channel, files_refused, complete FROM after_sales.metrics_daily_by_channel ORDER BY 1"
     ).set_index("channel")
     assert by_channel.loc["web"].tolist() == [4, False] and by_channel.loc["tmall"].tolist() == [1, False]
+    [orders_event] = [
+        e.materialization for e in result.get_asset_materialization_events() if e.asset_key.path == ["stg_orders"]
+    ]
+    assert orders_event.metadata["files_refused"].value == 4
     alerts = [(b["event"], b["partition"], str(b["reason"]).split(":")[0]) for b in webhook.bodies]
     assert sorted(alerts) == sorted(("file_refused", DAY, f) for f in expected_files)
 

@@ -207,8 +207,20 @@ def staged_chunk(
             "warnings": list(result.warnings),
             **(extra or {}),
         },
-        per_day=staged_per_day(result, window),
+        per_day=_with_refused(staged_per_day(result, window), refused),
     )
+
+
+def _with_refused(
+    per_day: dict[dt.date, dict[str, object]], refused: list[RefusedFile]
+) -> dict[dt.date, dict[str, object]]:
+    """Each landing day's figures plus the files refused that day (quarantine_files), shown on its partition."""
+    for day, figures in per_day.items():
+        mine = [r for r in refused if r.landing_date == day]
+        figures["files_refused"] = len(mine)
+        if mine:
+            figures["refused_files"] = dg.MetadataValue.md("\n".join(f"- {r.source_file}" for r in mine[:200]))
+    return per_day
 
 
 def staged_per_day(result: StagingResult, window: DateWindow) -> dict[dt.date, dict[str, object]]:
