@@ -25,6 +25,7 @@ from .cleaning import (
     clean_ints,
     clean_ratings,
     clean_text,
+    repeated_name,
 )
 from .config import (
     ALWAYS_DATE_FORMATS,
@@ -431,6 +432,15 @@ def read_export(path: Path, source: SourceConfig, landing_dir: Path | None = Non
     kc = hdr.kind
     header = [c.strip().lstrip("\ufeff") for c in table.records[hdr.index]]
     header_line = hdr.index + 1
+    repeated = repeated_name(header, {norm_key(s) for synonyms in kc.columns.values() for s in synonyms})
+    if repeated is not None:
+        name, first, second = repeated
+        raise ExportFileError(
+            display,
+            f"duplicate column name '{name}' in the header on line {header_line} (columns {first} and {second}); "
+            "which one holds the data is ambiguous, so the file is refused: rename or remove one",
+            column=name,
+        )
     if hdr.missing:
         names = "; ".join(f"{f} (one of: {', '.join(kc.columns[f])})" for f in hdr.missing)
         raise ExportFileError(

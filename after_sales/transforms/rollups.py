@@ -137,7 +137,8 @@ def sum_by_period(daily: pd.DataFrame, member: str, columns: list[str], cov: pd.
     """The daily columns summed per period and member, for the members with a row in the period."""
     joined = membership(cov).merge(daily[["business_date", member, *columns]], on="business_date", how="inner")
     for c in columns:
-        joined[c] = pd.to_numeric(joined[c]).astype("float64")
+        if not isinstance(joined[c].dtype, pd.ArrowDtype):  # money stays an exact decimal
+            joined[c] = pd.to_numeric(joined[c]).astype("float64")
     return joined.groupby([*PERIOD_KEYS, member], sort=True)[columns].sum().reset_index()
 
 
