@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from after_sales.transforms.staging import LandedFile, LandingFileError
 
@@ -135,7 +136,10 @@ def read_landed_file(landing_dir: Path, source: str, landing_date: dt.date, path
         frame = _read_csv(path, rel)
     elif suffix == ".parquet":
         try:
+            _header(pq.read_schema(path).names, rel)  # a repeated name refuses the file before pandas reads it
             table = pd.read_parquet(path)
+        except LandingFileError:
+            raise
         except Exception as exc:
             raise LandingFileError(f"{rel}: unreadable parquet file: {exc}") from exc
         frame = _as_text(table, rel)

@@ -109,7 +109,7 @@ def clean_amounts(s: pd.Series, symbols: tuple[str, ...], thousands: tuple[str, 
     plain = t.str.replace(rf"[{seps}]", "", regex=True)
     money = plain.where(ok, "").map(lambda v: _to_money(v) if v else None)
     signed = ok & money.fillna("").astype(str).str.startswith("-")
-    negative = signed & money.map(_below_zero)  # -0 and -0.00 are zero
+    negative = signed & money.map(_below_zero).astype(bool)  # -0 and -0.00 are zero
     bad = present & (~ok | negative)
     msg = _msg(s, bad & ~negative, "unparseable amount {}").where(
         ~negative, _msg(s, negative, "negative amount {}")
