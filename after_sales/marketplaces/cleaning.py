@@ -147,7 +147,7 @@ def clean_ints(s: pd.Series) -> Cleaned:
     t = s.where(present, "").astype(str).str.replace(r"\s+|件|个", "", regex=True)
     ok = t.str.fullmatch(r"\d+(\.0+)?") & present
     num = t.where(ok, "").map(lambda v: str(int(float(v))) if v else None)
-    ok &= num.fillna("0").astype(str).map(lambda v: v.isdigit() and int(v) >= 1)
+    ok &= num.fillna("0").astype(str).map(lambda v: v.isdigit() and int(v) >= 1).astype(bool)
     bad = present & ~ok
     return _result(num, bad, _msg(s, bad, "unparseable quantity {} (whole number >= 1 expected)"))
 
