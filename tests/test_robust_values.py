@@ -14,7 +14,8 @@ import pytest
 
 from after_sales.landing import read_landed_file
 from after_sales.marketplaces import load_sources, read_export
-from after_sales.marketplaces.cleaning import clean_amounts
+from after_sales.marketplaces.cleaning import clean_amounts, clean_datetimes
+from after_sales.marketplaces.config import ALWAYS_DATE_FORMATS
 from after_sales.marketplaces.reader import ExportFileError
 from after_sales.resources.arrow_frames import empty_frame, frame_to_arrow
 from after_sales.resources.warehouse import DateWindow, Warehouse, open_warehouse
@@ -339,3 +340,12 @@ def test_readers_keep_unrelated_behaviour(landing: Path) -> None:
     landed = read_landed_file(landing, "orders", LANDED, path)
     assert list(landed.frame.columns) == [*ORDERS_HEADER.split(","), "source_row"]
     assert landed.frame["source_row"].tolist() == [2]
+
+
+def test_marketplace_exports_read_iso_8601_variants() -> None:
+    """Marketplace timestamps no configured format reads fall back to the same ISO 8601 reading."""
+    jd = load_sources()["jd"]
+    raw = pd.Series(["2026-10-05T10:00:00+08", "2026-10-05 10:00:00.1234567", "2026-10-05T02:00:00Z", "1759000000"])
+    cleaned = clean_datetimes(raw.astype(object), (*jd.date_formats, *ALWAYS_DATE_FORMATS), jd.timezone)
+    assert cleaned.values.tolist()[:3] == ["2026-10-05 10:00:00"] * 3
+    assert cleaned.bad.tolist() == [False, False, False, True]

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from after_sales.transforms.parsing import AMOUNT_LIMIT
+from after_sales.transforms.parsing import AMOUNT_LIMIT, parse_timestamps
 
 from .config import BOOL_WORDS, ENUM_VALUES, norm_key
 
@@ -137,6 +137,12 @@ def clean_datetimes(s: pd.Series, formats: tuple[str, ...], timezone: str) -> Cl
         if hit.any():
             out[hit[hit].index] = parsed[hit].dt.strftime("%Y-%m-%d %H:%M:%S")
             todo[hit[hit].index] = False
+    # ISO 8601 that no configured format reads (+08 offsets, 7-9 fraction digits, Z), as the own sources read it.
+    iso = todo & t.str.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]")
+    if iso.any():
+        parsed = parse_timestamps(t[iso], timezone)
+        hit = parsed.notna()
+        out[hit[hit].index] = parsed[hit].dt.tz_localize(None).dt.strftime("%Y-%m-%d %H:%M:%S")
     bad = present & out.isna()
     return _result(out, bad, _msg(s, bad, "unparseable date {}"))
 
