@@ -66,6 +66,9 @@ def blank(series: pd.Series) -> pd.Series:
 
 def not_storable(series: pd.Series) -> pd.Series:
     """True where text holds a character PostgreSQL text cannot store (NUL, a lone surrogate)."""
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        # Arrow strings are valid UTF-8, so they hold no surrogate: only NUL is left to find, vectorized.
+        return series.str.contains("\x00", regex=False).fillna(False).astype(bool)
     if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
         return pd.Series(False, index=series.index)
     text = series.astype(object).where(series.notna(), "")
