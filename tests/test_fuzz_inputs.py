@@ -280,9 +280,10 @@ def test_marketplace_random_headers_and_values(platform: str, data: st.DataObjec
     fields = data.draw(st.permutations(list(kc.columns)))
     fields = fields[: data.draw(st.integers(max(1, len(fields) - 2), len(fields)))]
     header = [data.draw(st.sampled_from(kc.columns[f])) for f in fields]
-    header += data.draw(st.lists(st.one_of(ANY_TEXT, st.sampled_from(header)), max_size=2))
+    header += data.draw(st.lists(st.one_of(ANY_TEXT, st.sampled_from([*header, "x\x00", ""])), max_size=2))
     strategies = [_marketplace_value(kc, f) for f in fields] + [VALUE] * (len(header) - len(fields))
-    rows = data.draw(st.lists(st.tuples(*strategies).map(list), max_size=8))
+    overflow = st.lists(VALUE, max_size=2)  # fields beyond the header: wrong_field_count
+    rows = data.draw(st.lists(st.tuples(st.tuples(*strategies), overflow).map(lambda r: [*r[0], *r[1]]), max_size=8))
     rows += data.draw(st.lists(st.sampled_from([["合计: 3"], [], ["共 3 条"]]), max_size=2))
     preamble = data.draw(st.lists(st.lists(ANY_TEXT, max_size=2), max_size=2))
     encoding = data.draw(st.sampled_from(source.encodings))

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from after_sales.assets.marketplaces import stage_export
 from after_sales.landing import read_landed_file
 from after_sales.marketplaces import load_sources, read_export
 from after_sales.marketplaces.cleaning import clean_amounts, clean_datetimes
@@ -349,3 +350,17 @@ def test_marketplace_exports_read_iso_8601_variants() -> None:
     cleaned = clean_datetimes(raw.astype(object), (*jd.date_formats, *ALWAYS_DATE_FORMATS), jd.timezone)
     assert cleaned.values.tolist()[:3] == ["2026-10-05 10:00:00"] * 3
     assert cleaned.bad.tolist() == [False, False, False, True]
+
+
+def test_marketplace_rejection_naming_a_nul_header_is_storable(tmp_path: Path) -> None:
+    """A header cell with a NUL named in a rejection (wrong_field_count) is escaped before it reaches quarantine."""
+    jd = load_sources()["jd"]
+    kc = next(k for k in jd.kinds.values() if k.kind == "orders")
+    header = [kc.columns[f][0] for f in kc.required] + ["x\x00"]
+    row = ["123456789012", f"{DAY} 10:00:00", "1.00", next(iter(kc.maps["status"])), "", "extra"]
+    path = tmp_path / "jd" / DAY / "o.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(",".join(header) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    staged = stage_export(read_export(path, jd, tmp_path), "jd", LANDED, CTX)
+    assert staged.quarantined["rule"].tolist() == ["wrong_field_count"]
+    assert not any("\x00" in v for v in staged.quarantined[["column_name", "reason"]].to_numpy().ravel())

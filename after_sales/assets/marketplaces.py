@@ -22,6 +22,7 @@ from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partiti
 from after_sales.resources import LandingZone, WarehouseResource
 from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import QUARANTINE, STG_FEEDBACK, STG_ORDERS, TableSpec, register_table
+from after_sales.transforms.parsing import printable
 from after_sales.transforms.staging import (
     KINDS,
     LandedFile,
@@ -66,9 +67,10 @@ def rejected_to_quarantine(read: ExportRead, source: str, landing_date: dt.date)
             "staging_table": "",
             "source_file": read.file,
             "source_row": r["source_row"].astype("int64").to_numpy(),
-            "column_name": r["column"].to_numpy(),
+            # Header names come from the file: a NUL in one must not reach a warehouse text column.
+            "column_name": printable(r["column"]).to_numpy(),
             "rule": r["rule"].to_numpy(),
-            "reason": r["reason"].to_numpy(),
+            "reason": printable(r["reason"]).to_numpy(),
             "raw": r["raw"].to_numpy(),
         },
         index=range(len(r)),
