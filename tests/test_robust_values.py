@@ -364,3 +364,15 @@ def test_marketplace_rejection_naming_a_nul_header_is_storable(tmp_path: Path) -
     staged = stage_export(read_export(path, jd, tmp_path), "jd", LANDED, CTX)
     assert staged.quarantined["rule"].tolist() == ["wrong_field_count"]
     assert not any("\x00" in v for v in staged.quarantined[["column_name", "reason"]].to_numpy().ravel())
+
+
+def test_marketplace_export_with_only_a_summary_line(tmp_path: Path) -> None:
+    """Found by fuzzing: a refunds export whose only line is a summary crashed a derivation on zero rows."""
+    suning = load_sources()["suning"]
+    kc = suning.kinds["refunds"]
+    header = [kc.columns[f][0] for f in kc.columns]
+    path = tmp_path / "suning" / DAY / "r.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(",".join(header) + "\n合计: 0\n", encoding="utf-8")
+    read = read_export(path, suning, tmp_path)
+    assert len(read.rows) == 0 and read.dropped_summary_rows == 1

@@ -287,7 +287,8 @@ def _cond_mask(c: Condition, s: pd.Series) -> pd.Series:
         mask &= keys.isin({norm_key(v) for v in c.values}) & present
     if c.contains:
         wanted = [norm_key(v) for v in c.contains]
-        mask &= keys.map(lambda k: any(w in k for w in wanted)) & present
+        # astype(bool): on zero rows map() keeps the str dtype, which & cannot combine with booleans.
+        mask &= keys.map(lambda k: any(w in k for w in wanted)).astype(bool) & present
     if c.empty is not None:
         mask &= ~present if c.empty else present
     return mask
