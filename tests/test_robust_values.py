@@ -24,6 +24,7 @@ from after_sales.tables import QUARANTINE, STG_ORDERS, WORK_ORDERS
 from after_sales.transforms.metric_rules import load_metric_rules
 from after_sales.transforms.metrics import service_measures, work_order_rows
 from after_sales.transforms.parsing import MONEY_DTYPE, parse_money, parse_timestamps
+from after_sales.transforms.rollups import backlog
 from after_sales.transforms.staging import (
     LandedFile,
     LandingFileError,
@@ -376,3 +377,20 @@ def test_marketplace_export_with_only_a_summary_line(tmp_path: Path) -> None:
     path.write_text(",".join(header) + "\n合计: 0\n", encoding="utf-8")
     read = read_export(path, suning, tmp_path)
     assert len(read.rows) == 0 and read.dropped_summary_rows == 1
+
+
+def test_backlog_instant_on_a_day_without_local_midnight() -> None:
+    """The roll-ups' backlog instant (midnight after the as-of day) exists even when DST skips that midnight."""
+    tz = "America/Sao_Paulo"
+    opened = pd.Series([pd.Timestamp("2017-10-14 20:00", tz=tz)])
+    work_orders = pd.DataFrame(
+        {
+            "business_date": [dt.date(2017, 10, 14)],
+            "channel": ["web"],
+            "opened_at": opened,
+            "due_at": opened + pd.Timedelta(hours=24),
+            "resolved_at": pd.Series([pd.NaT], dtype=f"datetime64[us, {tz}]"),
+        }
+    )
+    found = backlog(work_orders, [dt.date(2017, 10, 14)], 7, tz)
+    assert set(found["channel"]) == {"all", "web"}

@@ -187,7 +187,8 @@ def backlog(
     placed = _day64(wo["business_date"].tolist())
     rows = []
     for as_of in sorted(set(as_of_dates)):
-        instant = pd.Timestamp(as_of + ONE_DAY).tz_localize(tz)
+        # The end of as_of; a midnight skipped by a DST start (America/Sao_Paulo 2017-10-15) is its first instant.
+        instant = pd.Timestamp(as_of + ONE_DAY).tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
         first = np.datetime64(as_of - dt.timedelta(days=lookback_days - 1), "D")
         inside = (placed >= first) & (placed <= np.datetime64(as_of, "D"))
         open_then = (wo["opened_at"] < instant) & (wo["resolved_at"].isna() | (wo["resolved_at"] >= instant))
