@@ -35,6 +35,7 @@ from after_sales.transforms.staging import (
     stage_orders,
 )
 from tests.landing_builders import BEHAVIOUR_HEADER, FEEDBACK_HEADER, ORDERS_HEADER, write_landing
+from tests.test_pipeline import run_range
 from tests.test_warehouse_backends import pg_url  # noqa: F401  (fixture: a fresh PostgreSQL database)
 
 TZ = "Asia/Shanghai"
@@ -394,3 +395,38 @@ def test_backlog_instant_on_a_day_without_local_midnight() -> None:
     )
     found = backlog(work_orders, [dt.date(2017, 10, 14)], 7, tz)
     assert set(found["channel"]) == {"all", "web"}
+
+
+def test_bad_values_do_not_block_the_source_day(
+    landing: Path, resources: dict[str, object], warehouse: Warehouse
+) -> None:
+    """Through Dagster: inf, NUL, too many decimals, +08 and 7-digit fractions in one file; the day succeeds."""
+    write_landing(
+        landing,
+        "orders",
+        DAY,
+        [
+            _order("O1", "99999999999999.99"),
+            _order("O2", "inf"),
+            _order("O3", "1e308"),
+            _order("O4", "0.005"),
+            _order("O5", "2.00", product="bad\x00name"),
+            _order("O6", "3.00", "2026-10-05T10:00:00+08"),
+            _order("O7", "4.00", "2026-10-05 10:00:00.1234567"),
+            _order("O8", "5.00", "1759000000"),
+        ],
+        ORDERS_HEADER,
+    )
+    result = run_range(resources, DAY, DAY, "stg_orders")
+    assert result.success
+    staged = warehouse.query(f"SELECT order_id, amount FROM {warehouse.qualified('stg_orders')} ORDER BY order_id")
+    assert staged["order_id"].tolist() == ["O1", "O6", "O7"]
+    assert staged["amount"].iloc[0] == Decimal("99999999999999.99")
+    rules = warehouse.query(f"SELECT source_row, rule FROM {warehouse.qualified('quarantine')} ORDER BY source_row")
+    assert rules.values.tolist() == [
+        [2, "amount_out_of_range"],
+        [3, "amount_out_of_range"],
+        [4, "amount_too_precise"],
+        [5, "text_not_storable"],
+        [8, "unparseable_date"],
+    ]
