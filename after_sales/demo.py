@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     from after_sales.sample.__main__ import main as sample_main
 
     began = time.perf_counter()
-    sample_main(
+    code = sample_main(
         [
             "--days",
             str(args.days),
@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             args.marketplaces,
         ]
     )
+    if code:
+        sys.exit(code)
     generated = time.perf_counter() - began
 
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path("data/dagster_home").resolve())))

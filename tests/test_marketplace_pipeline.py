@@ -49,7 +49,9 @@ def test_every_platform_lands_in_the_fact_and_nothing_is_lost(
     for platform, files in copied.items():
         reads = [read_export(p, sources[platform], landing) for p in files]
         data_rows = {
-            kind: sum(r.rows_read - r.dropped_summary_rows - r.blank_rows for r in reads if r.kind == kind)
+            kind: sum(
+                r.rows_read - r.dropped_summary_rows - r.blank_rows - r.merged_lines for r in reads if r.kind == kind
+            )
             for kind in ("orders", "feedback")
         }
         for kind, expected in data_rows.items():
@@ -57,6 +59,10 @@ def test_every_platform_lands_in_the_fact_and_nothing_is_lost(
             staged = len(warehouse.query(f"SELECT 1 FROM after_sales.{table}"))
             quarantined = len(warehouse.query(f"SELECT 1 FROM after_sales.quarantine WHERE staging_table = '{table}'"))
             assert staged + quarantined == expected, table
+        lines = sum(len(r.items) for r in reads if r.items is not None)
+        if lines:  # per-SKU order lines (JD) are kept line by line in the order-items side table
+            n = warehouse.query(f"SELECT count(*) AS n FROM after_sales.stg_{platform}_order_items")["n"].iloc[0]
+            assert int(n) == lines, platform
     channels = warehouse.query("SELECT DISTINCT channel FROM after_sales.fct_order_feedback")["channel"]
     assert set(VARIANT) <= set(channels)
     ids = warehouse.query("SELECT order_id FROM after_sales.stg_taobao_orders")["order_id"]
@@ -138,3 +144,25 @@ def test_a_new_source_is_a_mapping_file_and_a_folder(tmp_path: Path) -> None:
     assert "shopee/2026-10-01/Order.all.20261001.csv row 3, column Order Status" in q["reason"].iloc[0]
     causes = wh.query("SELECT order_id, cause FROM after_sales.problem_orders")
     assert causes.values.tolist() == [["2310150ABCDEF1", "quality"]]
+
+
+def test_a_file_of_no_kind_is_reported_and_skipped(
+    resources: dict[str, object], landing: Path, warehouse: Warehouse
+) -> None:
+    """A payments file among a source's exports matches no kind: it is skipped with a warning, the rest stages."""
+    folder = landing / "taobao" / DAY
+    folder.mkdir(parents=True)
+    (folder / "orders.csv").write_text(
+        "订单编号,买家会员名,买家实际支付金额,订单状态,订单创建时间\n"
+        "2870061234567890123,tb_a,1.00,交易成功,2026-10-01 09:00:00\n",
+        encoding="utf-8",
+    )
+    (folder / "payments.csv").write_text("支付流水号,金额\n2024,1.00\n", encoding="utf-8")
+    result = run_range(resources, DAY, DAY, ["stg_taobao_orders", "stg_taobao_feedback"])
+    assert result.success
+    assert len(warehouse.query("SELECT 1 FROM after_sales.stg_taobao_orders")) == 1
+    [event] = [
+        e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "stg_taobao_orders"
+    ]
+    skipped = event.materialization.metadata["skipped_files"].value
+    assert len(skipped) == 1 and skipped[0].startswith("taobao/2026-10-01/payments.csv: no header row")

@@ -56,8 +56,22 @@ def test_definitions_load_with_assets_checks_jobs_schedules() -> None:
     repo = defs.get_repository_def()
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
     assert {"stg_orders", "stg_feedback", "stg_behaviour", *MARTS, "work_orders_csv"} <= keys
-    assert len(repo.asset_graph.asset_check_keys) >= 3
-    assert repo.get_job("after_sales_daily") is not None
+    checks: dict[str, set[str]] = {}
+    for check in repo.asset_graph.asset_check_keys:
+        checks.setdefault(check.asset_key.to_user_string(), set()).add(check.name)
+    common = {"schema", "keys", "values", "window"}
+    for asset, conserved in {
+        "stg_orders": "rows_conserved",
+        "stg_feedback": "rows_conserved",
+        "stg_behaviour": "rows_conserved",
+        "fct_order_feedback": "orders_conserved",
+        "problem_orders": "problems_conserved",
+        "work_orders": "issues_covered",
+        "metrics_daily": "metrics_conserved",
+    }.items():
+        assert common | {conserved} <= checks.get(asset, set()), asset
+    daily_job = repo.get_job("after_sales_daily")
+    assert {"stg_orders", *MARTS} <= {k.to_user_string() for k in daily_job.asset_layer.executable_asset_keys}
     assert [s.name for s in repo.schedule_defs] == ["daily_schedule"]
     for key in keys:
         node = repo.asset_graph.get(dg.AssetKey(key))

@@ -81,9 +81,10 @@ def test_cli_is_deterministic_and_rerun_replaces_only_its_own_days(
     assert _cli(b, "--fault-rate", "0.05") == 0
     first = _files(a)
     assert first == _files(b)
-    assert len(first) == 3 * DAYS + 2
+    assert len(first) == 3 * DAYS + 3  # + faults.csv, summary.json, written.json
 
-    # Stale and foreign files: the re-run removes its own day folders, keeps everything else.
+    # Foreign files: the re-run refuses while its day folders hold a file it did not write; told to go on, it
+    # replaces only its own files and keeps every other one.
     stale = a / "orders" / "2026-10-05" / "old_export.csv"
     stale.write_text("order_id\nX\n", encoding="utf-8")
     outside = a / "orders" / "2026-09-30" / "orders_2026-09-30.csv"
@@ -92,10 +93,15 @@ def test_cli_is_deterministic_and_rerun_replaces_only_its_own_days(
     foreign = a / "taobao" / "2026-10-05" / "taobao_2026-10-05.csv"
     foreign.parent.mkdir(parents=True)
     foreign.write_text("x\n1\n", encoding="utf-8")
-    assert _cli(a, "--fault-rate", "0.05") == 0
-    assert not stale.exists() and outside.exists() and foreign.exists()
+    assert _cli(a, "--fault-rate", "0.05") == 2
+    assert _cli(a, "--fault-rate", "0.05", "--allow-foreign") == 0
+    assert stale.exists() and outside.exists() and foreign.exists()
     again = _files(a)
-    for path in ("orders/2026-09-30/orders_2026-09-30.csv", "taobao/2026-10-05/taobao_2026-10-05.csv"):
+    for path in (
+        "orders/2026-09-30/orders_2026-09-30.csv",
+        "taobao/2026-10-05/taobao_2026-10-05.csv",
+        "orders/2026-10-05/old_export.csv",
+    ):
         again.pop(path)
     assert again == first
 
@@ -178,7 +184,8 @@ def test_one_day_run(tmp_path: Path) -> None:
         == 0
     )
     written = sorted(_files(tmp_path))
-    expected = [landing_relpath(s, day) for s in SOURCES] + ["_sample/faults.csv", "_sample/summary.json"]
+    own = ("faults.csv", "summary.json", "written.json")
+    expected = [landing_relpath(s, day) for s in SOURCES] + [f"_sample/{f}" for f in own]
     assert written == sorted(expected)
     sample = generate(day, 1, 25, 3, 0.0, TZ)
     orders, feedback = sample.table("orders"), sample.table("feedback")

@@ -1,6 +1,8 @@
 """Staging for marketplace exports: one multi-asset per mapping file, writing stg_<source>_orders and _feedback."""
 
+import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 
 import dagster as dg
 import pandas as pd
@@ -17,11 +19,13 @@ from after_sales.assets.common import (
 from after_sales.assets.staging import render_staged, staged_chunk, staging_context, whole_file_faults_fail
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
-from after_sales.marketplaces import ExportRead, SourceConfig, load_sources, read_export
+from after_sales.marketplaces import ExportFileError, ExportRead, SourceConfig, load_sources, read_export
+from after_sales.marketplaces.multi import fill_from_items, item_table_rows
+from after_sales.marketplaces.reader import to_business_time
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partitions
 from after_sales.resources import LandingZone, WarehouseResource
 from after_sales.resources.warehouse import DateWindow
-from after_sales.tables import QUARANTINE, STG_FEEDBACK, STG_ORDERS, TableSpec, register_table
+from after_sales.tables import QUARANTINE, STG_FEEDBACK, STG_ORDERS, Column, TableSpec, register_table
 from after_sales.transforms.parsing import printable
 from after_sales.transforms.staging import (
     KINDS,
@@ -37,7 +41,31 @@ def _render(table: str, totals: dict[str, object]) -> dict[str, object]:
     """Staging counts plus the export kinds read, as asset metadata."""
     out = render_staged(table, totals)
     out["export_files"] = dg.MetadataValue.json(totals.get("export_files") or {})
+    out["skipped_files"] = dg.MetadataValue.json(totals.get("skipped_files") or [])
     return out
+
+
+# Order lines: from items files (e.g. Taobao 宝贝报表) and from the per-SKU lines of order exports (JD 订单导出).
+STG_ORDER_ITEMS = TableSpec(
+    name="stg_order_items",
+    description="Order lines (items) of a marketplace source, one row per landed item line.",
+    partition_column="landing_date",
+    primary_key=("landing_date", "source", "source_file", "source_row"),
+    columns=(
+        Column("order_id", "text", "Order the line belongs to.", False),
+        Column("line_no", "int", "1-based line number of the order within its file.", False),
+        Column("sku", "text", "SKU / product id or merchant code."),
+        Column("product", "text", "Product name or title."),
+        Column("quantity", "int", "Units on the line."),
+        Column("unit_price", "money", "Unit price, in yuan."),
+        Column("amount", "money", "Line amount: the file's, else unit price x quantity."),
+        Column("channel", "text", "Sales channel of the source.", False),
+        Column("landing_date", "date", "Partition: the day the file landed (landing folder date).", False),
+        Column("source", "text", "Landing source the row came from.", False),
+        Column("source_file", "text", "Path of the landed file, relative to the landing directory.", False),
+        Column("source_row", "int", "1-based data row number within source_file (header excluded).", False),
+    ),
+)
 
 
 def marketplace_tables(source: SourceConfig) -> dict[str, TableSpec]:
@@ -55,6 +83,16 @@ def marketplace_tables(source: SourceConfig) -> dict[str, TableSpec]:
             )
         ),
     }
+
+
+def order_items_table(source: SourceConfig) -> TableSpec:
+    """The order-lines side table of a marketplace source (written by its staging step, like the quarantine)."""
+    return register_table(
+        STG_ORDER_ITEMS.renamed(
+            f"stg_{source.name}_order_items",
+            f"{source.label} ({source.name}) order lines from items files and per-SKU order lines.",
+        )
+    )
 
 
 def rejected_to_quarantine(read: ExportRead, source: str, landing_date: dt.date) -> pd.DataFrame:
@@ -79,9 +117,15 @@ def rejected_to_quarantine(read: ExportRead, source: str, landing_date: dt.date)
 
 def stage_export(read: ExportRead, source: str, landing_date: dt.date, ctx: StagingContext) -> StagingResult:
     """Type the reader's canonical rows with the own-source rules; reader rejections join the quarantine."""
-    rows = read.rows.copy()
+    rows = to_business_time(read.rows, read.timezone, ctx.timezone).copy()
     rows["source_row"] = pd.to_numeric(rows["source_row"]).astype("int64")
     staged = KINDS[read.kind].stage(LandedFile(source, landing_date, read.file, rows), ctx)
+    if len(staged.quarantined) and read.landed:
+        # the row as landed (landed header -> landed cell), not the canonical row the rules saw
+        q = staged.quarantined.copy()
+        landed = q["source_row"].map(lambda r: read.landed.get(int(r)))
+        q["raw"] = landed.where(landed.notna(), q["raw"])
+        staged = dataclasses.replace(staged, quarantined=q)
     rejected = rejected_to_quarantine(read, source, landing_date)
     quarantined = pd.concat([q for q in (staged.quarantined, rejected) if len(q)] or [staged.quarantined])
     notes = [f"{read.file}: {w}" for w in read.warnings]
@@ -99,10 +143,34 @@ def stage_export(read: ExportRead, source: str, landing_date: dt.date, ctx: Stag
     )
 
 
+def stage_reads(
+    dated: list[tuple[dt.date, ExportRead]], source: SourceConfig, ctx: StagingContext
+) -> tuple[dict[str, list[StagingResult]], list[pd.DataFrame]]:
+    """Stage a window's reads (by landing day): items fill their orders first; item lines go to the lines table."""
+    results: dict[str, list[StagingResult]] = {"orders": [], "feedback": []}
+    item_rows: list[pd.DataFrame] = []
+    filled = fill_from_items([r for _, r in dated], source)
+    for (day, _), part in zip(dated, filled, strict=True):
+        lines = part.rows if part.kind == "items" else part.items
+        if lines is not None and len(lines):
+            item_rows.append(item_table_rows(lines, source.name, day, part.file))
+        if part.kind != "items":
+            results[part.kind].append(stage_export(part, source.name, day, ctx))
+    return results, item_rows
+
+
 def _known_orders(
-    warehouse: WarehouseResource, spec: TableSpec, staged: pd.DataFrame, window: DateWindow
+    warehouse: WarehouseResource,
+    spec: TableSpec,
+    staged: pd.DataFrame,
+    window: DateWindow,
+    siblings: tuple[TableSpec, ...] = (),
 ) -> pd.DataFrame:
-    """Orders landed around the window: this run's staged ones plus earlier and later days in the warehouse."""
+    """Orders landed around the window: this run's staged ones plus earlier and later days in the warehouse.
+
+    `siblings` are the order tables of the channel's other sources (a shop's second mapping, an extension
+    under another name): their orders count too, so refunds and reviews match orders of the same channel.
+    """
     lookup = DateWindow(
         window.start - dt.timedelta(days=FEEDBACK_WINDOW_DAYS),
         window.end + dt.timedelta(days=SETTINGS.late_arrival_days),
@@ -111,12 +179,23 @@ def _known_orders(
     in_window = pd.to_datetime(stored["landing_date"]).between(
         pd.Timestamp(window.start), pd.Timestamp(window.end), inclusive="left"
     )
-    return pd.concat([stored.loc[~in_window], staged[["order_id", "landing_date"]]], ignore_index=True)
+    others = [warehouse.open().read(s, lookup, ["order_id", "landing_date"]) for s in siblings]
+    return pd.concat(
+        [stored.loc[~in_window], staged[["order_id", "landing_date"]], *others], ignore_index=True
+    )
 
 
-def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
+def marketplace_staging_asset(
+    source: SourceConfig, sources: Mapping[str, SourceConfig] | None = None
+) -> dg.AssetsDefinition:
     """The multi-asset staging one marketplace's landing folder into its two staging tables."""
     tables = marketplace_tables(source)
+    siblings = tuple(
+        marketplace_tables(s)["orders"]
+        for s in (sources or {}).values()
+        if s.channel == source.channel and s.name != source.name
+    )
+    items_spec = order_items_table(source)
     outs = {
         spec.name: dg.AssetOut(
             key=spec.name,
@@ -144,20 +223,34 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
     )
     def _stage(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
         def build(window: DateWindow) -> dict[str, Chunk]:
-            results: dict[str, list[StagingResult]] = {"orders": [], "feedback": []}
             kinds_seen: dict[str, str] = {}
+            skipped: list[str] = []
             with whole_file_faults_fail():
+                dated: list[tuple[dt.date, ExportRead]] = []
                 for day, path in landing.files(source.name, window.days()):
-                    read = read_export(path, source, landing.path)
-                    kinds_seen[read.file] = read.subkind
-                    results[read.kind].append(stage_export(read, source.name, day, staging_context()))
+                    try:
+                        read = read_export(path, source, landing.path)
+                    except ExportFileError as exc:
+                        if not exc.no_kind:
+                            raise
+                        # a file of no kind of this mapping (payments, customers, a readme): reported, skipped
+                        context.log.warning(f"skipped: {exc}")
+                        skipped.append(str(exc))
+                        continue
+                    kinds_seen[read.file] = "+".join(r.subkind for r in read.all_reads())
+                    dated += [(day, r) for r in read.all_reads()]
+                results, item_rows = stage_reads(dated, source, staging_context())
             orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
             feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
-            known = _known_orders(warehouse, tables["orders"], orders.rows, window)
+            known = _known_orders(warehouse, tables["orders"], orders.rows, window, siblings)
             feedback = quarantine_unknown_orders(feedback, known, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
-            files = {"export_files": kinds_seen}
+            files = {"export_files": kinds_seen, "skipped_files": skipped}
+            empty = pd.DataFrame(columns=items_spec.column_names)
+            items = pd.concat(item_rows, ignore_index=True) if item_rows else empty
+            # order lines are a side table of this step (like the quarantine), replaced per window
+            written = warehouse.open().replace(items_spec, items, window, {"source": source.name})
             return {
-                tables["orders"].name: staged_chunk(orders, window, files),
+                tables["orders"].name: staged_chunk(orders, window, {**files, "order_item_lines": written}),
                 tables["feedback"].name: staged_chunk(feedback, window, files),
             }
 
@@ -167,6 +260,6 @@ def marketplace_staging_asset(source: SourceConfig) -> dg.AssetsDefinition:
 
 
 MARKETPLACE_SOURCES = load_sources(SETTINGS.sources_dirs)
-marketplace_assets = [marketplace_staging_asset(s) for s in MARKETPLACE_SOURCES.values()]
+marketplace_assets = [marketplace_staging_asset(s, MARKETPLACE_SOURCES) for s in MARKETPLACE_SOURCES.values()]
 ORDER_TABLES = ["stg_orders", *(f"stg_{name}_orders" for name in MARKETPLACE_SOURCES)]
 FEEDBACK_TABLES = ["stg_feedback", *(f"stg_{name}_feedback" for name in MARKETPLACE_SOURCES)]

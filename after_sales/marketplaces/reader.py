@@ -8,8 +8,9 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,8 @@ XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 class ExportFileError(ValueError):
     """A whole export file cannot be read; the message names the file and, where known, row and column."""
 
+    no_kind = False  # True when no header row matches any kind of the mapping (a file of another kind)
+
     def __init__(self, file: str, message: str, row: int | None = None, column: str | None = None) -> None:
         """Compose the message from file, row and column."""
         where = file
@@ -58,6 +61,29 @@ class ExportFileError(ValueError):
         self.file = file
         self.row = row
         self.column = column
+
+
+class LandedRows(Mapping[int, str]):
+    """`{source_row: the row as landed, as JSON (landed header -> landed cell)}`, rendered on access."""
+
+    def __init__(self, records: list[list[str]], names: list[str], width: int, rows: list[int]) -> None:
+        """Keep the records; nothing is rendered until asked for."""
+        self._records, self._names, self._width, self._rows = records, names, width, rows
+        self._set = set(rows)
+
+    def __getitem__(self, row: int) -> str:
+        """The landed cells of one data row (1-based)."""
+        if row not in self._set:
+            raise KeyError(row)
+        return _landed_json(self._records[row - 1], self._names, self._width)
+
+    def __iter__(self) -> Iterator[int]:
+        """The data rows, in file order."""
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        """How many rows."""
+        return len(self._rows)
 
 
 @dataclass
@@ -82,6 +108,15 @@ class ExportRead:
     columns_used: dict[str, str] = field(default_factory=dict)
     landing_date: dt.date | None = None
     timezone: str = "Asia/Shanghai"
+    kind_name: str = ""
+    landed: Mapping[int, str] = field(default_factory=dict)
+    parts: list[ExportRead] = field(default_factory=list)
+    items: pd.DataFrame | None = None
+    merged_lines: int = 0
+
+    def all_reads(self) -> list[ExportRead]:
+        """This read and the reads of kinds taken from the same rows (e.g. refunds of an order report)."""
+        return [self, *self.parts]
 
 
 @dataclass
@@ -231,7 +266,9 @@ def _detect(cells: list[str], source: SourceConfig) -> _Header | None:
         if k:
             keys.setdefault(k, i)
     best: tuple[tuple[float, int], _Header] | None = None
-    for kc in source.kinds.values():
+    for kc in source.detectable():
+        if any(norm_key(h) in keys for h in kc.not_with):
+            continue
         matched = _match(keys, kc)
         req = [f for f in kc.required if f in matched]
         need = max(1, -(-len(kc.required) // 2)) if kc.required else 2
@@ -247,9 +284,9 @@ def _detect(cells: list[str], source: SourceConfig) -> _Header | None:
 def _expected_headers(source: SourceConfig) -> str:
     """Required headers per kind, for error messages."""
     parts = []
-    for sub, kc in source.kinds.items():
+    for kc in source.detectable():
         fields = [f"{'/'.join(kc.columns[f])}" for f in kc.required]
-        parts.append(f"{sub}: " + ", ".join(fields))
+        parts.append(f"{kc.name}: " + ", ".join(fields))
     return "; ".join(parts)
 
 
@@ -266,13 +303,15 @@ def _find_header(tables: Iterable[_Table], source: SourceConfig, display: str) -
     first = next((r for t in seen for r in t.records if any(c.strip() for c in r)), [])
     decoded = [t.encoding for t in seen if t.encoding]
     shown = ", ".join(c.strip() for c in first if c.strip())[:300]
-    raise ExportFileError(
+    err = ExportFileError(
         display,
         f"no header row in the first {source.header_search_rows} lines matches a {source.name} export kind; "
         f"expected headers (synonyms separated by /) for {_expected_headers(source)}; "
         f"found: {shown or '(nothing)'}"
         + (f" (read as {', '.join(enc for enc in decoded)})" if decoded else ""),
     )
+    err.no_kind = True
+    raise err
 
 
 # ---------------------------------------------------------------- derivations
@@ -281,7 +320,8 @@ def _find_header(tables: Iterable[_Table], source: SourceConfig, display: str) -
 def _cond_mask(c: Condition, s: pd.Series) -> pd.Series:
     """Rows where one rule condition holds."""
     present = s.notna() & (s.astype(object) != "")
-    keys = s.where(present, "").astype(str).map(norm_key)
+    text = s.where(present, "").astype(str)
+    keys = text.map({v: norm_key(v) for v in pd.unique(text)})  # normalise each distinct label once
     mask = pd.Series(True, index=s.index)
     if c.values:
         mask &= keys.isin({norm_key(v) for v in c.values}) & present
@@ -291,6 +331,8 @@ def _cond_mask(c: Condition, s: pd.Series) -> pd.Series:
         mask &= keys.map(lambda k: any(w in k for w in wanted)).astype(bool) & present
     if c.empty is not None:
         mask &= ~present if c.empty else present
+    if c.not_in:
+        mask &= ~(keys.isin({norm_key(v) for v in c.not_in}) & present)
     return mask
 
 
@@ -360,7 +402,7 @@ def _clean_field(name: str, s: pd.Series, kc: KindConfig, source: SourceConfig) 
     ftype = kc.field_type(name)
     mapping = kc.maps.get(name, {})
     if ftype == "id":
-        return clean_ids(s, source.id_pattern)
+        return clean_ids(s, kc.id_pattern or source.id_pattern)
     if ftype == "amount":
         return clean_amounts(s, source.currency_symbols, source.thousands)
     if ftype == "datetime":
@@ -446,7 +488,7 @@ def read_export(path: Path, source: SourceConfig, landing_dir: Path | None = Non
         names = "; ".join(f"{f} (one of: {', '.join(kc.columns[f])})" for f in hdr.missing)
         raise ExportFileError(
             display,
-            f"required column missing for kind '{kc.subkind}' (header on line {header_line}): {names}",
+            f"required column missing for kind '{kc.name}' (header on line {header_line}): {names}",
             column=kc.columns[hdr.missing[0]][0],
         )
 
@@ -474,7 +516,26 @@ def read_export(path: Path, source: SourceConfig, landing_dir: Path | None = Non
                 row=len(data_records),
                 column=header[len(last) - 1],
             )
-    return _build(path, display, source, kc, hdr, header, width, data_records, table, landing_dir)
+    main = _build(path, display, source, kc, hdr, header, width, data_records, table, landing_dir)
+    keys: dict[str, int] = {}
+    for i, c in enumerate(table.records[hdr.index]):
+        if norm_key(c):
+            keys.setdefault(norm_key(c), i)
+    for part in source.parts_of(kc.name):
+        matched = _match(keys, part)
+        missing = [f for f in part.required if f not in matched]
+        if missing:
+            names = "; ".join(f"{f} (one of: {', '.join(part.columns[f])})" for f in missing)
+            raise ExportFileError(
+                display,
+                f"required column missing for kind '{part.name}', read from the rows of '{kc.name}': {names}",
+                column=part.columns[missing[0]][0],
+            )
+        part_hdr = _Header(hdr.index, part, matched, [])
+        main.parts.append(
+            _build(path, display, source, part, part_hdr, header, width, data_records, table, landing_dir)
+        )
+    return main
 
 
 def _build(
@@ -491,7 +552,8 @@ def _build(
 ) -> ExportRead:
     """Rows, rejections and warnings from the records below the header."""
     warnings: list[str] = []
-    if hdr.index:
+    is_part = kc.part_of is not None
+    if hdr.index and not is_part:
         warnings.append(f"skipped {hdr.index} line(s) above the header (header is line {hdr.index + 1})")
     n = len(data_records)
     full_width = max([len(header), *map(len, data_records)]) if data_records else len(header)
@@ -529,7 +591,7 @@ def _build(
     unknown = [
         h for i, h in enumerate(header[:width]) if i not in used_idx and h and norm_key(h) not in known
     ]
-    if unknown:
+    if unknown and not is_part:
         warnings.append(
             f"ignored {len(unknown)} column(s) not in the {source.name} mapping: {', '.join(unknown)}"
         )
@@ -538,7 +600,8 @@ def _build(
             h for j, h in enumerate(header) if j != i and norm_key(h) in {norm_key(s) for s in kc.columns[f]}
         ]
         if others:
-            warnings.append(f"column(s) {', '.join(others)} also match {f}; using {header[i]}")
+            also = " (and them where it is empty)" if f in kc.coalesce else ""
+            warnings.append(f"column(s) {', '.join(others)} also match {f}; using {header[i]}{also}")
     nameless = [i for i in range(width) if not header[i] and n and nonempty[i][live].any()]
     if nameless:
         warnings.append(f"ignored {len(nameless)} column(s) with data but no header")
@@ -550,6 +613,12 @@ def _build(
     for f, i in hdr.matched.items():
         cell = stripped[i][live] if n else pd.Series(dtype=object)
         cell = cell.where(~cell.isin(null_values), None).astype(object)
+        if f in kc.coalesce and n:
+            # every present synonym column, in priority order, fills the cells still empty
+            for j in _synonym_columns(header, kc.columns[f], i):
+                more = stripped[j][live]
+                cell = cell.where(cell.notna() & (cell != ""), more.where(~more.isin(null_values), None))
+            cell = cell.astype(object)
         res = _clean_field(f, cell, kc, source)
         values[f] = res.values
         if f in RAW_FIELDS.values():
@@ -618,6 +687,13 @@ def _build(
         ctx.setdefault("reopened", pd.Series(["false"] * len(index), index=index, dtype=object))
 
     rejected, bad_rows = _rejections(errors, display, data_records, raw_names, width)
+    if kc.where:
+        wanted = pd.Series(True, index=index)
+        empty = pd.Series([None] * len(index), index=index, dtype=object)
+        for c in kc.where:
+            wanted &= _cond_mask(c, ctx.get(c.field, empty))
+        index = index[wanted.to_numpy()]
+        rejected = rejected[rejected["source_row"].isin(index)].reset_index(drop=True)
     keep = index.difference(bad_rows)
     rows = pd.DataFrame(index=keep)
     for col in out_cols:
@@ -638,8 +714,16 @@ def _build(
         odd = sorted({v for v in raw_pm if norm_key(v) not in keyed and v not in keyed})
         if odd:
             warnings.append(f"payment method label(s) not in the mapping, kept as-is: {', '.join(odd)}")
+    items: pd.DataFrame | None = None
+    merged_lines = 0
+    if kc.kind == "items":
+        rows = _item_rows(ctx, keep, source.channel, line_amount=False)
+    elif kc.item_lines:
+        items = _item_rows(ctx, keep, source.channel, line_amount=True)
+        rows, merged_lines, note = _merge_lines(rows)
+        warnings += note
     key = "order_id" if kc.kind == "orders" else "feedback_id"
-    dup = rows[key].dropna()
+    dup = rows[key].dropna() if kc.kind != "items" else pd.Series(dtype=object)
     dup = dup[dup.duplicated()]
     if len(dup):
         warnings.append(f"{len(dup)} row(s) repeat an earlier {key} (e.g. {dup.iloc[0]}); all are kept")
@@ -656,9 +740,9 @@ def _build(
         subkind=kc.subkind,
         rows=rows,
         rejected=rejected,
-        rows_read=n,
-        dropped_summary_rows=int(summary.sum()) if n else 0,
-        blank_rows=int(blank.sum()) if n else 0,
+        rows_read=len(index) if is_part else n,
+        dropped_summary_rows=0 if is_part else (int(summary.sum()) if n else 0),
+        blank_rows=0 if is_part else (int(blank.sum()) if n else 0),
         warnings=warnings,
         encoding=table.encoding,
         sheet=table.sheet,
@@ -666,7 +750,86 @@ def _build(
         columns_used={f: header[i] for f, i in hdr.matched.items()},
         landing_date=_landing_date(path),
         timezone=source.timezone,
+        kind_name=kc.name,
+        landed=LandedRows(data_records, raw_names, width, [int(i) for i in keep]),
+        items=items,
+        merged_lines=merged_lines,
     )
+
+
+def _line_amount(price: object, qty: object) -> str | None:
+    """unit price x quantity (1 when empty), two decimals; None without a price."""
+    if price is None or (isinstance(price, float) and np.isnan(price)):
+        return None
+    n = int(qty) if isinstance(qty, str) and qty.isdigit() else 1
+    try:
+        total = Decimal(str(price)) * n
+    except (InvalidOperation, ValueError):
+        return None
+    # Never rounded: a product that is not whole cents (or not finite) is written as is and judged where it is typed.
+    return f"{total:.2f}" if total.is_finite() and total == total.quantize(Decimal("0.01")) else str(total)
+
+
+def _item_rows(ctx: dict[str, pd.Series], keep: pd.Index, channel: str, line_amount: bool) -> pd.DataFrame:
+    """One item row per kept line; amount is unit price x quantity where the line has no amount of its own."""
+    def col(name: str) -> pd.Series:
+        s = ctx.get(name)
+        if s is None:
+            return pd.Series([None] * len(keep), index=keep, dtype=object)
+        s = s.reindex(keep).astype(object)
+        return s.where(s.notna() & (s != ""), None)
+
+    out = pd.DataFrame(index=keep)
+    for c in ("order_id", "sku", "product", "quantity", "unit_price"):
+        out[c] = col(c)
+    out["quantity"] = out["quantity"].where(out["quantity"].notna(), "1")  # a line without a quantity is one unit
+    computed = pd.Series(
+        [_line_amount(p, q) for p, q in zip(out["unit_price"], out["quantity"], strict=True)], index=keep, dtype=object
+    )
+    own = col("amount") if not line_amount else pd.Series([None] * len(keep), index=keep, dtype=object)
+    out["amount"] = own.where(own.notna(), computed)
+    out["line_no"] = (out.groupby("order_id", dropna=False).cumcount() + 1).astype(str)
+    out["channel"] = channel
+    out["source_row"] = [str(i) for i in keep]
+    return out[list(OUTPUT_COLUMNS["items"])].reset_index(drop=True).astype(object)
+
+
+def _merge_lines(rows: pd.DataFrame) -> tuple[pd.DataFrame, int, list[str]]:
+    """Per-item lines of one order merged into one order row: quantities summed, products joined."""
+    if rows.empty:
+        return rows, 0, []
+    first = ~rows["order_id"].duplicated()
+    if first.all():
+        return rows, 0, []
+    by = rows.groupby("order_id", sort=False)
+    qty = pd.to_numeric(rows["quantity"], errors="coerce").groupby(rows["order_id"], sort=False).sum(min_count=1)
+    products = by["product"].agg(lambda s: " / ".join(dict.fromkeys(v for v in s if v)) or None)
+    amounts = by["amount"].nunique()
+    merged = rows[first].copy()
+    merged["quantity"] = merged["order_id"].map(qty).map(lambda v: None if pd.isna(v) else str(int(v)))
+    merged["product"] = merged["order_id"].map(products)
+    notes = [f"merged {int((~first).sum())} item line(s) into their orders ({int(first.sum())} orders)"]
+    differ = amounts[amounts > 1]
+    if len(differ):
+        notes.append(
+            f"{len(differ)} order(s) have lines with different amounts (e.g. {differ.index[0]}); "
+            "the first line's is kept"
+        )
+    return merged.reset_index(drop=True), int((~first).sum()), notes
+
+
+def _synonym_columns(header: list[str], synonyms: tuple[str, ...], used: int) -> list[int]:
+    """Indexes of the other header cells matching a field's synonyms, in synonym priority order."""
+    keys = [norm_key(h) for h in header]
+    out: list[int] = []
+    for syn in synonyms:
+        out += [j for j, k in enumerate(keys) if k == norm_key(syn) and j != used and j not in out]
+    return out
+
+
+def _landed_json(rec: list[str], raw_names: list[str], width: int) -> str:
+    """One landed row as JSON: landed header -> landed cell text."""
+    return json.dumps({raw_names[i]: v for i, v in enumerate(rec) if i < width or v != ""}, ensure_ascii=False)
 
 
 def _rejections(
@@ -689,14 +852,7 @@ def _rejections(
         reason = reason.where(
             ~reason.index.isin(also.index), reason + " (also " + also.reindex(reason.index) + ")"
         )
-    raws = []
-    for row in first.index:
-        rec = records[row - 1]
-        raws.append(
-            json.dumps(
-                {raw_names[i]: v for i, v in enumerate(rec) if i < width or v != ""}, ensure_ascii=False
-            )
-        )
+    raws = [_landed_json(records[row - 1], raw_names, width) for row in first.index]
     rej = pd.DataFrame(
         {
             "source_row": first.index.to_numpy(dtype="int64"),
@@ -709,3 +865,32 @@ def _rejections(
     for c in REJECTED_COLUMNS[1:]:
         rej[c] = rej[c].astype(object)
     return rej, pd.Index(first.index)
+
+
+TIME_COLUMNS = ("created_at", "first_response_at", "resolved_at")
+
+
+def to_business_time(rows: pd.DataFrame, source_tz: str, business_tz: str) -> pd.DataFrame:
+    """Naive source-local timestamps as instants with an offset, so staging places them in the business zone.
+
+    Nonexistent local times (spring forward) move forward to the first valid instant; ambiguous ones (fall
+    back) take the first occurrence.
+    """
+    if source_tz == business_tz or rows.empty:
+        return rows
+    out = rows.copy()
+    for col in TIME_COLUMNS:
+        if col not in out.columns:
+            continue
+        text = out[col]
+        present = text.notna() & (text.astype(object) != "")
+        if not present.any():
+            continue
+        naive = pd.to_datetime(text[present], format="%Y-%m-%d %H:%M:%S", errors="coerce")
+        ok = naive.notna()
+        local = naive[ok].dt.tz_localize(
+            source_tz, ambiguous=np.ones(int(ok.sum()), dtype=bool), nonexistent="shift_forward"
+        )
+        stamped = local.dt.strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d{2})(\d{2})$", r"\1:\2", regex=True)
+        out.loc[stamped.index, col] = stamped.astype(object)
+    return out

@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from after_sales.sample.generator import MAX_FAULT_RATE, SOURCES, generate, landing_relpath
-from after_sales.sample.landing import clean_landing, write_landing
+from after_sales.sample.landing import clean_landing, foreign_files, record_written, write_landing
 from after_sales.settings import ENV_LANDING_DIR, ENV_TIMEZONE, env
 
 
@@ -71,22 +71,53 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="landing directory (default: AFTER_SALES_LANDING_DIR or data/landing)",
     )
+    parser.add_argument(
+        "--allow-foreign",
+        action="store_true",
+        help="write into day folders that hold files the generator did not write (they are kept, never deleted)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Generate, clear the days being replaced, write, and print what was written."""
+    """Generate, remove its own earlier files of those days, write, and print exactly what was written.
+
+    Refuses (exit 2) when the day folders hold files it did not write, unless `--allow-foreign`; those files are
+    never deleted. Every file written is recorded in <landing>/_sample/written.json.
+    """
     args = build_parser().parse_args(argv)
     tz = env(ENV_TIMEZONE)
     landing = args.landing_dir if args.landing_dir is not None else Path(env(ENV_LANDING_DIR))
     end = args.end_date or (dt.datetime.now(ZoneInfo(tz)).date() - dt.timedelta(days=1))
     start = end - dt.timedelta(days=args.days - 1)
+    names: list[str] = []
+    if args.marketplaces:
+        from after_sales.marketplaces import load_sources
+
+        names = sorted(load_sources()) if args.marketplaces == "all" else args.marketplaces.split(",")
+    targets = (*SOURCES, *names)
+    foreign = foreign_files(landing, start, args.days, targets)
+    if foreign:
+        more = f"\n  ... {len(foreign) - 20} more" if len(foreign) > 20 else ""
+        shown = "\n".join(f"  {p}" for p in foreign[:20]) + more
+        verb = "keeping" if args.allow_foreign else "refusing to write:"
+        print(
+            f"{verb} {len(foreign)} file(s) in the target day folders that the sample generator did not write:\n"
+            f"{shown}",
+            file=sys.stderr,
+        )
+        if not args.allow_foreign:
+            print(
+                "move them away, choose another --landing-dir, or pass --allow-foreign to write next to them "
+                "(they are never deleted)",
+                file=sys.stderr,
+            )
+            return 2
 
     began = time.perf_counter()
     sample = generate(start, args.days, args.orders_per_day, args.seed, args.fault_rate, tz)
-    clean_landing(landing, start, args.days)
+    clean_landing(landing, start, args.days, targets)
     paths = write_landing(sample, landing)
-    elapsed = time.perf_counter() - began
 
     summary = sample.summary()
     print(f"landing dir {landing} ({tz}), {start} .. {end}, seed {args.seed}, fault rate {args.fault_rate}")
@@ -102,15 +133,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("traffic surge days: " + ", ".join(d.isoformat() for d in sample.surge_days))
     print(f"fault manifest: {paths[-2]} ({len(sample.faults)} rows)")
     print(f"summary: {paths[-1]}")
-    if args.marketplaces:
-        from after_sales.marketplaces import load_sources
+    exports: list[Path] = []
+    if names:
         from after_sales.sample.marketplaces import write_marketplace_landing
 
-        names = sorted(load_sources()) if args.marketplaces == "all" else args.marketplaces.split(",")
         per_platform = max(1, args.orders_per_day // 4)
         exports = write_marketplace_landing(landing, start, args.days, per_platform, args.seed, tz, names)
+        for path in exports:
+            print(f"  {path.relative_to(landing).as_posix()}")
         print(f"marketplace exports: {len(exports)} files for {', '.join(names)} ({per_platform} orders/day each)")
-    print(f"wrote {len(paths)} files in {elapsed:.1f}s")
+    manifest = record_written(landing, [*paths, *exports])
+    print(f"wrote {len(paths) + len(exports)} files in {time.perf_counter() - began:.1f}s (listed in {manifest})")
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 from after_sales.marketplaces import load_sources, marketplace_exports
@@ -19,7 +18,10 @@ def write_marketplace_landing(
     tz: str,
     platforms: list[str],
 ) -> list[Path]:
-    """Write export files for each platform and day under <landing>/<platform>/<day>/; return their paths."""
+    """Write export files for each platform and day under <landing>/<platform>/<day>/; return their paths.
+
+    Nothing is deleted here: `clean_landing` removes the generator's own earlier files first.
+    """
     root = Path(landing_dir)
     sources = load_sources()
     unknown = [p for p in platforms if p not in sources]
@@ -30,8 +32,6 @@ def write_marketplace_landing(
         sample = generate(start, days, orders_per_day, seed + 1000 + k, 0.0, tz)
         for day in sample.landing_days:
             folder = root / platform / day.isoformat()
-            if folder.exists():
-                shutil.rmtree(folder)
             # Prefix ids with the platform so two platforms' samples never share an order id.
             orders = sample.frames["orders"][day].assign(
                 order_id=lambda f, p=platform: p + "-" + f["order_id"], channel=platform
