@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from after_sales.assets.marketplaces import stage_export
+from after_sales.assets.marketplaces import STG_ORDER_ITEMS, stage_reads
 from after_sales.landing import read_landed_file
 from after_sales.marketplaces import SourceConfig, load_sources, read_export
 from after_sales.marketplaces.config import KindConfig
@@ -249,9 +249,13 @@ def _stage_marketplace(data: bytes, source: SourceConfig, name: str = "fuzz.csv"
             return
         n = len(read.rows) + len(read.rejected) + read.blank_rows + read.dropped_summary_rows
         assert read.rows_read == n, (read.rows_read, n)
-        result = stage_export(read, source.name, DAY, CTX)
-        assert result.rows_read == len(read.rows) + len(read.rejected)
-        _assert_storable(KINDS[read.kind].spec, result)
+        results, item_rows = stage_reads([(DAY, read)], source, CTX)
+        for kind, staged in results.items():
+            for result in staged:
+                assert result.rows_read == len(read.rows) + len(read.rejected)
+                _assert_storable(KINDS[kind].spec, result)
+        for rows in item_rows:
+            frame_to_arrow(STG_ORDER_ITEMS, rows)
 
 
 @given(data=st.binary(max_size=400), platform=st.sampled_from(sorted(SOURCES)), xlsx=st.booleans())

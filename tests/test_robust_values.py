@@ -12,12 +12,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from after_sales.assets.marketplaces import stage_export
+from after_sales.assets.marketplaces import STG_ORDER_ITEMS, stage_export
 from after_sales.landing import read_landed_file
 from after_sales.marketplaces import load_sources, read_export
 from after_sales.marketplaces.cleaning import clean_amounts, clean_datetimes
 from after_sales.marketplaces.config import ALWAYS_DATE_FORMATS
-from after_sales.marketplaces.reader import ExportFileError
+from after_sales.marketplaces.multi import _sum_text, item_table_rows
+from after_sales.marketplaces.reader import ExportFileError, _line_amount
 from after_sales.resources.arrow_frames import empty_frame, frame_to_arrow
 from after_sales.resources.warehouse import DateWindow, Warehouse, open_warehouse
 from after_sales.tables import QUARANTINE, STG_ORDERS, WORK_ORDERS
@@ -430,3 +431,29 @@ def test_bad_values_do_not_block_the_source_day(
         [5, "text_not_storable"],
         [8, "unparseable_date"],
     ]
+
+
+def test_marketplace_item_lines_never_round_money() -> None:
+    """Line amounts (price x quantity), items summed into orders and the order-items table: exact or empty."""
+    assert _line_amount("0.005", "3") == "0.015"
+    assert _line_amount("19.90", "3") == "59.70"
+    assert _line_amount("inf", "2") == "Infinity"
+    assert _sum_text(pd.Series(["0.005", "0.010"]), money=True) == "0.015"
+    assert _sum_text(pd.Series(["1.10", "2.20"]), money=True) == "3.30"
+    items = pd.DataFrame(
+        {
+            "order_id": ["A", "A", "B"],
+            "line_no": ["1", "2", "1"],
+            "sku": ["s", "t", "u"],
+            "product": ["p", "q", "r"],
+            "quantity": ["1", "2", "1"],
+            "unit_price": ["99999999999999.99", "0.005", "inf"],
+            "amount": ["99999999999999.99", "0.015", "Infinity"],
+            "channel": ["taobao"] * 3,
+            "source_row": ["1", "2", "3"],
+        }
+    )
+    typed = item_table_rows(items, "taobao", LANDED, "taobao/x.csv")
+    assert typed["amount"].tolist()[0] == Decimal("99999999999999.99")
+    assert typed["amount"].isna().tolist() == [False, True, True]
+    frame_to_arrow(STG_ORDER_ITEMS, typed)
