@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from after_sales.assets.marketplaces import STG_ORDER_ITEMS, stage_export
+from after_sales.assets.marketplaces import STG_ORDER_ITEMS, stage_export, stage_reads
 from after_sales.landing import read_landed_file
 from after_sales.marketplaces import load_sources, read_export
 from after_sales.marketplaces.cleaning import clean_amounts, clean_datetimes
@@ -31,11 +31,13 @@ from after_sales.transforms.staging import (
     LandingFileError,
     StagingContext,
     StagingResult,
+    combine,
     stage_behaviour,
     stage_feedback,
     stage_orders,
 )
 from tests.landing_builders import BEHAVIOUR_HEADER, FEEDBACK_HEADER, ORDERS_HEADER, write_landing
+from tests.test_marketplaces_real import OLIST
 from tests.test_pipeline import run_range
 from tests.test_warehouse_backends import pg_url  # noqa: F401  (fixture: a fresh PostgreSQL database)
 
@@ -457,3 +459,23 @@ def test_marketplace_item_lines_never_round_money() -> None:
     assert typed["amount"].tolist()[0] == Decimal("99999999999999.99")
     assert typed["amount"].isna().tolist() == [False, True, True]
     frame_to_arrow(STG_ORDER_ITEMS, typed)
+
+
+def test_rejected_item_lines_are_quarantined_not_lost(tmp_path: Path) -> None:
+    """A bad line of an items file (unparseable price) lands in the quarantine of the source's orders."""
+    (tmp_path / "olist.yaml").write_text(OLIST, "utf-8")
+    src = load_sources(extra_dirs=[tmp_path])["olist"]
+    day = tmp_path / "olist" / "2017-10-03"
+    day.mkdir(parents=True)
+    (day / "items.csv").write_text(
+        "order_id,order_item_id,product_id,seller_id,shipping_limit_date,price,freight_value\n"
+        "e481f51cbdc54678b7cc49136f2d6af7,1,p,s,2017-10-06 11:07:15,29.99,8.72\n"
+        "e481f51cbdc54678b7cc49136f2d6af7,2,p,s,2017-10-06 11:07:15,abc,8.72\n",
+        "utf-8",
+    )
+    read = read_export(day / "items.csv", src, tmp_path)
+    assert read.kind == "items" and len(read.rejected) == 1
+    results, item_rows = stage_reads([(dt.date(2017, 10, 3), read)], src, CTX)
+    combined = combine(results["orders"], STG_ORDERS, "order_id")
+    assert combined.balanced and combined.quarantined["rule"].tolist() == ["unparseable_amount"]
+    assert sum(len(rows) for rows in item_rows) == 1

@@ -156,6 +156,18 @@ def stage_reads(
             item_rows.append(item_table_rows(lines, source.name, day, part.file))
         if part.kind != "items":
             results[part.kind].append(stage_export(part, source.name, day, ctx))
+        elif len(part.rejected):
+            # An items file's rejected lines are quarantined with the orders they belong to: nothing is lost.
+            rejected = rejected_to_quarantine(part, source.name, day)
+            results["orders"].append(
+                StagingResult(
+                    rows=pd.DataFrame(columns=STG_ORDERS.column_names),
+                    quarantined=rejected,
+                    rows_read=len(rejected),
+                    duplicates_removed=0,
+                    rows_read_by_day={day: len(rejected)},
+                )
+            )
     return results, item_rows
 
 
