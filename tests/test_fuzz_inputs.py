@@ -298,7 +298,7 @@ def test_marketplace_random_headers_and_values(platform: str, data: st.DataObjec
     _stage_marketplace(_csv_bytes(header, rows, "\n", encoding, preamble), source)
 
 
-def test_a_fuzzed_reason_row_is_a_real_row() -> None:
+def test_harness_stages_a_valid_file() -> None:
     """Sanity check of the harness: a valid orders file stages its one row."""
     header = [*ORDERS_REQUIRED]
     data = _csv_bytes(header, [["O1", "2026-10-05 10:00:00", "1.00", "completed", "web"]], "\n", "utf-8")
