@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -14,41 +15,139 @@ from after_sales.transforms.staging import LandedFile, LandingFileError
 
 DATA_SUFFIXES = (".csv", ".xlsx", ".parquet")
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+OUTSIDE = "resolves outside the landing zone (a link): refused, not read"
+
+
+@dataclass(frozen=True)
+class Misplaced:
+    """A path under the landing zone that is not loaded, and why (path relative to the landing root)."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+def _hidden(path: Path) -> bool:
+    return path.name.startswith((".", "_", "~$"))
+
+
+def inside(landing_dir: Path, path: Path) -> bool:
+    """Whether the path, links followed, stays under the landing root."""
+    try:
+        return path.resolve().is_relative_to(landing_dir.resolve())
+    except (OSError, RuntimeError):  # a link loop resolves nowhere
+        return False
+
+
+def folder_day(name: str) -> dt.date | None:
+    """The date a day folder is named after, only in the form YYYY-MM-DD."""
+    try:
+        day = dt.date.fromisoformat(name)
+    except ValueError:
+        return None
+    return day if day.isoformat() == name else None
 
 
 def source_names(landing_dir: Path) -> list[str]:
-    """Source folders present in the landing zone (folders starting with _ or . are not sources)."""
+    """Source folders present in the landing zone (not starting with _ or ., not leading outside it)."""
     if not landing_dir.is_dir():
         return []
-    return sorted(p.name for p in landing_dir.iterdir() if p.is_dir() and p.name[0] not in "._")
+    return sorted(
+        p.name for p in landing_dir.iterdir() if p.is_dir() and not _hidden(p) and inside(landing_dir, p)
+    )
+
+
+def _day_folders(landing_dir: Path, source: str) -> dict[dt.date, Path]:
+    base = landing_dir / source
+    if not base.is_dir() or not inside(landing_dir, base):
+        return {}
+    found = {}
+    for p in base.iterdir():
+        day = folder_day(p.name)
+        if day is not None and p.is_dir() and inside(landing_dir, p):
+            found[day] = p
+    return found
 
 
 def landed_paths(landing_dir: Path, source: str, days: list[dt.date]) -> list[tuple[dt.date, Path]]:
-    """Data files of a source for the given landing days, in a stable order."""
+    """Data files of a source for the given landing days, in a stable order; links leading outside are skipped."""
+    folders = _day_folders(landing_dir, source)
     found: list[tuple[dt.date, Path]] = []
     for day in days:
-        folder = landing_dir / source / day.isoformat()
-        if folder.is_dir():
+        folder = folders.get(day)
+        if folder is not None:
             found += [
                 (day, p)
                 for p in sorted(folder.iterdir())
-                if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith((".", "~$"))
+                if p.is_file()
+                and p.suffix.lower() in DATA_SUFFIXES
+                and not p.name.startswith((".", "~$"))
+                and inside(landing_dir, p)
             ]
     return found
 
 
 def landed_days(landing_dir: Path, source: str) -> list[dt.date]:
-    """Every landing day that has a folder for the source."""
-    base = landing_dir / source
-    if not base.is_dir():
-        return []
-    days = []
-    for p in base.iterdir():
-        try:
-            days.append(dt.date.fromisoformat(p.name))
-        except ValueError:
+    """Every landing day that has a folder for the source (inside the landing zone)."""
+    return sorted(_day_folders(landing_dir, source))
+
+
+def _day_problems(landing_dir: Path, rel: str, folder: Path) -> list[Misplaced]:
+    out = []
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith((".", "~$")):
             continue
-    return sorted(days)
+        if not inside(landing_dir, p):
+            out.append(Misplaced(f"{rel}/{p.name}", OUTSIDE))
+        elif p.is_dir():
+            out.append(Misplaced(f"{rel}/{p.name}", "a folder inside a day folder: not read"))
+        elif p.suffix.lower() not in DATA_SUFFIXES:
+            kind = p.suffix.lower() or "(no extension)"
+            out.append(Misplaced(f"{rel}/{p.name}", f"unsupported file type {kind} (expected .csv, .xlsx or .parquet)"))
+    return out
+
+
+def landing_problems(
+    landing_dir: Path, sources: list[str] | None = None, days: list[dt.date] | None = None
+) -> list[Misplaced]:
+    """Everything under the landing zone that is not loaded, and why (sources=None: any folder is a source).
+
+    Links leading outside, unconfigured source folders, folders that are not days, unsupported files; days limits
+    the day folders whose files are looked at (every folder's name is judged).
+    """
+    if not landing_dir.is_dir():
+        return []
+    configured = set(sources) if sources is not None else None
+    wanted = set(days) if days is not None else None
+    out: list[Misplaced] = []
+    for base in sorted(landing_dir.iterdir()):
+        if _hidden(base):
+            continue
+        if not inside(landing_dir, base):
+            out.append(Misplaced(base.name, OUTSIDE))
+        elif not base.is_dir():
+            out.append(Misplaced(base.name, "a file directly in the landing zone (expected <source>/<YYYY-MM-DD>/)"))
+        elif configured is not None and base.name not in configured:
+            near = [s for s in configured if s.lower() == base.name.lower()]
+            hint = f" (did you mean {near[0]}/? folder names are case-sensitive)" if near else ""
+            out.append(Misplaced(base.name, f"not a configured source folder{hint}: not read"))
+        else:
+            for folder in sorted(base.iterdir()):
+                rel = f"{base.name}/{folder.name}"
+                if _hidden(folder):
+                    continue
+                day = folder_day(folder.name)
+                if not inside(landing_dir, folder):
+                    out.append(Misplaced(rel, OUTSIDE))
+                elif not folder.is_dir():
+                    out.append(Misplaced(rel, "a file outside a day folder (expected <source>/<YYYY-MM-DD>/)"))
+                elif day is None:
+                    out.append(Misplaced(rel, "not a day folder (expected a valid date, YYYY-MM-DD): not read"))
+                elif wanted is None or day in wanted:
+                    out += _day_problems(landing_dir, rel, folder)
+    return out
 
 
 def _decode(path: Path, rel: str, data: bytes) -> str:

@@ -226,3 +226,67 @@ def test_run_failure_alerts_without_steps(instance: dg.DagsterInstance) -> None:
     assert [(a.event, a.asset, a.partition, a.reason, a.trigger) for a in alerts] == [
         ("run_failure", None, DAY, "run worker crashed", "schedule:daily_schedule")
     ]
+
+
+def test_a_headerless_file_alert_names_the_file_not_its_first_row(
+    hook: Hook, instance: dg.DagsterInstance, resources: dict[str, object], landing: Path
+) -> None:
+    # A file without a header line: its first line is a customer's data (name, phone).
+    lines = [
+        f"O1,{DAY} 10:00:00,张三 13800138000,杯,1,10.00,alipay,paid,web",
+        f"O2,{DAY} 11:00:00,李四,杯,1,5,alipay,paid,web",
+    ]
+    (landing / "orders" / DAY).mkdir(parents=True)
+    (landing / "orders" / DAY / "export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_failed(instance, resources, ["stg_orders"])
+    evaluate_failure_sensor(instance, result.run_id)
+    assert len(hook.bodies) == 1
+    body = json.dumps(hook.bodies[0], ensure_ascii=False)
+    assert f"orders/{DAY}/export.csv" in body and "required column(s)" in body
+    for value in ("张三", "13800138000", "O1", "10.00", "alipay"):
+        assert value not in body, value
+
+
+def test_alert_reasons_drop_sample_values_and_url_secrets() -> None:
+    reason = (
+        "stg_orders check values: expect_column_values_to_be_between(amount) failed: 1 of 3 rows unexpected, "
+        "e.g. 13800138000, 张三\nx.csv: required column(s) amount missing from the header (found: 张三, 13800138000)\n"
+        "POST https://user:pw@hooks.example.test:8443/services/T00/B00/SECRET?token=abc#frag failed\n"
+        "table stg_orders, column amount: cannot cast to decimal(18,2): Float value 13800138000.5 was truncated"
+    )
+    payload = Alert("check_failure", "stg_orders", DAY, reason, check="values").payload(UI)
+    text = json.dumps(payload, ensure_ascii=False)
+    for secret in ("13800138000", "张三", "SECRET", "token", "abc", "user", "pw", "services", "8443"):
+        assert secret not in text, secret
+    assert "expect_column_values_to_be_between(amount) failed: 1 of 3 rows unexpected" in payload["reason"]
+    assert "https://hooks.example.test" in payload["reason"]
+    assert "column amount: cannot cast to decimal(18,2) (the error" in payload["reason"]
+
+
+def test_a_failed_delivery_names_the_webhook_by_scheme_and_host_only(hook: Hook) -> None:
+    alert = Alert("run_failure", "stg_orders", DAY, "boom")
+    hook.status = 404
+    secret_url = hook.url + "/T000/B000/XXXXSECRETXXXX?token=s3cr3t"
+    with pytest.raises(AlertDeliveryError) as err:
+        WebhookNotifier(secret_url, attempts=1, backoff=0).send(alert)
+    assert "XXXXSECRETXXXX" not in str(err.value) and "s3cr3t" not in str(err.value)
+    assert "webhook http://127.0.0.1 did not take the run_failure alert" in str(err.value)
+    hook.close()
+    with pytest.raises(AlertDeliveryError) as err:  # connection refused: the same redaction
+        WebhookNotifier(secret_url, attempts=1, backoff=0, timeout=2).send(alert)
+    assert "SECRET" not in str(err.value) and "s3cr3t" not in str(err.value)
+
+
+def test_library_errors_in_alerts_have_their_quoted_values_withheld() -> None:
+    from dagster._utils.error import SerializableErrorInfo
+
+    from after_sales.alerts.failures import error_text
+
+    cause = SerializableErrorInfo("Conversion Error: Could not convert string '张三 13800138000' to DECIMAL", [], "E")
+    error = SerializableErrorInfo('can\'t write the chunk: invalid input "13800138000"', [], "E", cause=cause)
+    text = error_text(error)
+    assert "13800138000" not in text and "张三" not in text
+    assert text.splitlines() == [
+        "can't write the chunk: invalid input '…'",
+        "caused by: Conversion Error: Could not convert string '…' to DECIMAL",
+    ]

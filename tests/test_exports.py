@@ -164,3 +164,43 @@ def test_edge_cases_are_in_the_files(tmp_path: Path) -> None:
     first_day = pd.read_csv(tmp_path / "work_orders_2026-10-01.csv", encoding="utf-8-sig", dtype=str)
     assert first_day["opened_at"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0800").all()
     assert first_day["resolved_at"].isna().any() and first_day["resolved_at"].notna().any()  # open ones empty
+
+
+def test_formula_cells_are_neutralized_and_numbers_stay_numbers(tmp_path: Path) -> None:
+    from after_sales.resources.export_directory import FORMULA_TRIGGERS, PLAIN_NUMBER, neutralize_cell
+
+    dangerous = ["=cmd|' /C calc'!A0", "@SUM(1+1)", "+1+2", "-1+2", "\t=1", "\r=1", '=HYPERLINK("x")']
+    assert [neutralize_cell(v) for v in dangerous] == ["'" + v for v in dangerous]
+    assert [neutralize_cell(v) for v in ["-5.00", "+86", "1e5", "O-1", "", None, 3]] == [
+        "-5.00",
+        "+86",
+        "1e5",
+        "O-1",
+        "",
+        None,
+        3,
+    ]
+
+    frame = hand_made_work_orders()
+    frame["order_id"] = pd.Series(dangerous[:6], dtype="string")
+    frame["suggested_action"] = ["@SUM(1+1)", "-1+2", "fine", "-5.00", "=1", "ok"]
+    frame["min_rating"] = pd.array([-5, None, 3, None, -1, 2], dtype="Int64")
+    before = frame.copy()
+    written = write_daily_csvs(frame, DAYS, tmp_path)
+    pd.testing.assert_frame_equal(frame, before)  # the caller's frame is not changed
+    back = pd.concat(
+        [pd.read_csv(p, encoding="utf-8-sig", dtype=str, keep_default_na=False) for p in written], ignore_index=True
+    )
+    cells = [v for column in back.columns for v in back[column]]
+    assert not [v for v in cells if v.startswith(FORMULA_TRIGGERS) and not PLAIN_NUMBER.fullmatch(v)]
+    assert "'=cmd|' /C calc'!A0" in set(back["order_id"]) and "'-1+2" in set(back["suggested_action"])
+    assert "-5.00" in set(back["suggested_action"])  # a plain number in a text column stays a number
+    assert {"-5", "-1"} <= set(back["min_rating"])  # a numeric column is written as numbers
+
+
+def test_report_table_text_cells_are_formula_safe() -> None:
+    from after_sales.assets.reports import _cell
+
+    assert _cell("=cmd|' /C calc'!A0", "channel") == "&#x27;=cmd|&#x27; /C calc&#x27;!A0"
+    assert _cell("@SUM(1+1)", "cause") == "&#x27;@SUM(1+1)"
+    assert (_cell("web", "channel"), _cell(-0.05, "refund_rate"), _cell(-5.0, "amount")) == ("web", "-5.0%", "-5.00")

@@ -165,7 +165,8 @@ def test_schedule_requests_yesterday_and_trailing_window() -> None:
         scheduled_execution_time=dt.datetime(2026, 10, 10, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     )
     request = daily_schedule(context)
-    assert request.tags[RANGE_START] == "2026-10-07" and request.tags[RANGE_END] == "2026-10-09"
+    # Landing days 10-07 .. 10-09 and the business dates they feed: feedback reaches 14 days back (issue 13).
+    assert request.tags[RANGE_START] == "2026-09-23" and request.tags[RANGE_END] == "2026-10-09"
 
 
 def test_locked_duckdb_file_is_retried_then_reported(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from dagster._core.storage.dagster_run import DagsterRun
 from dagster._utils.error import SerializableErrorInfo
 
 from after_sales.alerts.notifiers import CHECK_FAILURE, RUN_FAILURE, Alert
+from after_sales.alerts.redact import withhold_quoted
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -41,10 +42,10 @@ def run_trigger(tags: Mapping[str, str]) -> str | None:
 
 
 def error_text(error: SerializableErrorInfo | None) -> str:
-    """An error and its causes, one message per line, without stack traces."""
+    """An error and its causes, one message per line, without stack traces or quoted literals (row values)."""
     lines: list[str] = []
     while error is not None:
-        message = error.message.strip()
+        message = withhold_quoted(error.message.strip())
         if message and message not in lines:
             lines.append(message)
         error = error.cause or error.context
@@ -62,6 +63,33 @@ def step_assets(instance: dg.DagsterInstance, run: DagsterRun) -> dict[str, list
             if output.properties is not None and output.properties.asset_key is not None:
                 by_step.setdefault(step.key, []).append(output.properties.asset_key.to_user_string())
     return by_step
+
+
+def failed_check_alerts(instance: dg.DagsterInstance, run: DagsterRun) -> list[Alert]:
+    """Alerts for the non-blocking checks of ERROR severity that failed in a run that succeeded otherwise."""
+    common = {"run_id": run.run_id, "job": run.job_name, "trigger": run_trigger(run.tags)}
+    alerts = []
+    for record in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.dagster_event.event_specific_data if record.dagster_event else None
+        if evaluation is None or evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
+            continue
+        asset = evaluation.asset_key.to_user_string()
+        counts = ", ".join(
+            f"{k}={v.value}" for k, v in evaluation.metadata.items() if isinstance(getattr(v, "value", None), int)
+        )
+        reason = f"{asset} check {evaluation.check_name} failed (not blocking: the run wrote its rows)"
+        alerts.append(
+            Alert(
+                CHECK_FAILURE,
+                asset,
+                evaluation.partition or run_partition(run.tags),
+                f"{reason}: {counts}; details in the check's metadata in the UI" if counts else reason,
+                check=evaluation.check_name,
+                blocking=False,
+                **common,
+            )
+        )
+    return alerts
 
 
 def run_failure_alerts(instance: dg.DagsterInstance, run: DagsterRun, run_message: str | None = None) -> list[Alert]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from after_sales.alerts.redact import redact_url, redact_urls, safe_reason
+
 ENV_WEBHOOK_URL = "AFTER_SALES_ALERT_WEBHOOK_URL"
 ENV_UI_URL = "AFTER_SALES_UI_URL"
 DEFAULT_UI_URL = "http://127.0.0.1:3000"
@@ -22,7 +24,8 @@ DEFAULT_UI_URL = "http://127.0.0.1:3000"
 RUN_FAILURE = "run_failure"
 CHECK_FAILURE = "check_failure"
 FRESHNESS_BREACH = "freshness_breach"
-EVENTS = (RUN_FAILURE, CHECK_FAILURE, FRESHNESS_BREACH)
+LANDING_PROBLEM = "landing_problem"
+EVENTS = (RUN_FAILURE, CHECK_FAILURE, FRESHNESS_BREACH, LANDING_PROBLEM)
 MAX_REASON_CHARS = 4000
 T = TypeVar("T")
 
@@ -48,6 +51,7 @@ class Alert:
     check: str | None = None
     job: str | None = None
     trigger: str | None = None
+    blocking: bool = True  # a check_failure of a check that does not block (the run wrote its rows)
 
     def __post_init__(self) -> None:
         """Reject unknown event names."""
@@ -57,18 +61,25 @@ class Alert:
     @property
     def summary(self) -> str:
         """One line for chat tools and logs."""
-        what = {RUN_FAILURE: "run failed", CHECK_FAILURE: "blocking check failed", FRESHNESS_BREACH: "stale"}[
-            self.event
-        ]
-        subject = ".".join(p for p in (self.asset, self.check) if p) or (self.job or "run")
+        what = {
+            RUN_FAILURE: "run failed",
+            CHECK_FAILURE: "blocking check failed" if self.blocking else "check failed",
+            FRESHNESS_BREACH: "stale",
+            LANDING_PROBLEM: "not loaded",
+        }[self.event]
+        subject = ".".join(p for p in (self.asset, self.check) if p) or (
+            "landing zone" if self.event == LANDING_PROBLEM else (self.job or "run")
+        )
         where = f" [{self.partition}]" if self.partition else ""
-        first_line = self.reason.strip().splitlines()[0] if self.reason.strip() else ""
+        reason = safe_reason(self.reason).strip()
+        first_line = reason.splitlines()[0] if reason else ""
         return f"after_sales: {what}: {subject}{where}: {first_line}"
 
     def payload(self, base_url: str | None = None, sent_at: dt.datetime | None = None) -> dict[str, Any]:
         """The JSON body posted to the webhook (documented in docs/operations.md)."""
         base = (base_url or ui_url()).rstrip("/")
-        reason = self.reason if len(self.reason) <= MAX_REASON_CHARS else self.reason[: MAX_REASON_CHARS - 1] + "…"
+        reason = safe_reason(self.reason)
+        reason = reason if len(reason) <= MAX_REASON_CHARS else reason[: MAX_REASON_CHARS - 1] + "…"
         return {
             "event": self.event,
             "asset": self.asset,
@@ -139,7 +150,10 @@ class WebhookNotifier(Notifier):
                 last = exc
             if attempt + 1 < self.attempts:
                 time.sleep(self.backoff * 2**attempt)
-        raise AlertDeliveryError(f"webhook {self.url} did not take the {alert.event} alert: {last}")
+        # The URL's path or query often holds the webhook's token: name scheme and host only.
+        raise AlertDeliveryError(
+            f"webhook {redact_url(self.url)} did not take the {alert.event} alert: {redact_urls(str(last))}"
+        )
 
 
 class MultiNotifier(Notifier):

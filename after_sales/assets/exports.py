@@ -13,10 +13,14 @@ from after_sales.assets.chunked import chunk_windows
 from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
 from after_sales.partitions import daily_partitions, date_window
 from after_sales.resources import ExportDirectory, UpstreamRows, upstream_in
+from after_sales.resources.export_directory import neutralize_formulas
 
 
 def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Path) -> list[Path]:
-    """One UTF-8 (with BOM, for Excel) CSV per day, written atomically; a day without work orders gets a header."""
+    """One UTF-8 (with BOM, for Excel) CSV per day, written atomically; a day without work orders gets a header.
+
+    Text cells a spreadsheet would run as formulas are prefixed with a quote (neutralize_formulas).
+    """
     date_format = "%Y-%m-%dT%H:%M:%S%z"
     formatted = {}
     for name in work_orders.columns:
@@ -28,7 +32,7 @@ def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Pa
             seconds = instants.cast(pa.timestamp("s", values.type.tz))
             text = pc.strftime(seconds, format=date_format).to_numpy(zero_copy_only=False)
             formatted[name] = pd.Series(text, index=work_orders.index, dtype=object)
-    frame = work_orders.assign(**formatted)
+    frame = neutralize_formulas(work_orders.assign(**formatted))
     by_day = dict(list(frame.groupby("business_date", sort=False)))
     written = []
     for day in days:

@@ -16,7 +16,13 @@ from after_sales.assets.common import (
     priority_tags,
     table_metadata,
 )
-from after_sales.assets.staging import render_staged, staged_chunk, staging_context, whole_file_faults_fail
+from after_sales.assets.staging import (
+    not_loaded_notes,
+    render_staged,
+    staged_chunk,
+    staging_context,
+    whole_file_faults_fail,
+)
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.marketplaces import ExportFileError, ExportRead, SourceConfig, load_sources, read_export
@@ -253,6 +259,7 @@ def marketplace_staging_asset(
                     dated += [(day, r) for r in read.all_reads()]
                 results, item_rows = stage_reads(dated, source, staging_context())
             orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
+            orders.warnings[:0] = not_loaded_notes(context, landing, source.name, window)
             feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
             known = _known_orders(warehouse, tables["orders"], orders.rows, window, siblings)
             feedback = quarantine_unknown_orders(feedback, known, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)

@@ -10,13 +10,15 @@ from after_sales.assets.common import partitioned_asset_kwargs
 from after_sales.assets.marketplaces import FEEDBACK_TABLES, ORDER_TABLES
 from after_sales.checks.conservation import (
     FACT_CHECKS,
+    FEEDBACK_CONSERVED,
     PROBLEM_CHECKS,
     WORK_ORDER_CHECKS,
     fact_conservation,
+    feedback_conservation,
     problem_conservation,
     work_order_coverage,
 )
-from after_sales.checks.quality import check_specs
+from after_sales.checks.quality import CustomCheck, check_specs
 from after_sales.partitions import (
     FEEDBACK_OF_ORDERS,
     FEEDBACK_WINDOW_DAYS,
@@ -44,7 +46,7 @@ def build_fact_asset(order_tables: list[str], feedback_tables: list[str]) -> dg.
     @dg.asset(
         **partitioned_asset_kwargs(FCT_ORDER_FEEDBACK, "marts"),
         ins=ins,
-        check_specs=check_specs("fct_order_feedback", FACT_CHECKS),
+        check_specs=check_specs("fct_order_feedback", FACT_CHECKS, non_blocking=(FEEDBACK_CONSERVED,)),
         code_version="2",
     )
     def fct_order_feedback(
@@ -53,12 +55,33 @@ def build_fact_asset(order_tables: list[str], feedback_tables: list[str]) -> dg.
         """Orders of the day from every channel (late rows included) left-joined with their feedback."""
         issue_types = load_cause_rules().complaint_issue_types
 
+        # Partitions judged by feedback_conserved before a chunk: materialized earlier, or written by this run.
+        built = {dt.date.fromisoformat(k) for k in context.instance.get_materialized_partitions(context.asset_key)}
+
+        def feedback_check(
+            window: DateWindow, orders: pd.DataFrame, feedback: pd.DataFrame, fact: pd.DataFrame
+        ) -> CustomCheck:
+            # Feedback landed in the chunk may belong to an earlier business date: judge it against the stored fact.
+            before = DateWindow(window.start - dt.timedelta(days=FEEDBACK_OF_ORDERS.end_offset), window.start)
+            earlier = _concat([staged[t].read(before) for t in order_tables])
+            stored = warehouse.open().read(FCT_ORDER_FEEDBACK, before, ["business_date", "feedback_id"])
+            check = feedback_conservation(
+                feedback,
+                _concat([earlier, orders]),
+                _concat([stored, fact[["business_date", "feedback_id"]]]),
+                window.days(),
+                FEEDBACK_OF_ORDERS.end_offset,
+                built,
+            )
+            built.update(window.days())
+            return check
+
         def build(window: DateWindow) -> dict[str, Chunk]:
             orders = _concat([staged[t].read(window) for t in order_tables])
             feedback = _concat([staged[t].read(window) for t in feedback_tables])
             fact = build_order_feedback(orders, feedback, window.start, window.end, issue_types)
-            check = fact_conservation(orders, fact, window.days())
-            return {FCT_ORDER_FEEDBACK.name: Chunk(fact, checks=[check])}
+            checks = [fact_conservation(orders, fact, window.days()), feedback_check(window, orders, feedback, fact)]
+            return {FCT_ORDER_FEEDBACK.name: Chunk(fact, checks=checks)}
 
         yield from materialize_in_chunks(context, warehouse, [FCT_ORDER_FEEDBACK], build)
 

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
 from after_sales.partitions import daily_partitions
 from after_sales.resources import ExportDirectory, WarehouseResource
+from after_sales.resources.export_directory import neutralize_cell
 from after_sales.resources.warehouse import DateWindow, Warehouse
 from after_sales.tables import (
     METRICS_DAILY,
@@ -214,7 +215,8 @@ def _cell(value: object, column: str, percent: bool = False) -> str:
         if percent or column.endswith("_rate") or column in ("csat", "followup_csat"):
             return f"{value:.1%}"
         return f"{value:,.2f}"
-    return html.escape(str(value))
+    # A table pasted from the page into a spreadsheet is evaluated like a CSV: text cells made formula-safe.
+    return html.escape(str(neutralize_cell(value)))
 
 
 def _table(frame: pd.DataFrame, columns: tuple[str, ...] | list[str], percent: bool = False) -> str:

@@ -36,9 +36,22 @@ def stage_window(
     """Read and stage every file of the source landed in the window."""
     files = landing.files(source, window.days())
     context.log.info(f"{source}: {len(files)} file(s) for landing days {window.start} .. {window.end}")
+    not_loaded = not_loaded_notes(context, landing, source, window)
     with whole_file_faults_fail():
         results = [kind.stage(landing.read(source, day, path), staging_context()) for day, path in files]
-    return combine(results, kind.spec, kind.id_column)
+    result = combine(results, kind.spec, kind.id_column)
+    result.warnings[:0] = not_loaded
+    return result
+
+
+def not_loaded_notes(
+    context: dg.AssetExecutionContext, landing: LandingZone, source: str, window: DateWindow
+) -> list[str]:
+    """Links leading outside the landing zone and misplaced files under the source's folder, logged as warnings."""
+    notes = [f"not loaded: {m}" for m in landing.problems(source, window.days())]
+    for note in notes:
+        context.log.warning(note)
+    return notes
 
 
 @contextmanager

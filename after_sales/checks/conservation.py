@@ -7,12 +7,18 @@ import datetime as dt
 import pandas as pd
 
 from after_sales.checks.quality import CustomCheck, PartitionCounts
+from after_sales.transforms.arrow_ops import isin
 from after_sales.transforms.marts import latest_version
 from after_sales.transforms.staging import StagingResult
 
 ROWS_CONSERVED = "rows_conserved"
 STAGING_CHECKS = {ROWS_CONSERVED: "Rows read = rows staged + rows quarantined (duplicates quarantined and counted)."}
-FACT_CHECKS = {"orders_conserved": "Every order of the day in staging (latest landed version) is in the fact, once."}
+FEEDBACK_CONSERVED = "feedback_conserved"
+FACT_CHECKS = {
+    "orders_conserved": "Every order of the day in staging (latest landed version) is in the fact, once.",
+    FEEDBACK_CONSERVED: "Every feedback row staged on the days built is in the fact partition of its order's "
+    "business date (with rows_conserved of staging: every landed feedback row is in the fact or in quarantine).",
+}
 PROBLEM_CHECKS = {"problems_conserved": "Every fact row marked is_problem is a problem issue, and no other row is."}
 WORK_ORDER_CHECKS = {"issues_covered": "Every problem issue is behind at least one work order."}
 
@@ -138,4 +144,64 @@ def work_order_coverage(problems: pd.DataFrame, work_orders: pd.DataFrame, days:
         parts.append(PartitionCounts(day, n == 0, int(counted.get(day, 0)), n))
     return CustomCheck(
         "issues_covered", "problem feedback ⊆ work_orders.feedback_ids", WORK_ORDER_CHECKS["issues_covered"], parts
+    )
+
+
+def feedback_conservation(
+    feedback: pd.DataFrame,
+    orders: pd.DataFrame,
+    fact: pd.DataFrame,
+    days: list[dt.date],
+    feedback_days: int,
+    built: set[dt.date] | None = None,
+) -> CustomCheck:
+    """Feedback staged on the days is in the fact under its order's business date, as the fact reads it.
+
+    Not blocking: a miss lies in a partition before the run's range (kept as stored), not in the rows being
+    written; the check fails with severity ERROR and alert_on_failed_checks sends the alert.
+
+    The fact of business date B reads feedback landed B .. B + feedback_days; so feedback landed on day X whose
+    order (latest version) is dated B within that reach must be in fct partition B, which may lie before the
+    days built: fact holds those partitions as stored, and only partitions in days or in built are judged.
+    """
+    landed = feedback.loc[feedback["landing_date"].isin(days), ["landing_date", "feedback_id", "order_id"]]
+    expected = missing = landed.iloc[:0]
+    outside_window = 0
+    if len(landed) and len(orders):
+        named = orders.loc[isin(orders["order_id"], landed["order_id"])]  # only the orders some feedback names
+        dated = latest_version(named, "order_id")[["order_id", "business_date"]]
+        expected = landed.merge(dated, on="order_id")
+        gap = (pd.to_datetime(expected["landing_date"]) - pd.to_datetime(expected["business_date"])).dt.days
+        judged = expected["business_date"].isin(set(days) | (built or set()))
+        reach = (gap >= 0) & (gap <= feedback_days)
+        outside_window = int((~reach).sum())
+        expected = expected.loc[reach & judged]
+    if len(expected):
+        present = fact.loc[fact["feedback_id"].notna(), ["feedback_id", "business_date"]].drop_duplicates()
+        present = present.astype({"feedback_id": "string"}).assign(in_fact=True)
+        keys = ["feedback_id", "business_date"]
+        both = expected.astype({"feedback_id": "string"}).merge(present, on=keys, how="left")
+        missing = both.loc[both["in_fact"].isna()]
+    counted = expected.groupby("landing_date").size() if len(expected) else pd.Series(dtype=int)
+    lost = missing.groupby("landing_date").size() if len(missing) else pd.Series(dtype=int)
+    parts = [
+        PartitionCounts(day, int(lost.get(day, 0)) == 0, int(counted.get(day, 0)), int(lost.get(day, 0)))
+        for day in days
+    ]
+    examples = [
+        f"{r.feedback_id} (landed {r.landing_date}, fct partition {r.business_date})"
+        for r in missing.head(20).itertuples()
+    ]
+    return CustomCheck(
+        FEEDBACK_CONSERVED,
+        "staged feedback of the days ⊆ fct feedback of its order's business date",
+        FACT_CHECKS["feedback_conserved"],
+        parts,
+        blocking=False,
+        metadata={
+            "feedback_missing": len(missing),
+            # Staged, but landed outside the fact's feedback window of its order's date: by definition not in it.
+            "feedback_outside_window": outside_window,
+            **({"missing_examples": ", ".join(examples)} if examples else {}),
+        },
     )

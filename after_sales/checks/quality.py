@@ -43,6 +43,8 @@ class CustomCheck:
     description: str
     partitions: list[PartitionCounts]
     metadata: dict[str, object] = field(default_factory=dict)
+    # A non-blocking check fails with severity ERROR (and an alert) but does not stop the write.
+    blocking: bool = True
 
     @property
     def passed(self) -> bool:
@@ -64,10 +66,14 @@ class QualityReport:
         return not self.failures
 
 
-def check_specs(asset: str, custom: dict[str, str] | None = None) -> list[dg.AssetCheckSpec]:
-    """The blocking checks of an asset: the four GX checks plus its custom ones (name -> description)."""
+def check_specs(
+    asset: str, custom: dict[str, str] | None = None, non_blocking: tuple[str, ...] = ()
+) -> list[dg.AssetCheckSpec]:
+    """The checks of an asset: the four GX checks plus its custom ones (name -> description), blocking unless named."""
     specs = {**{n: CHECK_DESCRIPTIONS[n] for n in GX_CHECKS}, **(custom or {})}
-    return [dg.AssetCheckSpec(name=n, asset=asset, blocking=True, description=d) for n, d in specs.items()]
+    return [
+        dg.AssetCheckSpec(name=n, asset=asset, blocking=n not in non_blocking, description=d) for n, d in specs.items()
+    ]
 
 
 def _partition_days(frame: pd.DataFrame, spec: TableSpec, window: DateWindow | None) -> list[dt.date]:
@@ -201,10 +207,11 @@ def evaluate(
                     "rows_staged": p.rows_staged,
                     "rows_quarantined": p.rows_quarantined,
                     "duplicates_removed": p.duplicates_removed,
+                    "blocking": c.blocking,
                 }
             )
         bad_days = [str(p.day) for p in c.partitions if not p.passed]
-        if bad_days:
+        if bad_days and c.blocking:
             failures.append(f"{asset} check {c.check_name}: {c.description} fails for {', '.join(bad_days)}")
         results.append(
             dg.AssetCheckResult(
@@ -221,6 +228,6 @@ def evaluate(
             rows[column] = None
     rows["run_id"] = run_id
     rows["asset"] = asset
-    rows["blocking"] = True
+    rows["blocking"] = rows["blocking"].ne(False).astype(bool)  # GX rows (no value) are blocking
     rows["evaluated_at"] = now
     return QualityReport(results=results, rows=rows[DATA_QUALITY_RUNS.column_names], failures=failures)

@@ -302,12 +302,13 @@ def _find_header(tables: Iterable[_Table], source: SourceConfig, display: str) -
                 return table, hdr
     first = next((r for t in seen for r in t.records if any(c.strip() for c in r)), [])
     decoded = [t.encoding for t in seen if t.encoding]
-    shown = ", ".join(c.strip() for c in first if c.strip())[:300]
+    # The first line's text is not repeated: in a file without a header it is a data row (names, phones).
+    shown = f"the first non-empty line has {sum(bool(c.strip()) for c in first)} field(s)" if first else "no text"
     err = ExportFileError(
         display,
         f"no header row in the first {source.header_search_rows} lines matches a {source.name} export kind; "
         f"expected headers (synonyms separated by /) for {_expected_headers(source)}; "
-        f"found: {shown or '(nothing)'}"
+        f"{shown}"
         + (f" (read as {', '.join(enc for enc in decoded)})" if decoded else ""),
     )
     err.no_kind = True

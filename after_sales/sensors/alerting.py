@@ -11,6 +11,7 @@ import dagster as dg
 from after_sales.alerts import (
     Notifier,
     due_partition,
+    failed_check_alerts,
     freshness_alert,
     notifier_from_env,
     run_failure_alerts,
@@ -41,6 +42,28 @@ def run_failure_alert_sensor(notifier_factory: NotifierFactory = notifier_from_e
         send_all(notifier_factory(context.log), alerts)
 
     return alert_on_failure
+
+
+def failed_check_alert_sensor(notifier_factory: NotifierFactory = notifier_from_env) -> dg.SensorDefinition:
+    """Alert on every run that succeeded with a failed non-blocking ERROR check (feedback_conserved)."""
+
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        name="alert_on_failed_checks",
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            "Sends a check_failure alert for each non-blocking check of severity ERROR that failed in a run that "
+            "succeeded (the rows were written; the check found rows missing elsewhere, e.g. feedback_conserved)."
+        ),
+    )
+    def alert_on_failed_checks(context: dg.RunStatusSensorContext) -> None:
+        """Read the run's failed ERROR checks from the instance and send the alerts."""
+        alerts = failed_check_alerts(context.instance, context.dagster_run)
+        if alerts:
+            send_all(notifier_factory(context.log), alerts)
+
+    return alert_on_failed_checks
 
 
 def freshness_alert_sensor(

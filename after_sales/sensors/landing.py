@@ -11,9 +11,12 @@ as `{relative path: [size, mtime_ns]}`, and compares them with the cursor:
 The first tick (no cursor) takes the landing zone as it finds it as the baseline and requests nothing: what
 is already there was loaded by the demo, the schedule or a backfill. The landing days that changed are
 mapped through the asset graph's own partition mappings to the business dates of the marts and metrics
-they feed; overlapping day ranges merge, and each range becomes one run of the source's staging asset(s)
-and everything downstream of them (other sources' staging assets and unpartitioned assets excluded), with a
-run key made of the changes, so the same change is never requested twice.
+they feed; overlapping day ranges merge, and each range becomes one run of the source's staging asset(s),
+the staging assets that read them (stg_feedback matches tickets to stg_orders: a ticket that landed before its
+order leaves quarantine when the order lands) and everything downstream of them (other sources' staging
+assets and unpartitioned assets excluded), with a run key made of the changes, so the same change is never
+requested twice. Links leading outside the landing zone and misplaced files are never observed; each tick
+logs them as warnings (the landing_zone_audit sensor alerts on them).
 """
 
 from __future__ import annotations
@@ -139,9 +142,22 @@ def _cursor(done: Observed, settling: Observed) -> dict[str, dict[str, list[int]
     }
 
 
+def restaged_keys(graph: BaseAssetGraph, sources: list[dg.AssetKey]) -> list[dg.AssetKey]:
+    """Other staging assets that read the sources' staging tables (stg_feedback matches feedback to stg_orders)."""
+    return [
+        key
+        for key in graph.toposorted_asset_keys
+        if key not in sources
+        and graph.get(key).is_materializable
+        and graph.get(key).group_name == "staging"
+        and any(parent in sources for parent in graph.get(key).parent_entity_keys)
+    ]
+
+
 def downstream_keys(graph: BaseAssetGraph, sources: list[dg.AssetKey]) -> list[dg.AssetKey]:
-    """The source's staging assets and every partitioned asset downstream of them, except other staging assets."""
-    selected = set(sources)
+    """The source's staging assets, the staging assets reading them, and every partitioned asset downstream."""
+    restaged = set(restaged_keys(graph, sources))
+    selected = set(sources) | restaged
     for key in graph.toposorted_asset_keys:
         if key in selected:
             continue
@@ -156,7 +172,13 @@ def downstream_keys(graph: BaseAssetGraph, sources: list[dg.AssetKey]) -> list[d
 def affected_partitions(
     graph: BaseAssetGraph, sources: list[dg.AssetKey], keys: list[dg.AssetKey], days: list[dt.date]
 ) -> dict[dg.AssetKey, set[str]]:
-    """Partitions of each selected asset that read the sources' landing days, per the graph's partition mappings."""
+    """Partitions of each selected asset that read the sources' landing days, per the graph's partition mappings.
+
+    A re-staged dependent (stg_feedback for orders) gets the partitions that read the changed days, but does not
+    widen its children's partitions: re-staging it only moves rows that name the changed orders (quarantined as
+    unknown_order, or back), and those belong to the business dates the changed orders already map to.
+    """
+    restaged = set(restaged_keys(graph, sources))
     affected: dict[dg.AssetKey, set[str]] = {k: {d.isoformat() for d in days} for k in sources}
     for key in keys:
         if key in affected:
@@ -164,7 +186,7 @@ def affected_partitions(
         child = graph.get(key).partitions_def
         parts: set[str] = set()
         for parent in graph.get(key).parent_entity_keys:
-            if not affected.get(parent):
+            if not affected.get(parent) or (parent in restaged and key not in restaged):
                 continue
             parent_def = graph.get(parent).partitions_def
             assert parent_def is not None and child is not None
@@ -207,7 +229,11 @@ def _files_tag(paths: list[str]) -> str:
 
 
 def run_requests(
-    sensor_name: str, graph: BaseAssetGraph, source_keys: list[dg.AssetKey], found: Scan
+    sensor_name: str,
+    graph: BaseAssetGraph,
+    source_keys: list[dg.AssetKey],
+    found: Scan,
+    trigger: str | None = None,
 ) -> list[dg.RunRequest]:
     """One run per merged day range of the settled changes, keyed by those changes."""
     keys = downstream_keys(graph, source_keys)
@@ -222,7 +248,7 @@ def run_requests(
                 tags={
                     RANGE_START: first.isoformat(),
                     RANGE_END: last.isoformat(),
-                    TRIGGER_TAG: f"sensor:{sensor_name}",
+                    TRIGGER_TAG: trigger or f"sensor:{sensor_name}",
                     FILES_TAG: _files_tag(sorted(changed)),
                 },
             )
@@ -264,11 +290,18 @@ def landing_sensor(
         if last is None:
             return dg.SkipReason(f"no daily partition exists yet (start date {SETTINGS.start_date})")
         observed = observe(landing.path, source, SETTINGS.start_date, last)
+        # Not loaded (links leading outside, misplaced files): a warning on every tick; the audit sensor alerts.
+        skipped = [str(p) for p in landing.problems(source, landed_days(landing.path, source))]
+        for note in skipped:
+            context.log.warning(f"not loaded: {note}")
+        not_loaded = f"; not loaded: {'; '.join(skipped[:10])}" if skipped else ""
         found = scan(load_cursor(context.cursor), observed, time.time_ns(), settle_seconds, SETTINGS.start_date, last)
         cursor = json.dumps(found.cursor, separators=(",", ":"))
         if found.baseline:
             context.update_cursor(cursor)
-            return dg.SkipReason(f"first tick: {len(observed)} file(s) under {source}/ taken as the baseline")
+            return dg.SkipReason(
+                f"first tick: {len(observed)} file(s) under {source}/ taken as the baseline{not_loaded}"
+            )
         requests = []
         if found.changes:
             if context.repository_def is None:
@@ -278,6 +311,6 @@ def landing_sensor(
             return dg.SensorResult(run_requests=requests, cursor=cursor)
         context.update_cursor(cursor)
         waiting = f"; settling: {', '.join(found.settling)}" if found.settling else ""
-        return dg.SkipReason(f"no settled change under {source}/ (last partition {last}){waiting}")
+        return dg.SkipReason(f"no settled change under {source}/ (last partition {last}){waiting}{not_loaded}")
 
     return _sensor

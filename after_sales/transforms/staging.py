@@ -130,9 +130,13 @@ def _require_columns(landed: LandedFile, required: tuple[str, ...], optional: tu
     present = set(landed.frame.columns)
     missing = [c for c in required if c not in present]
     if missing:
+        # The header's own names are not repeated: in a file without a header line they are its first data row.
+        names = [c for c in landed.frame.columns if c != "source_row"]
+        expected = sum(c in set(required) | set(optional) for c in names)
         raise LandingFileError(
-            f"{landed.path}: required column(s) {', '.join(missing)} missing from the header "
-            f"(found: {', '.join(c for c in landed.frame.columns if c != 'source_row')})"
+            f"{landed.path}: required column(s) {', '.join(missing)} missing from the header (its first line has "
+            f"{len(names)} field(s), {expected} of them expected column names; a file without a header line "
+            "starts with data)"
         )
     known = set(required) | set(optional) | {"source_row"}
     extra = [c for c in landed.frame.columns if c not in known]
