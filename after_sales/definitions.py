@@ -6,8 +6,9 @@ import os
 
 import dagster as dg
 
-from after_sales.assets import bi, exports, marketplaces, marts, metrics, reports, staging
+from after_sales.assets import bi, bi_snapshot, exports, marketplaces, marts, metrics, reports, staging
 from after_sales.assets.common import FRESHNESS_GROUPS, MARTS_FRESHNESS
+from after_sales.assets.quality import quality_assets
 from after_sales.jobs import daily_job
 from after_sales.partitions import SETTINGS
 from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
@@ -58,9 +59,22 @@ def with_operations(spec: dg.AssetSpec) -> dg.AssetSpec:
     return spec.merge_attributes(metadata=lineage)
 
 
+ASSET_MODULES = [staging, marketplaces, marts, metrics, reports, exports, bi, bi_snapshot]
+
+
+def with_quality(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
+    """The assets plus quarantine (after every staging asset) and data_quality_runs (after every checked table)."""
+    keys = [k for a in assets for k in a.keys]
+    staging_keys = [k for a in assets for k in a.keys if a.group_names_by_key.get(k) == "staging"]
+    with_checks = {c.asset_key for a in assets for c in a.check_keys}
+    checked = [k for k in keys if k.to_user_string() in ALL_TABLES and k in with_checks]
+    return [*assets, *quality_assets(staging_keys, checked)]
+
+
 defs = dg.Definitions(
     assets=dg.map_asset_specs(
-        with_operations, dg.load_assets_from_modules([staging, marketplaces, marts, metrics, reports, exports, bi])
+        with_operations,
+        with_quality(dg.load_assets_from_modules(ASSET_MODULES)),
     ),
     jobs=[daily_job],
     schedules=[daily_schedule],

@@ -24,7 +24,7 @@ DEFAULTS: dict[str, str] = {
     ENV_WAREHOUSE_URL: "duckdb:///data/warehouse.duckdb",
     ENV_WAREHOUSE_SCHEMA: "after_sales",
     ENV_TIMEZONE: "Asia/Shanghai",
-    ENV_START_DATE: "2025-01-01",
+    ENV_START_DATE: "",  # empty: the first landing day (first_landing_day), else FALLBACK_START_DATE
     ENV_LATE_ARRIVAL_DAYS: "7",
     ENV_REBUILD_DAYS: "3",
     ENV_CHUNK_DAYS: "14",
@@ -33,10 +33,38 @@ DEFAULTS: dict[str, str] = {
 }
 
 
+FALLBACK_START_DATE = dt.date(2025, 1, 1)
+
+
 def env(name: str) -> str:
     """Value of a setting: the environment variable if set and non-empty, else its default."""
     value = os.environ.get(name, "").strip()
     return value or DEFAULTS[name]
+
+
+def first_landing_day(landing_dir: Path) -> dt.date | None:
+    """The earliest day folder <landing_dir>/<source>/<YYYY-MM-DD>/ holding a file, if any."""
+    days = []
+    if landing_dir.is_dir():
+        for source in landing_dir.iterdir():
+            if not source.is_dir() or source.name.startswith(("_", ".")):
+                continue
+            for folder in source.iterdir():
+                try:
+                    day = dt.date.fromisoformat(folder.name)
+                except ValueError:
+                    continue
+                if folder.is_dir() and any(folder.iterdir()):
+                    days.append(day)
+    return min(days, default=None)
+
+
+def start_date(landing_dir: Path) -> dt.date:
+    """AFTER_SALES_START_DATE if set, else the first landing day, else 2025-01-01: partitions begin where data does."""
+    explicit = env(ENV_START_DATE)
+    if explicit:
+        return dt.date.fromisoformat(explicit)
+    return first_landing_day(landing_dir) or FALLBACK_START_DATE
 
 
 @dataclass(frozen=True)
@@ -62,12 +90,13 @@ class Settings:
 
 def load_settings() -> Settings:
     """Read every setting from the environment now."""
+    landing_dir = Path(env(ENV_LANDING_DIR))
     return Settings(
-        landing_dir=Path(env(ENV_LANDING_DIR)),
+        landing_dir=landing_dir,
         warehouse_url=env(ENV_WAREHOUSE_URL),
         warehouse_schema=env(ENV_WAREHOUSE_SCHEMA),
         timezone=env(ENV_TIMEZONE),
-        start_date=dt.date.fromisoformat(env(ENV_START_DATE)),
+        start_date=start_date(landing_dir),
         late_arrival_days=int(env(ENV_LATE_ARRIVAL_DAYS)),
         rebuild_days=int(env(ENV_REBUILD_DAYS)),
         chunk_days=max(1, int(env(ENV_CHUNK_DAYS))),

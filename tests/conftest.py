@@ -12,6 +12,9 @@ from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManag
 from after_sales.resources.warehouse import Warehouse
 
 TZ = "Asia/Shanghai"
+# Partitions begin at the first landing day unless set: pin them, so a demo's data/landing cannot move the
+# partitions the tests use (set before after_sales.partitions is imported by any test module).
+os.environ.setdefault("AFTER_SALES_START_DATE", "2025-01-01")
 
 # Property tests (tests/test_fuzz_inputs.py): the default profile keeps `make test` bounded (under 60 s for the
 # fuzz file); HYPOTHESIS_PROFILE=long runs 1000 examples per property (about 15 minutes).

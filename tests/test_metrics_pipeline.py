@@ -110,8 +110,9 @@ def test_out_of_order_backfill_matches_one_run_and_the_hand_figures(
     check_cause_rollups(table(warehouse, "metrics_rollups_by_cause"))
     check_item_scores(table(warehouse, "service_item_scores"), graded=False)
 
-    reports = tmp_path / "in_order_exports" / "reports"
+    [reports] = (tmp_path / "in_order_exports" / "reports").iterdir()  # one folder per warehouse
     page = (reports / "metrics_30d.html").read_text(encoding="utf-8")
+    assert "in_order.duckdb" in page and result.run_id in page  # stamped with its warehouse and run
     assert (reports / "metrics_30d.png").stat().st_size > 10_000
     assert "data:image/png;base64," in page and "查看物流进度" in page and "too few ratings" in page
     by_partition = {

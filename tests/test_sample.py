@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -327,7 +328,8 @@ def test_feedback_shares(clean: SampleData) -> None:
     settled = created < pd.Timestamp(clean.end - dt.timedelta(days=6))  # tickets old enough to be closed by the end
     settled &= ~feedback.feedback_id.isin(_followups(feedback))  # a follow-up review is no ticket to answer
     assert 0.015 < responded[settled].isna().mean() < 0.05
-    assert 0.07 < resolved[settled].isna().mean() < 0.13
+    # A few tickets stay open however old (the generator resolves the rest within six days): no straight-line backlog.
+    assert 0.015 < resolved[settled].isna().mean() < 0.05
     assert ((resolved - created).dropna() >= pd.Timedelta(hours=1)).all()
     assert ((resolved - responded).dropna() > pd.Timedelta(0)).all()
     assert ((feedback.resolution == "") == resolved.isna()).all()
@@ -445,3 +447,44 @@ def test_fault_shares_follow_the_rate(faulty_dir: tuple[SampleData, Path]) -> No
         rows = sum(len(f) for f in sample.frames[source].values())
         share = (sample.faults.source == source).sum() / rows
         assert 0.03 < share < 0.07, (source, share)
+
+
+def test_orders_follow_the_week_and_the_festivals() -> None:
+    sample = generate(dt.date(2026, 11, 1), 30, 200, 3, 0.0, TZ)
+    created = pd.to_datetime(sample.table("orders").created_at, format=ISO).dt.date
+    per_day = created.value_counts().sort_index()
+    assert per_day.sum() == 30 * 200 and per_day.nunique() > 10  # the mean is kept, the days differ
+    assert per_day[dt.date(2026, 11, 11)] > 2.5 * per_day.drop(dt.date(2026, 11, 11)).median()  # 双11
+    weekday = per_day.groupby([d.weekday() for d in per_day.index]).median()
+    assert weekday[5] > 1.1 * weekday[1]  # Saturdays above Tuesdays
+    tickets = pd.to_datetime(sample.table("feedback").created_at, format=ISO).dt.date.value_counts()
+    assert tickets[dt.date(2026, 11, 12)] > 1.5 * tickets[dt.date(2026, 11, 4)]  # the festival's tickets follow
+
+
+def test_tickets_are_resolved_about_as_often_within_sla_as_the_targets_say(clean: SampleData) -> None:
+    from after_sales.sample.generator import SLA_TICKET_MARGIN, _expected_priority, _resolution_seconds
+    from after_sales.transforms.metric_rules import load_metric_rules
+    from after_sales.transforms.rules import load_service_rules
+
+    rng = np.random.default_rng(1)
+    priority = np.repeat([0, 1, 2], 4000)
+    day = np.tile(np.arange(40), 300)
+    took = _resolution_seconds(rng, priority, day, 40)
+    sla = load_service_rules().sla_hours
+    targets = load_metric_rules().sla_achievement_targets
+    for code, name in enumerate(("P1", "P2", "P3")):
+        mine = took[priority == code]
+        within = (mine <= sla[name] * 3600).mean()
+        assert abs(within - min(0.995, targets[name] + SLA_TICKET_MARGIN)) < 0.02, name
+        assert mine.max() <= 6 * 86_400 and np.median(mine) < sla[name] * 3600, name
+    by_day = pd.Series(took[priority == 0] <= sla["P1"] * 3600).groupby(day[priority == 0]).mean()
+    assert by_day.std() > 0.01  # it varies from day to day
+    # Lowest rating 1 or a payment problem is P1, a complaint P2, a happy review P3 (service_actions.yaml).
+    got = _expected_priority(
+        np.array([1, 4, 5, 3]),
+        np.zeros(4, bool),
+        np.array([2, 2, 0, 0]),
+        np.array([4, 4, 4, 0]),
+        np.array([1, 1, 0, 1], bool),
+    )
+    assert got.tolist() == [0, 1, 2, 0]

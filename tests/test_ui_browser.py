@@ -1,10 +1,12 @@
 """The UI tells the story: every asset's description, owners, kinds, schema, lineage and code version, seen in Chromium.
 
-The browser test generates a small demo into temp dirs, serves it with `dagster-webserver`, opens the marts
-asset graph, the metrics_daily page and its checks in headless Chromium (Debian's chromium and chromium-driver,
-driven by Selenium), asserts the assets and checks are on the pages and saves screenshots. It is skipped when
-Selenium, chromium or chromedriver is missing. `AFTER_SALES_UPDATE_SCREENSHOTS=1` writes the screenshots to
-docs/img/ (the README shows them); otherwise they go to the test's temp dir.
+The browser test runs the demo itself (`python -m after_sales.demo`, 3 days) into temp dirs, serves it with
+`dagster-webserver`, opens the marts asset graph, the metrics_daily page and its checks, the partitions of
+fct_order_feedback, the quarantine asset, the Backfills tab and the HTML report in headless Chromium
+(Debian's chromium and chromium-driver, driven by Selenium), asserts what each page must show and saves
+screenshots. It is skipped when Selenium, chromium or chromedriver is missing.
+`AFTER_SALES_UPDATE_SCREENSHOTS=1` writes the screenshots to docs/img/ (the README shows them); otherwise
+they go to the test's temp dir.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from after_sales.definitions import defs
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCATION = "after_sales"  # the code location name in workspace.yaml, as with `make ui`
-DEMO_DAYS = 3
+DEMO_DAYS = 7
 CHROMIUM_FLAGS = (
     "--headless=new",
     "--no-sandbox",
@@ -41,21 +43,6 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--disable-dev-shm-usage",
 )
-# The demo is materialized in one in-process run: `python -m after_sales.demo` runs every step in its own process,
-# which takes twice as long on two cores for the same tables and events.
-MATERIALIZE = """
-import sys
-import dagster as dg
-from after_sales.definitions import defs
-tags = {
-    "dagster/asset_partition_range_start": sys.argv[1],
-    "dagster/asset_partition_range_end": sys.argv[2],
-    "after_sales/trigger": "demo:test_ui_browser",
-}
-job = defs.resolve_job_def("after_sales_daily")
-result = job.execute_in_process(instance=dg.DagsterInstance.get(), tags=tags, raise_on_error=False)
-sys.exit(0 if result.success else 1)
-"""
 
 
 def test_every_asset_tells_its_story() -> None:
@@ -88,6 +75,13 @@ def browser_paths() -> tuple[str, str]:
     return chromium, driver
 
 
+def demo_days() -> tuple[dt.date, dt.date]:
+    """The first and last day the demo generates: the DEMO_DAYS days ending yesterday (business time zone)."""
+    tz = ZoneInfo(os.environ.get("AFTER_SALES_TIMEZONE", "").strip() or "Asia/Shanghai")
+    last = dt.datetime.now(tz).date() - dt.timedelta(days=1)
+    return last - dt.timedelta(days=DEMO_DAYS - 1), last
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -117,19 +111,21 @@ def demo_ui(browser_paths: tuple[str, str], tmp_path: Path) -> Iterator[str]:
     """Demo data in temp dirs, materialized, served by dagster-webserver; yields the base URL."""
     home = tmp_path / "dagster_home"
     home.mkdir()
-    tz = ZoneInfo(os.environ.get("AFTER_SALES_TIMEZONE", "").strip() or "Asia/Shanghai")
-    last = dt.datetime.now(tz).date() - dt.timedelta(days=1)
-    first = last - dt.timedelta(days=DEMO_DAYS - 1)
+    first, last = demo_days()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "AFTER_SALES_START_DATE"},  # partitions begin at the data
         "AFTER_SALES_LANDING_DIR": str(tmp_path / "landing"),
         "AFTER_SALES_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'warehouse.duckdb'}",
         "AFTER_SALES_EXPORT_DIR": str(tmp_path / "exports"),
-        "AFTER_SALES_START_DATE": first.isoformat(),  # the demo's days are all the partitions there are
         "DAGSTER_HOME": str(home),
+        "PYTHONPATH": str(ROOT),
     }
-    sample = [sys.executable, "-m", "after_sales.sample", "--days", str(DEMO_DAYS), "--orders-per-day", "100"]
-    subprocess.run([*sample, "--end-date", last.isoformat(), "--marketplaces", "all"], env=env, cwd=ROOT, check=True)
+    # A few injected faults, so the quarantine asset has rules and reasons to show.
+    demo = [sys.executable, "-m", "after_sales.demo", "--days", str(DEMO_DAYS), "--orders-per-day", "200"]
+    demo += ["--fault-rate", "0.02"]
+    done = subprocess.run(demo, env=env, cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+    assert first.isoformat() in done.stdout and last.isoformat() in done.stdout
     port = _free_port()
     server = subprocess.Popen(
         [
@@ -150,14 +146,6 @@ def demo_ui(browser_paths: tuple[str, str], tmp_path: Path) -> Iterator[str]:
         start_new_session=True,
     )
     try:
-        materialized = subprocess.run(
-            [sys.executable, "-c", MATERIALIZE, first.isoformat(), last.isoformat()],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        assert materialized.returncode == 0, materialized.stderr[-5000:]
         base = f"http://127.0.0.1:{port}"
         _wait("dagster-webserver", lambda: _serving(f"{base}/server_info"), 90)
         yield base
@@ -200,7 +188,12 @@ def test_asset_graph_and_asset_page_in_chromium(browser_paths: tuple[str, str], 
 
         def page(path: str, expected: list[str], shot: str) -> str:
             browser.get(demo_ui + path)
-            _wait(f"{path} to show {expected}", lambda: all(e in text() for e in expected), 60)
+            try:
+                _wait(f"{path} to show {expected}", lambda: all(e in text() for e in expected), 60)
+            except BaseException:  # pytest.fail: keep what the page showed instead
+                browser.save_screenshot(str(tmp_path / f"failed_{shot}"))
+                print(text()[:3000])
+                raise
             time.sleep(1.0)  # let edges and icons settle
             browser.save_screenshot(str(out / shot))
             return text()
@@ -215,7 +208,38 @@ def test_asset_graph_and_asset_page_in_chromium(browser_paths: tuple[str, str], 
             k.name for k in defs.get_repository_def().asset_graph.get(dg.AssetKey("metrics_daily")).check_keys
         )
         page("/assets/metrics_daily?view=checks", checks, "asset_checks.png")
+        # The demo is a backfill, listed as one; the partitions begin at the first demo day, all green.
+        page("/overview/backfills", ["Backfills", "after_sales/trigger: demo", "Success"], "backfills.png")
+        # Every partition there is holds data: the partitions begin at the first demo day.
+        expected = [f"{DEMO_DAYS} Partitions Selected", f"Materialized ({DEMO_DAYS})", "Missing (0)"]
+        middle = (demo_days()[0] + dt.timedelta(days=DEMO_DAYS // 2)).isoformat()
+        shown = page(f"/assets/fct_order_feedback?view=partitions&partition={middle}", expected, "partitions.png")
+        assert "dagster/row_count" in shown and "run_window" in shown
+        # The quarantine is an asset: each landing day with its rows per rule (the demo injected a few faults).
+        shown = page(
+            f"/assets/quarantine?view=partitions&partition={middle}", ["rule/", "Materialized"], "quarantine.png"
+        )
+        assert "dagster/row_count" in shown and "rows_by_table_and_rule" in shown
+        # The report, in a tall window: the stamp, the legend above the panels, the tables.
+        [report] = (tmp_path / "exports" / "reports").glob("*/metrics_30d.html")
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1400, "height": 2600, "deviceScaleFactor": 1, "mobile": False},
+        )
+        browser.get(report.as_uri())
+        _wait("the report", lambda: "After-sales metrics" in text(), 30)
+        assert "warehouse duckdb:///" in text() and "run " in text()
+        widest = browser.execute_script(
+            "return Math.max(...[...document.querySelectorAll('table')].map(t => t.scrollWidth));"
+        )
+        assert widest < 1400, widest  # no table wider than the window
+        aligned = browser.execute_script(
+            "const t = document.querySelector('table.text td:nth-child(2)'); return getComputedStyle(t).textAlign;"
+        )
+        assert aligned in ("left", "start")
+        browser.save_screenshot(str(out / "report.png"))
     finally:
         browser.quit()
-    for shot in ("asset_graph.png", "asset_page.png", "asset_checks.png"):
+    shots = ("asset_graph.png", "asset_page.png", "asset_checks.png", "backfills.png", "partitions.png", "report.png")
+    for shot in (*shots, "quarantine.png"):
         assert (out / shot).stat().st_size > 20_000, shot  # a real page, not a blank one

@@ -4,7 +4,11 @@ A single-run backfill hands an asset its whole range. Built at once, a year of s
 memory several times over (landed text, typed rows, the Arrow copy for the write, the validator's);
 built in chunks of AFTER_SALES_CHUNK_DAYS days, memory follows the chunk. Each chunk's partitions are
 replaced in one transaction, so a failing chunk leaves its partitions as they were, and the chunks
-before it are written and valid. Check results and metadata are merged over the chunks.
+before it are written and valid. Check results are merged over the chunks.
+
+Metadata is recorded per partition: each day of the range gets its own rows, quarantined rows, duplicates
+and rule outcomes (so Dagster's plots over partitions show each day), and the run's totals go to the run's
+log, not onto every partition.
 """
 
 from __future__ import annotations
@@ -41,14 +45,16 @@ SUMMED_CHECK_METADATA = (
 class Chunk:
     """What an asset built for one chunk of its window, for one table.
 
-    metadata adds up over chunks: numbers are summed, Counters added, lists extended, dicts merged,
-    anything else is the last chunk's.
+    metadata is about the whole chunk and adds up over chunks into the run's totals: numbers are summed,
+    Counters added, lists extended, dicts merged, anything else is the last chunk's. per_day holds figures
+    the build knows per partition day; they are recorded on that partition with the ones counted here.
     """
 
     rows: pd.DataFrame
     quarantined: pd.DataFrame | None = None
     checks: list[CustomCheck] = field(default_factory=list)
     metadata: dict[str, object] = field(default_factory=dict)
+    per_day: dict[dt.date, dict[str, object]] = field(default_factory=dict)
 
 
 def chunk_windows(window: DateWindow, days: int | None = None) -> list[DateWindow]:
@@ -74,6 +80,76 @@ def _add(totals: dict[str, object], metadata: Mapping[str, object]) -> None:
             totals[key] = seen + value
         else:
             totals[key] = value
+
+
+def _as_date(value: object) -> dt.date:
+    return pd.Timestamp(value).date()
+
+
+def _days_of(frame: pd.DataFrame | None, column: str | None) -> pd.Series:
+    """The partition day of every row of frame, as dates (empty when there is no such column)."""
+    if frame is None or not column or column not in frame.columns or frame.empty:
+        return pd.Series([], dtype=object)
+    return pd.to_datetime(frame[column]).dt.date
+
+
+def _rows_per_day(frame: pd.DataFrame, column: str | None) -> dict[dt.date, int]:
+    """Rows of frame per partition day (counted before converting, so a big chunk costs one value_counts)."""
+    if not column or column not in frame.columns or frame.empty:
+        return {}
+    out: dict[dt.date, int] = {}
+    for value, n in frame[column].value_counts().items():
+        day = _as_date(value)
+        out[day] = out.get(day, 0) + int(n)
+    return out
+
+
+def partition_figures(
+    spec: TableSpec,
+    chunk: Chunk,
+    quality: pd.DataFrame | None,
+    days: list[dt.date],
+) -> dict[dt.date, dict[str, object]]:
+    """The figures of each day: its rows, quarantined rows, duplicates, rule outcomes and the build's own figures."""
+    rows = _rows_per_day(chunk.rows, spec.partition_column)
+    out: dict[dt.date, dict[str, object]] = {d: {"dagster/row_count": rows.get(d, 0)} for d in days}
+    if chunk.quarantined is not None:
+        q = chunk.quarantined.assign(_day=_days_of(chunk.quarantined, "landing_date").to_numpy())
+        for day in days:
+            mine = q.loc[q["_day"] == day]
+            by_rule = mine["rule"].value_counts()
+            table = "\n".join(f"| {rule} | {n} |" for rule, n in by_rule.items())
+            out[day].update(
+                {
+                    "quarantined_rows": len(mine),
+                    "duplicates_removed": int(by_rule.get("duplicate_row", 0)),
+                    "quarantine_by_rule": dg.MetadataValue.md(
+                        "| rule | rows |\n|---|---|\n" + table if table else "none"
+                    ),
+                }
+            )
+    if quality is not None and not quality.empty and "partition_date" in quality.columns:
+        q = quality.assign(_day=_days_of(quality, "partition_date").to_numpy())
+        for day in days:
+            mine = q.loc[q["_day"] == day]
+            failed = sorted(set(mine.loc[~mine["passed"].astype(bool), "rule"]))
+            out[day]["rules_checked"] = len(mine)
+            out[day]["rules_failed"] = len(failed)
+            if failed:
+                out[day]["rules_failed_list"] = dg.MetadataValue.md("\n".join(f"- {r}" for r in failed))
+    for day, figures in chunk.per_day.items():
+        if day in out:
+            out[day].update(figures)
+    return out
+
+
+def _run_totals_text(name: str, whole: DateWindow, metadata: Mapping[str, object]) -> str:
+    """The run's totals for one table, as one log message."""
+    lines = [f"{name}: run totals over {whole.start} .. {whole.end}"]
+    for key, value in metadata.items():
+        raw = _raw(value)
+        lines.append(f"- {key}: {raw:,}" if isinstance(raw, int) and not isinstance(raw, bool) else f"- {key}: {raw}")
+    return "\n".join(lines)
 
 
 def _raw(value: object) -> object:
@@ -120,15 +196,18 @@ def materialize_in_chunks(
 
     build returns a Chunk per table name of specs. A chunk failing a blocking check records its quality
     rows, reports the merged check results and fails the step without retries: earlier chunks stay written.
-    render turns a table's merged metadata into what the asset page shows.
+    Each partition of the run gets its own figures (partition_figures); render turns a table's totals over
+    the run into the run-log message that reports them.
     """
     whole = window or date_window(context.partition_time_window)
+    targeted = set(date_window(context.partition_time_window).days())
     run_id = context.run.run_id
     chunks = chunk_windows(whole)
     if len(chunks) > 1:
         context.log.info(f"{len(chunks)} chunks of up to {SETTINGS.chunk_days} days for {whole.start} .. {whole.end}")
     results: dict[str, list[list[dg.AssetCheckResult]]] = {s.name: [] for s in specs}
     totals: dict[str, dict[str, object]] = {s.name: {} for s in specs}
+    per_day: dict[str, dict[dt.date, dict[str, object]]] = {s.name: {} for s in specs}
     for part in chunks:
         built = build(part)
         for spec in specs:
@@ -151,11 +230,21 @@ def materialize_in_chunks(
             if counts.quarantined is not None:
                 metadata["quarantined_rows"] = counts.quarantined
             _add(totals[spec.name], {**metadata, **chunk.metadata})
+            days = [d for d in part.days() if d in targeted]
+            per_day[spec.name].update(partition_figures(spec, chunk, report.rows, days))
         del built
     for spec in specs:
+        for day, figures in per_day[spec.name].items():
+            context.add_asset_metadata(figures, asset_key=spec.name, partition_key=day.isoformat())
         metadata = render(spec.name, totals[spec.name]) if render else totals[spec.name]
+        context.log.info(_run_totals_text(spec.name, whole, metadata))
+        # Only what describes the run, not its totals: the partition's own figures are set above.
         yield dg.MaterializeResult(
             asset_key=spec.name,
-            metadata={**metadata, "window": f"{whole.start} .. {whole.end}", "chunks": len(chunks)},
+            metadata={
+                "table": str(totals[spec.name].get("table", spec.name)),
+                "run_window": f"{whole.start} .. {whole.end - dt.timedelta(days=1)}",  # inclusive
+                "chunks": len(chunks),
+            },
             check_results=merge_check_results(results[spec.name]),
         )

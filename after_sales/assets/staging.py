@@ -1,10 +1,12 @@
 """Staging assets: one per landing source, partitioned by landing date."""
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dagster as dg
+import pandas as pd
 
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import partitioned_asset_kwargs
@@ -84,7 +86,25 @@ def staged_chunk(result: StagingResult, window: DateWindow, extra: dict[str, obj
             "warnings": list(result.warnings),
             **(extra or {}),
         },
+        per_day=staged_per_day(result, window),
     )
+
+
+def staged_per_day(result: StagingResult, window: DateWindow) -> dict[dt.date, dict[str, object]]:
+    """Rows read, files and warnings of each landing day (warnings name their file, whose folder is the day)."""
+    files: dict[dt.date, set[str]] = {}
+    for frame in (result.rows, result.quarantined):
+        for (day, path), _ in frame.groupby(["landing_date", "source_file"]).size().items():
+            files.setdefault(pd.Timestamp(day).date(), set()).add(path)
+    out: dict[dt.date, dict[str, object]] = {}
+    for day in window.days():
+        mine = [w for w in result.warnings if f"/{day.isoformat()}/" in w]
+        out[day] = {
+            "rows_read": int(result.rows_read_by_day.get(day, 0)),
+            "files": len(files.get(day, ())),
+            "warnings": dg.MetadataValue.md("\n".join(f"- {w}" for w in mine[:200]) or "none"),
+        }
+    return out
 
 
 def render_staged(_: str, totals: dict[str, object]) -> dict[str, object]:

@@ -1,4 +1,12 @@
-"""Deterministic, vectorized generation of the own-source sample landing data."""
+"""Deterministic, vectorized generation of the own-source sample landing data.
+
+The story it tells (docs/sample-data.md): orders follow the week (more on Friday to Sunday) and the
+marketplace festivals (双11 on 11-11, 618 on 06-18, 双12 on 12-12, with the days around them), with a little
+noise; `orders_per_day` is the mean over the window, so the total stays days x orders_per_day. Tickets follow
+their orders. Each ticket is resolved within the SLA hours of the priority its work order will get (the
+rules of service_actions.yaml) with about the achievement target of metrics.yaml, varying from day to day;
+the rest are resolved later with a long tail of up to six days, and a few stay open.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +24,8 @@ import pyarrow.compute as pc
 from after_sales.sample import texts
 from after_sales.sample.faults import FAULT_TYPES, MANIFEST_COLUMNS, inject_faults
 from after_sales.settings import DEFAULTS, ENV_TIMEZONE
+from after_sales.transforms.metric_rules import load_metric_rules
+from after_sales.transforms.rules import load_service_rules
 from after_sales.vocabulary import LANDING_COLUMNS
 
 SOURCES: tuple[str, ...] = ("orders", "feedback", "behaviour")
@@ -28,11 +38,30 @@ LATE_ORDER_SHARE = 0.01
 SESSIONS_PER_ORDER = 3.0
 VISITOR_SHARE = 0.7
 FORM_SUBMISSION_SHARE = 0.02
-NO_RESPONSE_SHARE = 0.03
+NO_RESPONSE_SHARE = 0.02
 FOLLOWUP_SHARE = 0.4
-UNRESOLVED_SHARE = 0.10
+UNRESOLVED_SHARE = 0.025  # tickets still open at the end however old (no answer included)
 REOPENED_SHARE = 0.04
 DAY = 86_400
+MAX_RESOLUTION_SECONDS = 6 * DAY  # so a ticket lands within the 14 days the marts look after its order
+# Orders per weekday (Monday first) relative to the mean, and the festivals: (month, day) -> factor.
+WEEKDAY_FACTORS = (0.93, 0.92, 0.95, 0.98, 1.05, 1.12, 1.08)
+PROMOTION_FACTORS: dict[tuple[int, int], float] = {
+    (11, 10): 1.6,
+    (11, 11): 3.2,
+    (11, 12): 1.4,
+    (6, 17): 1.3,
+    (6, 18): 2.4,
+    (6, 19): 1.2,
+    (12, 12): 1.7,
+}
+DAILY_NOISE = 0.05
+# The day-to-day spread of the share of tickets resolved within their SLA, around the target.
+SLA_DAILY_SPREAD = 0.025
+# Tickets meet their SLA this much more often than the target: a work order's SLA runs from its first ticket to
+# its last resolution, and orders with a second ticket, unanswered and still open tickets pull the work-order
+# figure the managers see below the per-ticket share.
+SLA_TICKET_MARGIN = 0.03
 
 
 def landing_relpath(source: str, day: dt.date) -> str:
@@ -255,14 +284,38 @@ def _money(cents: np.ndarray) -> pd.Series:
     return _text(cents // 100) + "." + _text(cents % 100, 2)
 
 
+def daily_order_counts(rng: np.random.Generator, days: list[dt.date], per_day: int) -> np.ndarray:
+    """Orders per day: weekday pattern, festivals and noise, summing exactly to len(days) * per_day."""
+    weight = np.asarray(
+        [WEEKDAY_FACTORS[d.weekday()] * PROMOTION_FACTORS.get((d.month, d.day), 1.0) for d in days], dtype=float
+    )
+    weight *= rng.normal(1.0, DAILY_NOISE, len(days)).clip(0.8, 1.2)
+    total = len(days) * per_day
+    exact = weight / weight.sum() * total
+    counts = np.floor(exact).astype(np.int64)
+    # Largest remainders get the orders rounding left over, so the total is exact.
+    counts[np.argsort(counts - exact, kind="stable")[: total - int(counts.sum())]] += 1
+    if len(days) * per_day >= len(days):  # every day keeps at least one order
+        short = counts < 1
+        while short.any():
+            counts[int(np.argmax(counts))] -= int(short.sum())
+            counts[short] = 1
+            short = counts < 1
+    return counts
+
+
 def _orders(rng: np.random.Generator, clock: _Clock, per_day: int) -> tuple[pd.DataFrame, np.ndarray, dict[str, Any]]:
     """Orders sorted by landing day, their landing day offsets and what feedback needs of them."""
     days = clock.n_days
-    total = days * per_day
-    day_idx = np.repeat(np.arange(days), per_day)
-    secs = np.sort(_seconds_of_day(rng, total, texts.ORDER_HOUR_WEIGHTS).reshape(days, per_day), axis=1)
-    created = clock.utc(day_idx * DAY + secs.ravel())
-    seq = np.cumsum(rng.integers(1, 3, size=(days, per_day)), axis=1).ravel()
+    counts = daily_order_counts(rng, clock.days, per_day)
+    total = int(counts.sum())
+    day_idx = np.repeat(np.arange(days), counts)
+    secs = _seconds_of_day(rng, total, texts.ORDER_HOUR_WEIGHTS)
+    secs = secs[np.lexsort((secs, day_idx))]  # day_idx is sorted already: times ascend within each day
+    created = clock.utc(day_idx * DAY + secs)
+    gaps = np.cumsum(rng.integers(1, 3, size=total))
+    first_of_day = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    seq = gaps - np.concatenate([[0], gaps])[first_of_day][day_idx]
     order_id = "O" + clock.ymd_of(day_idx) + _text(seq, _width(seq.max(), 6))
 
     pool = max(100, int(total * 0.45))
@@ -339,12 +392,13 @@ def _feedback(
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     text_idx = offsets[pool] + (rng.random(m) * sizes[pool]).astype(np.int64)
 
-    response = created + np.clip(rng.lognormal(np.log(3600), 1.3, m), 60, DAY).astype(np.int64)
+    created_day = orders["day_idx"][oi] + delay
+    priority = _expected_priority(rating, no_rating, itype, cause, pool >= 3)
+    took = _resolution_seconds(rng, priority, created_day, clock.n_days + 7)
+    answer = np.clip(rng.lognormal(np.log(3600), 1.3, m), 60, DAY).astype(np.int64)
+    response = created + np.minimum(answer, np.maximum(60, took // 2))
     no_response = rng.random(m) < NO_RESPONSE_SHARE
-    resolved = np.maximum(
-        created + np.clip(rng.lognormal(np.log(20 * 3600), 1.0, m), 3600, 6 * DAY).astype(np.int64),
-        response + rng.integers(300, 3600, m),
-    )
+    resolved = np.maximum(created + took, response + 60)
     open_share = (UNRESOLVED_SHARE - NO_RESPONSE_SHARE) / (1 - NO_RESPONSE_SHARE)
     unresolved = no_response | (rng.random(m) < open_share)
     resolution = _pick_by(rng, itype, texts.RESOLUTION_WEIGHTS)
@@ -371,18 +425,26 @@ def _feedback(
     f_rating = np.where(rejected, rng.integers(1, 3, k), np.where(informed, rng.integers(3, 6, k), settled))
     f_pool = np.where(f_rating >= 4, 0, np.where(f_rating == 3, 1, 3 + cause[follow]))
     f_text = offsets[f_pool] + (rng.random(k) * sizes[f_pool]).astype(np.int64)
-    ones, zeros = np.ones(k, dtype=bool), np.zeros(k, dtype=bool)
+    zeros = np.zeros(k, dtype=bool)
     oi = np.concatenate([oi, oi[follow]])
     created = np.concatenate([created, f_created])
     rating = np.concatenate([rating, f_rating])
     no_rating = np.concatenate([no_rating, zeros])
     itype = np.concatenate([itype, np.zeros(k, dtype=itype.dtype)])
     text_idx = np.concatenate([text_idx, f_text])
-    response = np.concatenate([response, f_created])
-    no_response = np.concatenate([no_response, ones])
-    resolved = np.concatenate([resolved, f_created])
-    unresolved = np.concatenate([unresolved, ones])
-    resolution = np.concatenate([resolution, np.zeros(k, dtype=resolution.dtype)])
+    # A low follow-up rating is a problem the helpdesk answers and closes within two hours (a callback); otherwise
+    # it would keep its work order open for ever. Only when that stays on the review's day and before the end,
+    # so the review lands when it would have anyway.
+    f_response = f_created + rng.integers(60, 1800, k)
+    f_resolved = f_response + rng.integers(3600, 5400, k)
+    same_day = clock.day_index(f_resolved) == clock.day_index(f_created)
+    closed = (f_rating < 3) & same_day & (f_resolved < cutoff)
+    info = texts.RESOLUTIONS.index("info_provided")
+    response = np.concatenate([response, np.where(closed, f_response, f_created)])
+    no_response = np.concatenate([no_response, ~closed])
+    resolved = np.concatenate([resolved, np.where(closed, f_resolved, f_created)])
+    unresolved = np.concatenate([unresolved, ~closed])
+    resolution = np.concatenate([resolution, np.where(closed, info, 0).astype(resolution.dtype)])
     reopened = np.concatenate([reopened, zeros])
 
     last_update = np.where(unresolved, np.where(no_response, created, response), resolved)
@@ -409,6 +471,35 @@ def _feedback(
         }
     )
     return frame, land, oi[order]
+
+
+def _expected_priority(
+    rating: np.ndarray, no_rating: np.ndarray, itype: np.ndarray, cause: np.ndarray, problem_text: np.ndarray
+) -> np.ndarray:
+    """0, 1, 2 for P1, P2, P3: the priority a work order for this ticket gets (service_actions.yaml rules)."""
+    rules = load_service_rules()
+    rated = np.where(no_rating, 99, rating)
+    payment = np.isin(cause, [texts.CAUSES.index(c) for c in rules.p1_causes if c in texts.CAUSES]) & problem_text
+    p2_types = np.isin(itype, [texts.ISSUE_TYPES.index(t) for t in rules.p2_issue_types if t in texts.ISSUE_TYPES])
+    p1 = (rated <= rules.p1_max_rating) | payment
+    p2 = (rated <= rules.p2_max_rating) | p2_types
+    return np.where(p1, 0, np.where(p2, 1, 2))
+
+
+def _resolution_seconds(rng: np.random.Generator, priority: np.ndarray, day: np.ndarray, days: int) -> np.ndarray:
+    """Seconds from ticket to resolution: within the priority's SLA hours about as often as its target says
+    (varying by day), else later, with a long tail up to MAX_RESOLUTION_SECONDS."""
+    sla_hours, targets = load_service_rules().sla_hours, load_metric_rules().sla_achievement_targets
+    hours = np.asarray([sla_hours[p] for p in ("P1", "P2", "P3")], dtype=float)[priority] * 3600
+    target = np.asarray([targets.get(p, 0.9) for p in ("P1", "P2", "P3")])[priority]
+    by_day = rng.normal(SLA_TICKET_MARGIN, SLA_DAILY_SPREAD, days + 1)
+    share = np.clip(target + by_day[np.clip(day, 0, days)], 0.5, 0.995)
+    within = rng.random(len(priority)) < share
+    # Within the SLA: most of the allowed time, never under an hour; late: a lognormal overshoot.
+    early = np.maximum(3600.0, hours * rng.uniform(0.25, 0.97, len(priority)))
+    late = hours * (1.0 + rng.lognormal(np.log(0.6), 0.9, len(priority)))
+    took = np.where(within, early, late)
+    return np.clip(took, 3600, MAX_RESOLUTION_SECONDS).astype(np.int64)
 
 
 def _behaviour(rng: np.random.Generator, clock: _Clock, per_day: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
