@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 
 import dagster as dg
 
-# Logical type -> SQL type per backend family.
+# Logical type -> SQL type per backend family. money is exact end to end: parsed as decimals
+# (transforms/parsing.py parse_money), held in pandas as Arrow decimal128(18,2), written and read as such.
 SQL_TYPES: dict[str, dict[str, str]] = {
     "text": {"duckdb": "VARCHAR", "postgresql": "TEXT", "generic": "TEXT"},
     "int": {"duckdb": "BIGINT", "postgresql": "BIGINT", "generic": "BIGINT"},

@@ -36,6 +36,7 @@ from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partiti
 from after_sales.resources import LandingZone, WarehouseResource
 from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import QUARANTINE, STG_FEEDBACK, STG_ORDERS, Column, TableSpec, register_table
+from after_sales.transforms.parsing import printable
 from after_sales.transforms.staging import (
     KINDS,
     LandedFile,
@@ -114,9 +115,10 @@ def rejected_to_quarantine(read: ExportRead, source: str, landing_date: dt.date)
             "staging_table": "",
             "source_file": read.file,
             "source_row": r["source_row"].astype("int64").to_numpy(),
-            "column_name": r["column"].to_numpy(),
+            # Header names come from the file: a NUL in one must not reach a warehouse text column.
+            "column_name": printable(r["column"]).to_numpy(),
             "rule": r["rule"].to_numpy(),
-            "reason": r["reason"].to_numpy(),
+            "reason": printable(r["reason"]).to_numpy(),
             "raw": r["raw"].to_numpy(),
         },
         index=range(len(r)),
@@ -164,6 +166,18 @@ def stage_reads(
             item_rows.append(item_table_rows(lines, source.name, day, part.file))
         if part.kind != "items":
             results[part.kind].append(stage_export(part, source.name, day, ctx))
+        elif len(part.rejected):
+            # An items file's rejected lines are quarantined with the orders they belong to: nothing is lost.
+            rejected = rejected_to_quarantine(part, source.name, day)
+            results["orders"].append(
+                StagingResult(
+                    rows=pd.DataFrame(columns=STG_ORDERS.column_names),
+                    quarantined=rejected,
+                    rows_read=len(rejected),
+                    duplicates_removed=0,
+                    rows_read_by_day={day: len(rejected)},
+                )
+            )
     return results, item_rows
 
 

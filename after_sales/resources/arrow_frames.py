@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -52,6 +53,31 @@ def _direct_or_via_objects(series: pd.Series, arrow_type: pa.DataType) -> pa.Arr
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
+def _exact_cents(value: object) -> Decimal | None:
+    """One amount as an exact Decimal: Decimal, int and text as they are, floats by their shortest repr."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, float):
+        return Decimal(repr(value)).quantize(Decimal("0.01"))  # a float is already rounded; cents were meant
+    return Decimal(value)  # type: ignore[arg-type]
+
+
+def _money_array(series: pd.Series) -> pa.Array:
+    """Amounts as decimal128(18,2), exactly: a value with more than two decimals or too large is an error.
+
+    Decimal columns (staging writes decimal128 through pandas' Arrow dtype) go as they are; floats, from callers
+    that computed in floats, are taken at their shortest repr rounded to cents, as before.
+    """
+    money = ARROW_TYPES["money"]
+    if isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_decimal(series.dtype.pyarrow_dtype):
+        array = pa.array(series.array)
+        return (array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array).cast(money)
+    if pd.api.types.is_float_dtype(series.dtype) or pd.api.types.is_integer_dtype(series.dtype):
+        floats = pa.array(pd.to_numeric(series).astype("float64"), from_pandas=True)
+        return pc.round(floats, 2).cast(money)
+    return pa.array([_exact_cents(v) for v in series.astype(object)], type=money)
+
+
 def _to_arrow_column(series: pd.Series, logical: str) -> pa.Array:
     if logical == "timestamptz":
         values = pd.to_datetime(series, utc=True)
@@ -63,8 +89,7 @@ def _to_arrow_column(series: pd.Series, logical: str) -> pa.Array:
             return _direct_or_via_objects(series, pa.date32())
         return _via_objects(series, pa.date32())
     if logical == "money":
-        floats = pa.array(pd.to_numeric(series).astype("float64"), from_pandas=True)
-        return pc.round(floats, 2).cast(ARROW_TYPES[logical])
+        return _money_array(series)
     if logical == "text":
         if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
             return _direct_or_via_objects(series, pa.string())
@@ -124,15 +149,20 @@ def frame_to_arrow(spec: TableSpec, frame: pd.DataFrame) -> pa.Table:
     return table
 
 
+def _decimals_as_arrow(arrow_type: pa.DataType) -> pd.ArrowDtype | None:
+    return pd.ArrowDtype(arrow_type) if pa.types.is_decimal(arrow_type) else None
+
+
 def arrow_to_frame(spec: TableSpec, table: pa.Table, tz: str) -> pd.DataFrame:
-    """Arrow back to pandas: money as float, timestamps in the business time zone, dates as date objects."""
-    frame = table.to_pandas()
+    """Arrow back to pandas: money as exact decimal128 (pandas Arrow dtype), timestamps in the business time zone,
+    dates as date objects."""
+    frame = table.to_pandas(types_mapper=_decimals_as_arrow)
     zone = ZoneInfo(tz)
     for col in spec.columns:
         if col.name not in frame.columns:
             continue
         if col.type == "money":
-            frame[col.name] = pd.to_numeric(frame[col.name].astype("float64"))
+            frame[col.name] = frame[col.name].astype(pd.ArrowDtype(ARROW_TYPES["money"]))
         elif col.type == "timestamptz":
             frame[col.name] = pd.to_datetime(frame[col.name], utc=True).dt.tz_convert(zone)
         elif col.type == "int":

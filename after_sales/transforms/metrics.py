@@ -101,6 +101,11 @@ def _text(series: pd.Series) -> pd.Series:
     return series.astype("string").fillna("").astype(str)
 
 
+def _positive(amounts: pd.Series) -> pd.Series:
+    """True where an amount (exact decimals, or floats) is above zero; missing is False."""
+    return amounts.gt(0).astype("boolean").fillna(False).astype(bool)
+
+
 def ticket_rows(fact: pd.DataFrame) -> pd.DataFrame:
     """The tickets of the fact (feedback rows whose issue_type is not review), with their flags and hours."""
     is_ticket = fact["has_feedback"].astype(bool) & (_text(fact["issue_type"]) != "review")
@@ -221,7 +226,7 @@ def service_measures(
     """Every service measure but the ratios, grouped by keys (business_date, maybe channel)."""
     has = fact["has_feedback"].astype(bool)
     kind = _text(fact["issue_type"]).str.lower()
-    refund = has & (kind.isin(rules.refund_issue_types) | pd.to_numeric(fact["refund_amount"]).gt(0).fillna(False))
+    refund = has & (kind.isin(rules.refund_issue_types) | _positive(fact["refund_amount"]))
     dispute = has & kind.isin(rules.dispute_issue_types)
     t = ticket_rows(fact)
     rated = t["rating"].notna()
@@ -231,7 +236,7 @@ def service_measures(
         "orders_with_feedback": grouped(fact, keys, has)["order_id"].nunique(),
         "feedback_count": grouped(fact, keys)["feedback_id"].count(),
         "problem_orders": grouped(problems, keys)["order_id"].nunique(),
-        "order_amount": grouped(orders.assign(a=pd.to_numeric(orders["amount"])), keys)["a"].sum(),
+        "order_amount": grouped(orders, keys)["amount"].sum(),
         "tickets": grouped(t, keys).size(),
         "effective_after_sales_count": grouped(t, keys, t["effective"]).size(),
         "handled_tickets": grouped(t, keys, t["handled"]).size(),
@@ -246,7 +251,7 @@ def service_measures(
         "reopened_tickets": grouped(t, keys, t["reopened"]).size(),
         **work_order_measures(wo, keys),
         "refund_orders": grouped(fact, keys, refund)["order_id"].nunique(),
-        "refund_amount": grouped(fact.assign(r=pd.to_numeric(fact["refund_amount"])), keys, has)["r"].sum(),
+        "refund_amount": grouped(fact, keys, has)["refund_amount"].sum(),
         "dispute_orders": grouped(fact, keys, dispute)["order_id"].nunique(),
     }
 

@@ -137,7 +137,8 @@ def sum_by_period(daily: pd.DataFrame, member: str, columns: list[str], cov: pd.
     """The daily columns summed per period and member, for the members with a row in the period."""
     joined = membership(cov).merge(daily[["business_date", member, *columns]], on="business_date", how="inner")
     for c in columns:
-        joined[c] = pd.to_numeric(joined[c]).astype("float64")
+        if not isinstance(joined[c].dtype, pd.ArrowDtype):  # money stays an exact decimal
+            joined[c] = pd.to_numeric(joined[c]).astype("float64")
     return joined.groupby([*PERIOD_KEYS, member], sort=True)[columns].sum().reset_index()
 
 
@@ -189,7 +190,8 @@ def backlog(
     placed = _day64(wo["business_date"].tolist())
     rows = []
     for as_of in sorted(set(as_of_dates)):
-        instant = pd.Timestamp(as_of + ONE_DAY).tz_localize(tz)
+        # The end of as_of; a midnight skipped by a DST start (America/Sao_Paulo 2017-10-15) is its first instant.
+        instant = pd.Timestamp(as_of + ONE_DAY).tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
         first = np.datetime64(as_of - dt.timedelta(days=lookback_days - 1), "D")
         inside = (placed >= first) & (placed <= np.datetime64(as_of, "D"))
         open_then = (wo["opened_at"] < instant) & (wo["resolved_at"].isna() | (wo["resolved_at"] >= instant))
