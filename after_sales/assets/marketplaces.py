@@ -33,7 +33,7 @@ from after_sales.marketplaces import ExportFileError, ExportRead, SourceConfig, 
 from after_sales.marketplaces.multi import fill_from_items, item_table_rows
 from after_sales.marketplaces.reader import to_business_time
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partitions
-from after_sales.resources import LandingZone, WarehouseResource
+from after_sales.resources import Companion, LandingZone, WarehouseResource
 from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import QUARANTINE, STG_FEEDBACK, STG_ORDERS, Column, TableSpec, register_table
 from after_sales.transforms.parsing import printable
@@ -246,7 +246,7 @@ def marketplace_staging_asset(
     def _stage(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
         def build(window: DateWindow) -> dict[str, Chunk]:
             kinds_seen: dict[str, str] = {}
-            skipped: list[str] = []
+            skipped: dict[dt.date, list[str]] = {}
             ledger = FileLedger(source.name, window.days())
 
             def read_one(day: dt.date, path: Path) -> list[tuple[dt.date, ExportRead]] | None:
@@ -257,7 +257,7 @@ def marketplace_staging_asset(
                         raise  # a whole-file fault: read_each_file refuses this file alone
                     # a file of no kind of this mapping (payments, customers, a readme): reported, skipped
                     context.log.warning(f"skipped: {exc}")
-                    skipped.append(str(exc))
+                    skipped.setdefault(day, []).append(str(exc))
                     return None
                 kinds_seen[read.file] = "+".join(r.subkind for r in read.all_reads())
                 return [(day, r) for r in read.all_reads()]
@@ -271,17 +271,18 @@ def marketplace_staging_asset(
             known = _known_orders(warehouse, tables["orders"], orders.rows, window, siblings)
             feedback = quarantine_unknown_orders(feedback, known, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
             alert_refused(context, f"stg_{source.name}", ledger.refused)
-            files = {"export_files": kinds_seen, "skipped_files": skipped}
+            files = {"export_files": kinds_seen, "skipped_files": [s for day in sorted(skipped) for s in skipped[day]]}
             empty = pd.DataFrame(columns=items_spec.column_names)
             items = pd.concat(item_rows, ignore_index=True) if item_rows else empty
-            # order lines are a side table of this step (like the quarantine), replaced per window
-            written = warehouse.open().replace(items_spec, items, window, {"source": source.name})
             rows_read = dict(Counter(orders.rows_read_by_day) + Counter(feedback.rows_read_by_day))
+            # The source's file records (both kinds) and its order lines are written with its orders rows, in
+            # their transaction.
+            orders_chunk = staged_chunk(orders, window, {**files, "order_item_lines": len(items)}, ledger, rows_read)
+            orders_chunk.companions.append(Companion(items_spec, items, {"source": source.name}))
+            for day, notes in skipped.items():
+                orders_chunk.per_day.setdefault(day, {})["skipped_files"] = dg.MetadataValue.json(notes)
             return {
-                # The source's file records (both kinds) are written with its orders rows, in their transaction.
-                tables["orders"].name: staged_chunk(
-                    orders, window, {**files, "order_item_lines": written}, ledger, rows_read
-                ),
+                tables["orders"].name: orders_chunk,
                 tables["feedback"].name: staged_chunk(feedback, window, files),
             }
 
