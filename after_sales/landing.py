@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from after_sales.transforms.staging import LandedFile, LandingFileError
 
@@ -159,17 +160,49 @@ def _decode(path: Path, rel: str, data: bytes) -> str:
     raise LandingFileError(f"{rel}: cannot decode the file as {' or '.join(CSV_ENCODINGS)} ({'; '.join(errors)})")
 
 
+def _header(names: list[object], rel: str) -> list[str]:
+    """Header names stripped; an empty name becomes '(column N)'; a name given twice refuses the file."""
+    header = [str(n).strip() if n is not None and not (isinstance(n, float) and n != n) else "" for n in names]
+    header = [h or f"(column {i + 1})" for i, h in enumerate(header)]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name in seen:
+            raise LandingFileError(
+                f"{rel}: duplicate column name '{name}' in the header (columns {seen[name] + 1} and {i + 1}); "
+                "which one holds the data is ambiguous, so the file is refused: rename or remove one"
+            )
+        seen[name] = i
+    return header
+
+
+def _with_header(raw: pd.DataFrame, rel: str) -> pd.DataFrame:
+    """The first row of a header-less read as the column names (so no reader renames a repeated name)."""
+    if raw.empty:
+        raise LandingFileError(f"{rel}: the file is empty (no header)")
+    frame = raw.iloc[1:].reset_index(drop=True)
+    frame.columns = _header(raw.iloc[0].tolist(), rel)
+    return frame
+
+
 def _read_csv(path: Path, rel: str) -> pd.DataFrame:
     data = path.read_bytes()
     if not data.strip():
         raise LandingFileError(f"{rel}: the file is empty (no header)")
     text = _decode(path, rel, data)
     try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False, on_bad_lines="error"
+        raw = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            on_bad_lines="error",
         )
+    except pd.errors.EmptyDataError as exc:
+        raise LandingFileError(f"{rel}: the file is empty (no header)") from exc
     except (pd.errors.ParserError, csv.Error) as exc:
         raise LandingFileError(f"{rel}: malformed csv: {exc}") from exc
+    frame = _with_header(raw, rel)
     if not text.endswith(("\n", "\r")) and len(frame):
         last_line = text.splitlines()[-1]
         fields = next(csv.reader([last_line]), [])
@@ -181,15 +214,16 @@ def _read_csv(path: Path, rel: str) -> pd.DataFrame:
     return frame
 
 
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+def _as_text(frame: pd.DataFrame, rel: str) -> pd.DataFrame:
+    header = _header(list(frame.columns), rel)
     out = pd.DataFrame(index=frame.index)
-    for column in frame.columns:
-        series = frame[column]
+    for i, column in enumerate(header):
+        series = frame.iloc[:, i]
         if pd.api.types.is_datetime64_any_dtype(series):
             text = series.dt.strftime("%Y-%m-%dT%H:%M:%S%z" if series.dt.tz is not None else "%Y-%m-%d %H:%M:%S")
         else:
             text = series.astype("string")
-        out[str(column)] = text.fillna("")
+        out[column] = text.fillna("")
     return out
 
 
@@ -201,17 +235,21 @@ def read_landed_file(landing_dir: Path, source: str, landing_date: dt.date, path
         frame = _read_csv(path, rel)
     elif suffix == ".parquet":
         try:
-            frame = _as_text(pd.read_parquet(path))
+            _header(pq.read_schema(path).names, rel)  # a repeated name refuses the file before pandas reads it
+            table = pd.read_parquet(path)
+        except LandingFileError:
+            raise
         except Exception as exc:
             raise LandingFileError(f"{rel}: unreadable parquet file: {exc}") from exc
+        frame = _as_text(table, rel)
     elif suffix == ".xlsx":
         try:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+            raw = pd.read_excel(path, dtype=str, keep_default_na=False, header=None)
         except Exception as exc:
             raise LandingFileError(f"{rel}: unreadable xlsx file: {exc}") from exc
+        frame = _with_header(raw, rel)
     else:
         raise LandingFileError(f"{rel}: unsupported file type {suffix}")
-    frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.astype("string").fillna("")
     frame["source_row"] = range(1, len(frame) + 1)
     data_cols = [c for c in frame.columns if c != "source_row"]

@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 
 import dagster as dg
 
-# Logical type -> SQL type per backend family.
+# Logical type -> SQL type per backend family. money is exact end to end: parsed as decimals
+# (transforms/parsing.py parse_money), held in pandas as Arrow decimal128(18,2), written and read as such.
 SQL_TYPES: dict[str, dict[str, str]] = {
     "text": {"duckdb": "VARCHAR", "postgresql": "TEXT", "generic": "TEXT"},
     "int": {"duckdb": "BIGINT", "postgresql": "BIGINT", "generic": "BIGINT"},
@@ -231,7 +232,6 @@ WORK_ORDERS = TableSpec(
         Column("order_id", "text", "Order id.", False),
         Column("channel", "text", "Sales channel.", False),
         Column("cause", "text", "Located cause.", False),
-        Column("feedback_ids", "text", "Feedback ids behind this work order, comma-separated.", False),
         Column("issue_count", "int", "Number of problem feedbacks behind this work order.", False),
         Column("min_rating", "int", "Lowest rating among them."),
         Column("suggested_action", "text", "First suggested service action (e.g. 查看物流进度).", False),
@@ -256,6 +256,34 @@ WORK_ORDERS = TableSpec(
         Column("first_signal_at", "timestamptz", "First behaviour signal of this order and cause, if any."),
         Column("signal_rule", "text", "The rule of that signal."),
     ),
+)
+
+WORK_ORDER_FEEDBACK = TableSpec(
+    name="work_order_feedback",
+    description=(
+        "The feedback behind each work order, one row per work order and feedback id (a bridge table: ids are "
+        "stored as values, never joined into one string). Written with work_orders in the same transaction."
+    ),
+    partition_column="business_date",
+    primary_key=("work_order_id", "feedback_id"),
+    columns=(
+        Column("business_date", "date", "Partition: the order's business date (as in work_orders).", False),
+        Column("work_order_id", "text", "Work order (work_orders.work_order_id).", False),
+        Column("feedback_id", "text", "A problem feedback behind it (problem_orders.feedback_id), exact text.", False),
+    ),
+)
+
+# A day whose landing files were refused as a whole (quarantine_files) is flagged, so a dashboard never shows a
+# partial day as a whole one. Rows of business date D land from D to D + AFTER_SALES_LATE_ARRIVAL_DAYS.
+COMPLETENESS_COLUMNS = (
+    Column(
+        "files_refused",
+        "int",
+        "Landing files refused as a whole (quarantine_files) that may hold rows of this row: landed from D to "
+        "D + AFTER_SALES_LATE_ARRIVAL_DAYS, from a source feeding it, as known when the row was built.",
+        False,
+    ),
+    Column("complete", "bool", "True when files_refused is 0: no landed file of the row's sources was refused.", False),
 )
 
 METRICS_DAILY = TableSpec(
@@ -400,6 +428,7 @@ METRICS_DAILY = TableSpec(
             "dispute_orders", "int", "Orders with a feedback whose issue_type is a dispute type of metrics.yaml.", False
         ),
         Column("dispute_rate", "float", "Dispute rate: dispute_orders / orders."),
+        *COMPLETENESS_COLUMNS,
     ),
 )
 
@@ -418,6 +447,42 @@ QUARANTINE = TableSpec(
         Column("rule", "text", "Rule broken (missing_id, unparseable_date, duplicate_row, ...).", False),
         Column("reason", "text", "Readable reason naming file, row, column and value.", False),
         Column("raw", "text", "The row as landed, JSON object of strings.", False),
+    ),
+)
+
+QUARANTINE_FILES = TableSpec(
+    name="quarantine_files",
+    description=(
+        "Landed files refused as a whole (undecodable, a required column missing, truncated, duplicate header "
+        "names, unreadable): one row per file; none of its rows was staged, the other files were."
+    ),
+    partition_column="landing_date",
+    primary_key=("landing_date", "source", "source_file"),
+    columns=(
+        Column("landing_date", "date", "Partition: the landing folder date of the file.", False),
+        Column("source", "text", "Landing source.", False),
+        Column("source_file", "text", "Path of the landed file, relative to the landing directory.", False),
+        Column("reason", "text", "Why the file was refused, naming the file (and row and column when known).", False),
+        Column("size_bytes", "int", "Size of the file when it was read, in bytes.", False),
+        Column("sha256", "text", "SHA-256 (hex) of the bytes read: which version of the file was refused.", False),
+    ),
+)
+
+LANDING_FILES = TableSpec(
+    name="landing_files",
+    description=(
+        "Per landing day and source: the files seen, loaded and refused (file-level quarantine) and the rows read "
+        "from the loaded ones; a day with no files has a row with zeros."
+    ),
+    partition_column="landing_date",
+    primary_key=("landing_date", "source"),
+    columns=(
+        Column("landing_date", "date", "Partition: the landing folder date.", False),
+        Column("source", "text", "Landing source.", False),
+        Column("files_seen", "int", "Data files found in <landing>/<source>/<landing_date>/.", False),
+        Column("files_loaded", "int", "Of those, files read and staged (their rows are staged or quarantined).", False),
+        Column("files_refused", "int", "Of those, files refused as a whole (rows in quarantine_files).", False),
+        Column("rows_read", "int", "Data rows read from the loaded files.", False),
     ),
 )
 
@@ -455,7 +520,10 @@ ALL_TABLES: dict[str, TableSpec] = {
         PROBLEM_ORDERS,
         WORK_ORDERS,
         METRICS_DAILY,
+        WORK_ORDER_FEEDBACK,
         QUARANTINE,
+        QUARANTINE_FILES,
+        LANDING_FILES,
         DATA_QUALITY_RUNS,
     )
 }
@@ -490,7 +558,9 @@ METRIC_TRAFFIC_COLUMNS = (
 )
 # The order, ticket, work-order, SLA, refund and dispute measures: every metrics_daily column but the date and traffic.
 SERVICE_MEASURES = tuple(
-    c for c in METRICS_DAILY.columns if c.name != "business_date" and c.name not in METRIC_TRAFFIC_COLUMNS
+    c
+    for c in METRICS_DAILY.columns
+    if c.name != "business_date" and c.name not in METRIC_TRAFFIC_COLUMNS and c not in COMPLETENESS_COLUMNS
 )
 WORK_ORDER_MEASURES = tuple(
     METRICS_DAILY.column(n)
@@ -556,7 +626,7 @@ METRICS_DAILY_BY_CHANNEL = TableSpec(
     ),
     partition_column="business_date",
     primary_key=("business_date", "channel"),
-    columns=(METRICS_DAILY.column("business_date"), _CHANNEL, *SERVICE_MEASURES),
+    columns=(METRICS_DAILY.column("business_date"), _CHANNEL, *SERVICE_MEASURES, *COMPLETENESS_COLUMNS),
 )
 
 METRICS_DAILY_BY_CAUSE = TableSpec(

@@ -22,8 +22,13 @@ import pandas as pd
 from after_sales.landing import landed_paths, read_landed_file
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS
 from after_sales.resources.warehouse import DateWindow, TableWrite, open_warehouse
-from after_sales.tables import FCT_ORDER_FEEDBACK, METRICS_DAILY, PROBLEM_ORDERS, WORK_ORDERS
-from after_sales.transforms.marts import build_order_feedback, build_problem_orders, build_work_orders
+from after_sales.tables import FCT_ORDER_FEEDBACK, METRICS_DAILY, PROBLEM_ORDERS, WORK_ORDER_FEEDBACK, WORK_ORDERS
+from after_sales.transforms.marts import (
+    build_order_feedback,
+    build_problem_orders,
+    build_work_orders,
+    work_order_feedback,
+)
 from after_sales.transforms.metrics import build_metrics_daily
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
 from after_sales.transforms.staging import KINDS, StagingContext, StagingResult, combine, quarantine_unknown_orders
@@ -99,7 +104,8 @@ def run_pure(
         **{KINDS[s].spec.name: (KINDS[s].spec, staged[s].rows) for s in ("orders", "feedback", "behaviour")},
         FCT_ORDER_FEEDBACK.name: (FCT_ORDER_FEEDBACK, fact),
         PROBLEM_ORDERS.name: (PROBLEM_ORDERS, problems),
-        WORK_ORDERS.name: (WORK_ORDERS, work_orders),
+        WORK_ORDERS.name: (WORK_ORDERS, work_orders[WORK_ORDERS.column_names]),
+        WORK_ORDER_FEEDBACK.name: (WORK_ORDER_FEEDBACK, work_order_feedback(work_orders)),
         METRICS_DAILY.name: (METRICS_DAILY, metrics),
     }
     if validate:

@@ -117,7 +117,7 @@ def check(ours_dir: Path, seed_dir: Path, seed_complete: bool) -> dict[str, obje
     written = pd.concat(parts, ignore_index=True)
     seed_rows = _pairs(written)
     expected_rows = _pairs(fact_pairs.loc[fact_pairs["order_id"].isin(seed_orders)])
-    exploded = wo.assign(feedback_id=wo["feedback_ids"].str.split(",")).explode("feedback_id")
+    exploded = wo.assign(feedback_id=wo["feedback_ids"]).explode("feedback_id")  # a list per work order
     covered = _pairs(exploded)
     checks = {
         "low_rated_pairs_equal": ours_low == seed_low,

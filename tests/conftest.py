@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
 from after_sales.resources.warehouse import Warehouse
@@ -14,6 +15,13 @@ TZ = "Asia/Shanghai"
 # Partitions begin at the first landing day unless set: pin them, so a demo's data/landing cannot move the
 # partitions the tests use (set before after_sales.partitions is imported by any test module).
 os.environ.setdefault("AFTER_SALES_START_DATE", "2025-01-01")
+
+# Property tests (tests/test_fuzz_inputs.py): the default profile keeps `make test` bounded (under 60 s for the
+# fuzz file); HYPOTHESIS_PROFILE=long runs 1000 examples per property (about 15 minutes).
+_FUZZ = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "derandomize": False}
+settings.register_profile("default", max_examples=30, **_FUZZ)
+settings.register_profile("long", max_examples=1000, **_FUZZ)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture

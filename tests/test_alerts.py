@@ -157,11 +157,21 @@ def test_failed_blocking_check_reaches_the_webhook(
 
 
 def test_failed_step_reaches_the_webhook_with_the_file_fault(
-    hook: Hook, instance: dg.DagsterInstance, resources: dict[str, object], landing: Path
+    hook: Hook,
+    instance: dg.DagsterInstance,
+    resources: dict[str, object],
+    landing: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    folder = landing / "orders" / DAY
-    folder.mkdir(parents=True)
-    (folder / "empty.csv").write_bytes(b"")
+    # An empty file is refused alone since issue 13 (a file_refused alert, the run goes on): a data fault that
+    # fails the step is raised here instead.
+    write_landing(landing, "orders", DAY, [f"O1,{DAY} 10:00:00,U1,杯,1,10.00,alipay,paid,web"], ORDERS_HEADER)
+    import after_sales.assets.staging as staging_assets
+
+    def fault(*_: object) -> object:
+        raise ValueError(f"orders/{DAY}/empty.csv: the file is empty (no header)")
+
+    monkeypatch.setattr(staging_assets, "stage_window", fault)
     result = run_failed(instance, resources, ["stg_orders"])
     evaluate_failure_sensor(instance, result.run_id)
     assert [(b["event"], b["asset"], b["check"], b["partition"]) for b in hook.bodies] == [
@@ -238,9 +248,11 @@ def test_a_headerless_file_alert_names_the_file_not_its_first_row(
     ]
     (landing / "orders" / DAY).mkdir(parents=True)
     (landing / "orders" / DAY / "export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = run_failed(instance, resources, ["stg_orders"])
-    evaluate_failure_sensor(instance, result.run_id)
-    assert len(hook.bodies) == 1
+    # Since issue 13 the file is refused alone (quarantine_files) and the step sends a file_refused alert.
+    from tests.test_pipeline import run_range
+
+    assert run_range(resources, DAY, DAY, "stg_orders").success
+    assert [b["event"] for b in hook.bodies] == ["file_refused"]
     body = json.dumps(hook.bodies[0], ensure_ascii=False)
     assert f"orders/{DAY}/export.csv" in body and "required column(s)" in body
     for value in ("张三", "13800138000", "O1", "10.00", "alipay"):

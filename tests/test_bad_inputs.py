@@ -144,19 +144,21 @@ def test_extra_column_is_a_warning(matrix_run: dg.ExecuteInProcessResult) -> Non
     ],
     ids=["empty", "truncated", "wrong_encoding", "missing_column"],
 )
-def test_whole_file_faults_fail_the_partition_and_quarantine_nothing(
+def test_whole_file_faults_refuse_that_file_alone(
     resources: dict[str, object], landing: Path, warehouse: Warehouse, content: bytes, message: str
 ) -> None:
+    # Issue 13: a whole-file fault no longer fails the window; the file is refused alone (quarantine_files).
     folder = landing / "orders" / DAY
     folder.mkdir(parents=True)
     (folder / "good.csv").write_text(ORDERS_HEADER + "\nO1,2026-10-05 10:00:00,U1,杯,1,10.00,alipay,paid,web\n")
     (folder / "bad.csv").write_bytes(content)
     result = run_range(resources, DAY, DAY, "stg_orders")
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    text = failure.event_specific_data.error.to_string()
-    assert f"orders/{DAY}/bad.csv" in text and message in text
-    assert not warehouse.table_exists("stg_orders") and not warehouse.table_exists("quarantine")
+    assert result.success
+    assert warehouse.query("SELECT order_id FROM after_sales.stg_orders")["order_id"].tolist() == ["O1"]
+    refused = warehouse.query("SELECT source_file, reason, size_bytes FROM after_sales.quarantine_files")
+    assert refused["source_file"].tolist() == [f"orders/{DAY}/bad.csv"]
+    assert message in refused["reason"].iloc[0] and refused["size_bytes"].iloc[0] == len(content)
+    assert len(warehouse.query("SELECT 1 FROM after_sales.quarantine")) == 0
 
 
 def test_header_only_and_gb18030_files_are_fine(

@@ -47,6 +47,7 @@ def test_problem_and_coverage_checks_on_empty_frames_pass() -> None:
 
 def test_coverage_reports_problem_feedback_missing_from_work_orders() -> None:
     problems = pd.DataFrame({"feedback_id": pd.Series(["F1", "F2", "F3"], dtype="string"), "business_date": [D1] * 3})
-    work_orders = pd.DataFrame({"feedback_ids": pd.Series(["F1,F3", "F9"], dtype="string"), "business_date": [D1] * 2})
+    # feedback_ids is a list per work order (issue 13: never a comma-joined string)
+    work_orders = pd.DataFrame({"feedback_ids": [["F1", "F3"], ["F9"]], "business_date": [D1] * 2})
     [part] = work_order_coverage(problems, work_orders, [D1]).partitions
     assert (part.passed, part.element_count, part.unexpected_count) == (False, 3, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 from pathlib import Path
 
@@ -13,8 +14,15 @@ import pytest
 
 from after_sales.assets.exports import write_daily_csvs
 from after_sales.resources.arrow_frames import arrow_to_frame, frame_to_arrow
-from after_sales.tables import WORK_ORDERS
-from after_sales.transforms.marts import build_order_feedback, build_problem_orders, build_work_orders
+from after_sales.tables import WORK_ORDER_FEEDBACK, WORK_ORDERS
+from after_sales.transforms.marts import (
+    WORK_ORDER_FRAME_COLUMNS,
+    build_order_feedback,
+    build_problem_orders,
+    build_work_orders,
+    with_feedback_ids,
+    work_order_feedback,
+)
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
 from after_sales.transforms.staging import LandedFile, StagingContext, stage_feedback, stage_orders
 from tests.landing_builders import FEEDBACK_HEADER, ORDERS_HEADER
@@ -27,6 +35,9 @@ DAYS = [DAY + dt.timedelta(days=i) for i in range(4)]  # DAY + 2 has no work ord
 def reference_write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Path) -> list[Path]:
     """The implementation before the Arrow formatting: a filter and a pandas to_csv per day."""
     written = []
+    if "feedback_ids" in work_orders.columns:  # a list per work order, written as a JSON array (issue 13)
+        ids = work_orders["feedback_ids"].map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v)
+        work_orders = work_orders.assign(feedback_ids=ids)
     for day in days:
         rows = work_orders.loc[work_orders["business_date"] == day]
         path = out_dir / f"work_orders_{day.isoformat()}.csv"
@@ -108,7 +119,7 @@ def hand_made_work_orders() -> pd.DataFrame:
             "order_id": pd.Series(["O,1", 'O"2', "O\n3", "订单4", "", "O6"], dtype="string"),
             "channel": ["web"] * n,
             "cause": ["other"] * n,
-            "feedback_ids": ["F1,F2", "F3", "F4", "F5", "F6", "F7"],
+            "feedback_ids": [["F1", "F,2"], ["F3"], ["F4"], ["F5"], ["F6"], ["F7"]],
             "issue_count": pd.array([2, 1, 1, 1, 1, 1], dtype="Int64"),
             "min_rating": pd.array([1, None, 3, None, 5, 2], dtype="Int64"),
             "suggested_action": ["人工回访"] * n,
@@ -128,12 +139,15 @@ def hand_made_work_orders() -> pd.DataFrame:
         }
     )
     frame["opened_at"] = frame["opened_at"].astype(f"datetime64[ns, {zone}]")  # another unit than the others
-    return frame[WORK_ORDERS.column_names]
+    return frame[WORK_ORDER_FRAME_COLUMNS]
 
 
 def loaded_from_warehouse(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame as the IO manager hands it over after a round trip through Arrow."""
-    return arrow_to_frame(WORK_ORDERS, frame_to_arrow(WORK_ORDERS, frame), TZ)
+    """The frame as the export reads it: work_orders and its feedback bridge after a round trip through Arrow."""
+    stored = arrow_to_frame(WORK_ORDERS, frame_to_arrow(WORK_ORDERS, frame[WORK_ORDERS.column_names]), TZ)
+    links = work_order_feedback(frame)
+    links = arrow_to_frame(WORK_ORDER_FEEDBACK, frame_to_arrow(WORK_ORDER_FEEDBACK, links), TZ)
+    return with_feedback_ids(stored, links)[WORK_ORDER_FRAME_COLUMNS]
 
 
 FRAMES = {

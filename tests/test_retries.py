@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+import after_sales.assets.staging as staging_assets
 from after_sales.assets.common import RETRY_POLICY
 from after_sales.definitions import defs
 from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
@@ -90,10 +91,16 @@ def test_locked_warehouse_is_retried_then_succeeds(
     assert rows["order_id"].tolist() == ["O1"]
 
 
-def test_a_data_fault_fails_at_once_without_retries(resources: dict[str, object], landing: Path) -> None:
-    folder = landing / "orders" / DAY
-    folder.mkdir(parents=True)
-    (folder / "empty.csv").write_bytes(b"")
+def test_a_data_fault_fails_at_once_without_retries(
+    resources: dict[str, object], landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An empty file is now refused alone (issue 13); any error that is not transient is a data fault.
+    write_landing(landing, "orders", DAY, [f"O1,{DAY} 10:00:00,U1,杯,1,10.00,alipay,paid,web"], ORDERS_HEADER)
+
+    def fault(*_: object) -> object:
+        raise ValueError(f"orders/{DAY}/export.csv row 1, column amount: cannot be stored")
+
+    monkeypatch.setattr(staging_assets, "stage_window", fault)
     result = run_range(resources, DAY, DAY, "stg_orders")
     assert not result.success
     assert not events_of(result, "STEP_UP_FOR_RETRY")

@@ -268,9 +268,9 @@ def test_seed_behaviour_is_reproduced() -> None:
     assert ours == seed.sort_values(key).values.tolist()
     wo = build_work_orders(problems, load_service_rules(), None)
     assert len(wo) == len(seed)  # one work order per issue here: every issue has its own cause
-    covered = {(o, f) for o, fs in zip(wo["order_id"], wo["feedback_ids"], strict=True) for f in fs.split(",")}
+    covered = {(o, f) for o, fs in zip(wo["order_id"], wo["feedback_ids"], strict=True) for f in fs}  # lists
     assert covered == set(map(tuple, seed[key].values.tolist()))
-    assert dict(zip(wo["feedback_ids"], wo["cause"], strict=True)) == {
+    assert dict(zip(wo["feedback_ids"].map(",".join), wo["cause"], strict=True)) == {
         "F1": "not_delivered",
         "F2": "payment",
         "F4": "quality",

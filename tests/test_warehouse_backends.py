@@ -212,8 +212,8 @@ def test_round_trip_every_type(wh: Warehouse) -> None:
     assert got["n"].iloc[0] == 1 and got["n"].iloc[1] is pd.NA and got["n"].iloc[2] == -(2**62)
     assert got["x"].iloc[0] == 0.1 and pd.isna(got["x"].iloc[1]) and got["x"].iloc[2] == 1e300
     assert (
-        got["amount"].iloc[0] == 12345678.99
-        and got["amount"].iloc[1] == 0.1
+        got["amount"].iloc[0] == Decimal("12345678.99")  # money reads back as exact decimals (issue 13)
+        and got["amount"].iloc[1] == Decimal("0.10")
         and pd.isna(got["amount"].iloc[2])
     )
     assert got["flag"].tolist()[:3] == [True, False, pd.NA]
@@ -343,7 +343,7 @@ def test_added_column(wh: Warehouse) -> None:
     wh.replace(v2, new, DateWindow.single(DAY2))
     got = wh.read(v2).sort_values("day").reset_index(drop=True)
     assert got["k"].tolist() == ["old", "new"]
-    assert pd.isna(got["amount"].iloc[0]) and got["amount"].iloc[1] == 0.1
+    assert pd.isna(got["amount"].iloc[0]) and got["amount"].iloc[1] == Decimal("0.10")
     assert pd.isna(got[HOSTILE].iloc[0]) and got[HOSTILE].iloc[1] == "h"
 
 

@@ -24,8 +24,9 @@ DEFAULT_UI_URL = "http://127.0.0.1:3000"
 RUN_FAILURE = "run_failure"
 CHECK_FAILURE = "check_failure"
 FRESHNESS_BREACH = "freshness_breach"
+FILE_REFUSED = "file_refused"
 LANDING_PROBLEM = "landing_problem"
-EVENTS = (RUN_FAILURE, CHECK_FAILURE, FRESHNESS_BREACH, LANDING_PROBLEM)
+EVENTS = (RUN_FAILURE, CHECK_FAILURE, FRESHNESS_BREACH, LANDING_PROBLEM, FILE_REFUSED)
 MAX_REASON_CHARS = 4000
 T = TypeVar("T")
 
@@ -66,6 +67,7 @@ class Alert:
             CHECK_FAILURE: "blocking check failed" if self.blocking else "check failed",
             FRESHNESS_BREACH: "stale",
             LANDING_PROBLEM: "not loaded",
+            FILE_REFUSED: "landing file refused",
         }[self.event]
         subject = ".".join(p for p in (self.asset, self.check) if p) or (
             "landing zone" if self.event == LANDING_PROBLEM else (self.job or "run")

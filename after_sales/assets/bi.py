@@ -3,16 +3,19 @@
 import dagster as dg
 
 from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN, WAREHOUSE_KIND
+from after_sales.assets.faults import classified_faults
 from after_sales.bi.views import BI_VIEWS, apply_views, source_tables, views_version
 from after_sales.resources import WarehouseResource
 
+# Tables written in the same transaction as an asset's rows (not assets themselves): no dependency of their own.
+WRITTEN_WITH_OTHERS = {"quarantine", "quarantine_files", "landing_files", "work_order_feedback"}
 _VIEW_LIST = "\n".join(f"- `{v.name}`: {v.spec.description}" for v in BI_VIEWS)
 
 
 @dg.asset(
     name="bi_views",
     group_name="bi",
-    deps=[t.name for t in source_tables(BI_VIEWS) if t.name != "quarantine"],
+    deps=[t.name for t in source_tables(BI_VIEWS) if t.name not in WRITTEN_WITH_OTHERS],
     backfill_policy=SINGLE_RUN,  # so the unpartitioned asset can share a partition-range run with the marts
     retry_policy=RETRY_POLICY,
     kinds={"sql", WAREHOUSE_KIND},
@@ -24,6 +27,7 @@ _VIEW_LIST = "\n".join(f"- `{v.name}`: {v.spec.description}" for v in BI_VIEWS)
         "survive every re-materialization). Connect BI tools to these, not to the tables:\n\n" + _VIEW_LIST
     ),
 )
+@classified_faults
 def bi_views(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """(Re)create every bi_ view and its comments in one transaction."""
     wh = warehouse.open()

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 import dagster as dg
 import pandas as pd
 
+from after_sales.assets.faults import classified_faults
 from after_sales.checks.quality import CustomCheck, evaluate
 from after_sales.partitions import SETTINGS, date_window
-from after_sales.resources import WarehouseOutput, WarehouseResource, write_output
+from after_sales.resources import Companion, WarehouseOutput, WarehouseResource, write_output
 from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import DATA_QUALITY_RUNS, TableSpec
 
@@ -43,7 +44,7 @@ SUMMED_CHECK_METADATA = (
 
 @dataclass
 class Chunk:
-    """What an asset built for one chunk of its window, for one table.
+    """What an asset built for one chunk of its window, for one table (and the companion tables written with it).
 
     metadata is about the whole chunk and adds up over chunks into the run's totals: numbers are summed,
     Counters added, lists extended, dicts merged, anything else is the last chunk's. per_day holds figures
@@ -54,6 +55,7 @@ class Chunk:
     quarantined: pd.DataFrame | None = None
     checks: list[CustomCheck] = field(default_factory=list)
     metadata: dict[str, object] = field(default_factory=dict)
+    companions: list[Companion] = field(default_factory=list)
     per_day: dict[dt.date, dict[str, object]] = field(default_factory=dict)
 
 
@@ -184,6 +186,7 @@ def merge_check_results(per_chunk: list[list[dg.AssetCheckResult]]) -> list[dg.A
     return merged
 
 
+@classified_faults
 def materialize_in_chunks(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -224,7 +227,9 @@ def materialize_in_chunks(
                     f"{part.end}{written}:\n- " + "\n- ".join(report.failures),
                     allow_retries=False,
                 )
-            output = WarehouseOutput(rows=chunk.rows, quarantined=chunk.quarantined, quality=report.rows)
+            output = WarehouseOutput(
+                rows=chunk.rows, quarantined=chunk.quarantined, quality=report.rows, companions=chunk.companions
+            )
             counts = write_output(warehouse, spec, output, part, run_id)
             metadata: dict[str, object] = {"dagster/row_count": counts.rows, "table": counts.table}
             if counts.quarantined is not None:

@@ -12,8 +12,9 @@ from after_sales.tables import TableSpec
 WAREHOUSE_KIND = "postgres" if make_url(SETTINGS.warehouse_url).get_backend_name() == "postgresql" else "duckdb"
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 OWNERS = ["team:data"]
-# Transient faults (warehouse connection refused, DuckDB file locked past its own wait) are retried after 2, 6 and
-# 14 s; data faults raise dg.Failure(allow_retries=False) and fail at once.
+# Transient faults (DuckDB file locked past its own wait, connection refused or lost, disk full) are retried after
+# 2, 6 and 14 s; every other failure is turned into dg.Failure(allow_retries=False) by assets/faults.py
+# (classified_faults, one classification function: is_transient) and fails at once.
 RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 # Yesterday's marts and metrics are expected by this local hour (business time zone); the policy is attached to
 # the marts and metrics groups in definitions.py, and the metrics_daily_freshness sensor alerts on it.

@@ -1,6 +1,7 @@
 """Exports for other tools: work orders as one CSV per day for helpdesk import."""
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
@@ -11,9 +12,12 @@ import pyarrow.compute as pc
 
 from after_sales.assets.chunked import chunk_windows
 from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
+from after_sales.assets.faults import classified_faults
 from after_sales.partitions import daily_partitions, date_window
 from after_sales.resources import ExportDirectory, UpstreamRows, upstream_in
 from after_sales.resources.export_directory import neutralize_formulas
+from after_sales.tables import WORK_ORDER_FEEDBACK
+from after_sales.transforms.marts import WORK_ORDER_FRAME_COLUMNS, with_feedback_ids
 
 
 def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Path) -> list[Path]:
@@ -32,6 +36,11 @@ def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Pa
             seconds = instants.cast(pa.timestamp("s", values.type.tz))
             text = pc.strftime(seconds, format=date_format).to_numpy(zero_copy_only=False)
             formatted[name] = pd.Series(text, index=work_orders.index, dtype=object)
+    if "feedback_ids" in work_orders.columns:
+        # A list per work order, written as a JSON array: an id containing a comma stays one id.
+        formatted["feedback_ids"] = work_orders["feedback_ids"].map(
+            lambda ids: json.dumps(list(ids), ensure_ascii=False) if isinstance(ids, list | tuple) else ids
+        )
     frame = neutralize_formulas(work_orders.assign(**formatted))
     by_day = dict(list(frame.groupby("business_date", sort=False)))
     written = []
@@ -55,6 +64,7 @@ def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Pa
     code_version="1",
     retry_policy=RETRY_POLICY,
 )
+@classified_faults
 def work_orders_csv(
     context: dg.AssetExecutionContext, exports: ExportDirectory, work_orders: UpstreamRows
 ) -> dg.MaterializeResult:
@@ -62,7 +72,8 @@ def work_orders_csv(
     out_dir = exports.folder("work_orders")
     files = rows = 0
     for window in chunk_windows(date_window(context.partition_time_window)):
-        frame = work_orders.read(window)
+        links = work_orders.warehouse.open().read(WORK_ORDER_FEEDBACK, work_orders.upstream_window(window))
+        frame = with_feedback_ids(work_orders.read(window), links)[WORK_ORDER_FRAME_COLUMNS]
         files += len(write_daily_csvs(frame, window.days(), out_dir))
         rows += len(frame)
     return dg.MaterializeResult(

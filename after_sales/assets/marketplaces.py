@@ -2,7 +2,9 @@
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -17,11 +19,13 @@ from after_sales.assets.common import (
     table_metadata,
 )
 from after_sales.assets.staging import (
+    FileLedger,
+    alert_refused,
     not_loaded_notes,
+    read_each_file,
     render_staged,
     staged_chunk,
     staging_context,
-    whole_file_faults_fail,
 )
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
@@ -29,9 +33,10 @@ from after_sales.marketplaces import ExportFileError, ExportRead, SourceConfig, 
 from after_sales.marketplaces.multi import fill_from_items, item_table_rows
 from after_sales.marketplaces.reader import to_business_time
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partitions
-from after_sales.resources import LandingZone, WarehouseResource
+from after_sales.resources import Companion, LandingZone, WarehouseResource
 from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import QUARANTINE, STG_FEEDBACK, STG_ORDERS, Column, TableSpec, register_table
+from after_sales.transforms.parsing import printable
 from after_sales.transforms.staging import (
     KINDS,
     LandedFile,
@@ -110,9 +115,10 @@ def rejected_to_quarantine(read: ExportRead, source: str, landing_date: dt.date)
             "staging_table": "",
             "source_file": read.file,
             "source_row": r["source_row"].astype("int64").to_numpy(),
-            "column_name": r["column"].to_numpy(),
+            # Header names come from the file: a NUL in one must not reach a warehouse text column.
+            "column_name": printable(r["column"]).to_numpy(),
             "rule": r["rule"].to_numpy(),
-            "reason": r["reason"].to_numpy(),
+            "reason": printable(r["reason"]).to_numpy(),
             "raw": r["raw"].to_numpy(),
         },
         index=range(len(r)),
@@ -160,6 +166,18 @@ def stage_reads(
             item_rows.append(item_table_rows(lines, source.name, day, part.file))
         if part.kind != "items":
             results[part.kind].append(stage_export(part, source.name, day, ctx))
+        elif len(part.rejected):
+            # An items file's rejected lines are quarantined with the orders they belong to: nothing is lost.
+            rejected = rejected_to_quarantine(part, source.name, day)
+            results["orders"].append(
+                StagingResult(
+                    rows=pd.DataFrame(columns=STG_ORDERS.column_names),
+                    quarantined=rejected,
+                    rows_read=len(rejected),
+                    duplicates_removed=0,
+                    rows_read_by_day={day: len(rejected)},
+                )
+            )
     return results, item_rows
 
 
@@ -210,7 +228,7 @@ def marketplace_staging_asset(
             kinds={"pandas", WAREHOUSE_KIND},
             owners=OWNERS,
             tags={"after_sales/channel": source.channel},
-            code_version="1",
+            code_version="2",
         )
         for spec in tables.values()
     }
@@ -228,34 +246,43 @@ def marketplace_staging_asset(
     def _stage(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
         def build(window: DateWindow) -> dict[str, Chunk]:
             kinds_seen: dict[str, str] = {}
-            skipped: list[str] = []
-            with whole_file_faults_fail():
-                dated: list[tuple[dt.date, ExportRead]] = []
-                for day, path in landing.files(source.name, window.days()):
-                    try:
-                        read = read_export(path, source, landing.path)
-                    except ExportFileError as exc:
-                        if not exc.no_kind:
-                            raise
-                        # a file of no kind of this mapping (payments, customers, a readme): reported, skipped
-                        context.log.warning(f"skipped: {exc}")
-                        skipped.append(str(exc))
-                        continue
-                    kinds_seen[read.file] = "+".join(r.subkind for r in read.all_reads())
-                    dated += [(day, r) for r in read.all_reads()]
-                results, item_rows = stage_reads(dated, source, staging_context())
+            skipped: dict[dt.date, list[str]] = {}
+            ledger = FileLedger(source.name, window.days())
+
+            def read_one(day: dt.date, path: Path) -> list[tuple[dt.date, ExportRead]] | None:
+                try:
+                    read = read_export(path, source, landing.path)
+                except ExportFileError as exc:
+                    if not exc.no_kind:
+                        raise  # a whole-file fault: read_each_file refuses this file alone
+                    # a file of no kind of this mapping (payments, customers, a readme): reported, skipped
+                    context.log.warning(f"skipped: {exc}")
+                    skipped.setdefault(day, []).append(str(exc))
+                    return None
+                kinds_seen[read.file] = "+".join(r.subkind for r in read.all_reads())
+                return [(day, r) for r in read.all_reads()]
+
+            # A file with a whole-file fault is refused alone (quarantine_files); the source's other files go on.
+            dated = [d for part in read_each_file(landing, window, read_one, ledger) for d in part]
+            results, item_rows = stage_reads(dated, source, staging_context())
             orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
             orders.warnings[:0] = not_loaded_notes(context, landing, source.name, window)
             feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
             known = _known_orders(warehouse, tables["orders"], orders.rows, window, siblings)
             feedback = quarantine_unknown_orders(feedback, known, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
-            files = {"export_files": kinds_seen, "skipped_files": skipped}
+            alert_refused(context, f"stg_{source.name}", ledger.refused)
+            files = {"export_files": kinds_seen, "skipped_files": [s for day in sorted(skipped) for s in skipped[day]]}
             empty = pd.DataFrame(columns=items_spec.column_names)
             items = pd.concat(item_rows, ignore_index=True) if item_rows else empty
-            # order lines are a side table of this step (like the quarantine), replaced per window
-            written = warehouse.open().replace(items_spec, items, window, {"source": source.name})
+            rows_read = dict(Counter(orders.rows_read_by_day) + Counter(feedback.rows_read_by_day))
+            # The source's file records (both kinds) and its order lines are written with its orders rows, in
+            # their transaction.
+            orders_chunk = staged_chunk(orders, window, {**files, "order_item_lines": len(items)}, ledger, rows_read)
+            orders_chunk.companions.append(Companion(items_spec, items, {"source": source.name}))
+            for day, notes in skipped.items():
+                orders_chunk.per_day.setdefault(day, {})["skipped_files"] = dg.MetadataValue.json(notes)
             return {
-                tables["orders"].name: staged_chunk(orders, window, {**files, "order_item_lines": written}),
+                tables["orders"].name: orders_chunk,
                 tables["feedback"].name: staged_chunk(feedback, window, files),
             }
 

@@ -28,13 +28,15 @@ from after_sales.partitions import (
     date_window,
     landing_window,
 )
-from after_sales.resources import UpstreamRows, WarehouseResource, upstream_in
+from after_sales.resources import Companion, UpstreamRows, WarehouseResource, upstream_in
 from after_sales.resources.warehouse import DateWindow
-from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDERS
+from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDER_FEEDBACK, WORK_ORDERS
 from after_sales.transforms.marts import (
+    FEEDBACK_IDS,
     build_order_feedback,
     build_problem_orders,
     build_work_orders,
+    work_order_feedback,
 )
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
 
@@ -132,7 +134,7 @@ def problem_orders(
     **partitioned_asset_kwargs(WORK_ORDERS, "marts"),
     ins={"behaviour_signals": SIGNALS_OF_ORDERS},
     check_specs=check_specs("work_orders", WORK_ORDER_CHECKS),
-    code_version="2",
+    code_version="3",
 )
 def work_orders(
     context: dg.AssetExecutionContext,
@@ -153,8 +155,11 @@ def work_orders(
         problems = problem_orders.read(window)
         signals = order_signals(behaviour_signals.read(window), window.start, window.end)
         orders = with_proactive(build_work_orders(problems, rules, as_of), signals, rules)
-        orders["feedback_ids"] = orders["feedback_ids"].fillna("")  # a proactive work order has no feedback yet
-        orders = orders[WORK_ORDERS.column_names]
-        return {WORK_ORDERS.name: Chunk(orders, checks=[work_order_coverage(problems, orders, window.days())])}
+        # A work order opened proactively has no feedback yet: an empty list.
+        orders[FEEDBACK_IDS] = [ids if isinstance(ids, list) else [] for ids in orders[FEEDBACK_IDS]]
+        # The feedback_ids lists are stored as bridge rows, in the same transaction as the work orders.
+        links = Companion(WORK_ORDER_FEEDBACK, work_order_feedback(orders))
+        checks = [work_order_coverage(problems, orders, window.days())]
+        return {WORK_ORDERS.name: Chunk(orders[WORK_ORDERS.column_names], checks=checks, companions=[links])}
 
     yield from materialize_in_chunks(context, warehouse, [WORK_ORDERS], build)

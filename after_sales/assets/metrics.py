@@ -14,6 +14,7 @@ import pandas as pd
 
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import partitioned_asset_kwargs
+from after_sales.assets.marketplaces import MARKETPLACE_SOURCES
 from after_sales.checks.metrics_checks import (
     BY_CAUSE_CHECKS,
     BY_CHANNEL_CHECKS,
@@ -40,10 +41,13 @@ from after_sales.tables import (
     METRICS_DAILY_BY_SERVICE_ITEM,
     METRICS_ROLLUPS,
     METRICS_ROLLUPS_BY_CAUSE,
+    QUARANTINE_FILES,
     SERVICE_ITEM_SCORES,
+    WORK_ORDER_FEEDBACK,
     WORK_ORDERS,
     TableSpec,
 )
+from after_sales.transforms.marts import with_feedback_ids
 from after_sales.transforms.metric_rules import load_metric_rules
 from after_sales.transforms.metrics import (
     build_metrics_daily,
@@ -101,6 +105,24 @@ def _trailing(lookback: int) -> dg.TimeWindowPartitionMapping:
     return dg.TimeWindowPartitionMapping(
         start_offset=-(LONGEST_PERIOD_DAYS - 1 + lookback), end_offset=0, allow_nonexistent_upstream_partitions=True
     )
+
+
+# A marketplace channel's rows come from its source's landing folder; every other channel from the own sources.
+CHANNEL_SOURCES: dict[str, tuple[str, ...]] = {}
+for _source in MARKETPLACE_SOURCES.values():
+    CHANNEL_SOURCES[_source.channel] = (*CHANNEL_SOURCES.get(_source.channel, ()), _source.name)
+
+
+def read_work_orders(work_orders: UpstreamRows, window: DateWindow) -> pd.DataFrame:
+    """The work orders of the window with their feedback_ids lists (from the work_order_feedback bridge)."""
+    links = work_orders.warehouse.open().read(WORK_ORDER_FEEDBACK, work_orders.upstream_window(window))
+    return with_feedback_ids(work_orders.read(window), links)
+
+
+def refused_files(warehouse: WarehouseResource, window: DateWindow) -> pd.DataFrame:
+    """Files refused as a whole (quarantine_files) that may hold rows of the window's business dates."""
+    landed = DateWindow(window.start, window.end + dt.timedelta(days=SETTINGS.late_arrival_days))
+    return warehouse.open().read(QUARANTINE_FILES, landed, ["landing_date", "source", "source_file"])
 
 
 COUNT_COLUMNS = {c.name for spec in (METRICS_DAILY, *METRIC_TABLES) for c in spec.columns if c.type == "int"}
@@ -188,7 +210,7 @@ HEADLINE = [
         "work_orders": upstream_in(),
     },
     check_specs=check_specs("metrics_daily", METRICS_CHECKS),
-    code_version="2",
+    code_version="3",
 )
 def metrics_daily(
     context: dg.AssetExecutionContext,
@@ -201,9 +223,16 @@ def metrics_daily(
     """The service measures per business day over all channels, with headline figures per partition."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        fact, orders = fct_order_feedback.read(window), work_orders.read(window)
+        fact, orders = fct_order_feedback.read(window), read_work_orders(work_orders, window)
         metrics = build_metrics_daily(
-            fact, problem_orders.read(window), orders, stg_behaviour.read(window), window.start, window.end
+            fact,
+            problem_orders.read(window),
+            orders,
+            stg_behaviour.read(window),
+            window.start,
+            window.end,
+            refused=refused_files(warehouse, window),
+            late_days=SETTINGS.late_arrival_days,
         )
         _per_partition(context, {r["business_date"]: _figures(r, HEADLINE) for _, r in metrics.iterrows()})
         metadata = {
@@ -225,19 +254,21 @@ def metrics_daily(
 DAILY_INS = {"fct_order_feedback": FACT_IN, "problem_orders": upstream_in(), "work_orders": upstream_in()}
 
 
-def _daily_kwargs(spec: TableSpec, checks: dict[str, str], ins: dict[str, dg.AssetIn]) -> dict[str, object]:
+def _daily_kwargs(
+    spec: TableSpec, checks: dict[str, str], ins: dict[str, dg.AssetIn], code_version: str = "1"
+) -> dict[str, object]:
     return {
         **partitioned_asset_kwargs(spec, GROUP),
         "ins": ins,
         "check_specs": check_specs(spec.name, checks),
-        "code_version": "1",
+        "code_version": code_version,
     }
 
 
 CHANNEL_FIGURES = ["orders", "complaint_rate", "csat", "refund_rate", "dispute_rate", "sla_achieved_rate"]
 
 
-@dg.asset(**_daily_kwargs(METRICS_DAILY_BY_CHANNEL, BY_CHANNEL_CHECKS, DAILY_INS))
+@dg.asset(**_daily_kwargs(METRICS_DAILY_BY_CHANNEL, BY_CHANNEL_CHECKS, DAILY_INS, code_version="2"))
 def metrics_daily_by_channel(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -248,8 +279,15 @@ def metrics_daily_by_channel(
     """The service measures per business day and channel (own site and each marketplace)."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        fact, orders = fct_order_feedback.read(window), work_orders.read(window)
-        frame = build_metrics_daily_by_channel(fact, problem_orders.read(window), orders)
+        fact, orders = fct_order_feedback.read(window), read_work_orders(work_orders, window)
+        frame = build_metrics_daily_by_channel(
+            fact,
+            problem_orders.read(window),
+            orders,
+            refused=refused_files(warehouse, window),
+            late_days=SETTINGS.late_arrival_days,
+            channel_sources=CHANNEL_SOURCES,
+        )
         _per_partition_by(context, frame, window.days(), CHANNEL_FIGURES, "channel")
         metadata = {
             "channels": sorted(frame["channel"].unique()),
@@ -284,7 +322,7 @@ def metrics_daily_by_cause(
     """Problem issues and work-order measures per business day and located cause."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        problems, orders = problem_orders.read(window), work_orders.read(window)
+        problems, orders = problem_orders.read(window), read_work_orders(work_orders, window)
         frame = build_metrics_daily_by_cause(fct_order_feedback.read(window), problems, orders)
         _per_partition_by(context, frame, window.days(), ["problem_issues", "work_orders"], "cause")
         metadata = {"window_figures": _markdown(frame, ["business_date", "cause", *CAUSE_FIGURES])}
@@ -313,7 +351,7 @@ def metrics_daily_by_service_item(
     """Per business day and service item: work orders that suggested and used it, follow-up rating sums."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        orders = work_orders.read(window)
+        orders = read_work_orders(work_orders, window)
         frame = build_metrics_daily_by_service_item(orders, fct_order_feedback.read(window), window.start, window.end)
         _per_partition_by(context, frame, window.days(), ["work_orders"], "service_action")
         totals = frame.groupby("service_action", sort=False)[["work_orders", "followup_ratings"]].sum()

@@ -25,6 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
+from after_sales.assets.faults import classified_faults
 from after_sales.resources import ExportDirectory, WarehouseResource
 from after_sales.resources.export_directory import neutralize_cell
 from after_sales.resources.warehouse import DateWindow, Warehouse
@@ -432,6 +433,7 @@ documentation; docs/metrics.md gives the full definitions. {html.escape(METRICS_
     retry_policy=RETRY_POLICY,
     code_version="2",
 )
+@classified_faults
 def metrics_report(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, exports: ExportDirectory
 ) -> dg.MaterializeResult:

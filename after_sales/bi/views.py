@@ -19,6 +19,7 @@ from after_sales.tables import (
     BEHAVIOUR_SIGNALS,
     EVENT_SESSIONS,
     FCT_ORDER_FEEDBACK,
+    LANDING_FILES,
     METRICS_DAILY,
     METRICS_DAILY_BY_CAUSE,
     METRICS_DAILY_BY_CHANNEL,
@@ -29,6 +30,7 @@ from after_sales.tables import (
     QUARANTINE,
     SERVICE_ITEM_SCORES,
     SIGNAL_ACCURACY,
+    WORK_ORDER_FEEDBACK,
     WORK_ORDERS,
     Column,
     TableSpec,
@@ -129,6 +131,12 @@ BI_VIEWS: tuple[ViewSpec, ...] = (
     ),
     _passthrough("bi_work_orders", WORK_ORDERS, "BI: every helpdesk work order with suggested actions and SLA."),
     _passthrough(
+        "bi_work_order_feedback",
+        WORK_ORDER_FEEDBACK,
+        "BI: the feedback behind each work order, one row per work order and feedback id (join on work_order_id "
+        "to bi_work_orders, on feedback_id to bi_problem_orders).",
+    ),
+    _passthrough(
         "bi_metrics_daily_by_channel", METRICS_DAILY_BY_CHANNEL, "BI: the daily measures per sales channel."
     ),
     _passthrough("bi_metrics_daily_by_cause", METRICS_DAILY_BY_CAUSE, "BI: the daily measures per problem cause."),
@@ -174,6 +182,12 @@ BI_VIEWS: tuple[ViewSpec, ...] = (
         ),
         (PROBLEM_ORDERS,),
         _causes_daily,
+    ),
+    _passthrough(
+        "bi_landing_files",
+        LANDING_FILES,
+        "BI: landed files seen, loaded and refused per landing date and source (a refused file is in "
+        "quarantine_files; the metrics of the days it may feed have complete = false).",
     ),
     ViewSpec(
         TableSpec(

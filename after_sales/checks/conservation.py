@@ -12,6 +12,7 @@ from after_sales.transforms.marts import latest_version
 from after_sales.transforms.staging import StagingResult
 
 ROWS_CONSERVED = "rows_conserved"
+KEY_DTYPE = pd.StringDtype("python")
 STAGING_CHECKS = {ROWS_CONSERVED: "Rows read = rows staged + rows quarantined (duplicates quarantined and counted)."}
 FEEDBACK_CONSERVED = "feedback_conserved"
 FACT_CHECKS = {
@@ -64,7 +65,8 @@ def staging_conservation(result: StagingResult, days: list[dt.date]) -> CustomCh
 def _keys_per_day(frame: pd.DataFrame, day_column: str, key: str) -> pd.DataFrame:
     """The distinct (day, key) pairs of a frame, as columns day and key."""
     pairs = frame[[day_column, key]].dropna(subset=[day_column]).drop_duplicates()
-    return pairs.set_axis(["day", "key"], axis=1).astype({"day": object, "key": "string"})
+    # Python-backed strings: pandas cannot merge two empty Arrow-backed string columns (an empty day).
+    return pairs.set_axis(["day", "key"], axis=1).astype({"day": object, "key": KEY_DTYPE})
 
 
 def _set_differences(expected: pd.DataFrame, actual: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -129,9 +131,12 @@ def problem_conservation(fact: pd.DataFrame, problems: pd.DataFrame, days: list[
 
 
 def work_order_coverage(problems: pd.DataFrame, work_orders: pd.DataFrame, days: list[dt.date]) -> CustomCheck:
-    """Every problem issue appears in some work order's feedback_ids."""
+    """Every problem issue appears in some work order's feedback_ids (a list per work order: ids are values, a
+    comma inside an id is just a character)."""
     covered = (
-        work_orders.assign(feedback_id=work_orders["feedback_ids"].str.split(",")).explode("feedback_id")
+        work_orders[["business_date", "feedback_ids"]]
+        .explode("feedback_ids")
+        .rename(columns={"feedback_ids": "feedback_id"})
         if len(work_orders)
         else pd.DataFrame({"business_date": [], "feedback_id": []})
     )

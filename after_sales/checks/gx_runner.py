@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -104,7 +105,8 @@ def _for_gx(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Callable[[obje
     """The frame with numpy dtypes GX checks vectorized, and per changed column how to give back a value as it was.
 
     GX compares values one by one in Python unless a column is int64, float64 or a datetime: nullable integers
-    become int64 (float64 where NA, if exact), date objects midnight UTC timestamps (the suites bound dates so).
+    become int64 (float64 where NA, if exact), decimals float64, date objects midnight UTC timestamps (the suites
+    bound dates so).
     """
     changed: dict[str, pd.Series] = {}
     back: dict[str, Callable[[object], object]] = {}
@@ -115,6 +117,9 @@ def _for_gx(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Callable[[obje
                 changed[name], back[name] = series.astype("int64"), _same
             elif ((series > -(2**53)) & (series < 2**53)).all():  # NA is skipped; float64 holds these exactly
                 changed[name], back[name] = series.astype("float64"), _integer
+        elif isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_decimal(series.dtype.pyarrow_dtype):
+            # Money: exact decimals; the suites only bound amounts at 0 and test nulls, which float64 keeps.
+            changed[name], back[name] = series.astype("float64"), _same
         elif series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "date":
             stamps = pd.to_datetime(series, utc=True)
             days = stamps.dropna()

@@ -133,13 +133,20 @@ def by_item_conservation(frame: pd.DataFrame, work_orders: pd.DataFrame, days: l
     return _sums_match("items_conserved", rule, BY_ITEM_CHECKS["items_conserved"], frame, expected, days)
 
 
+def _floats(series: pd.Series) -> pd.Series:
+    """A numeric column as float64 for range checks (money columns hold exact decimals: Arrow dtype)."""
+    if isinstance(series.dtype, pd.ArrowDtype):
+        return series.astype("float64")
+    return pd.to_numeric(series, errors="coerce").astype("float64")
+
+
 def _bad_rows(spec: TableSpec, frame: pd.DataFrame) -> pd.Series:
     """True on each row breaking a range or part-of-whole rule."""
     bad = pd.Series(False, index=frame.index)
     for c in spec.columns:
         if c.name not in frame.columns or c.type not in ("int", "float", "money"):
             continue
-        values = pd.to_numeric(frame[c.name], errors="coerce").astype("float64")
+        values = _floats(frame[c.name])
         low, high = 0.0, None
         if (c.name.endswith("_rate") and c.name != "rolling_visitor_rate") or c.name in UNIT:
             high = 1.0
@@ -149,8 +156,8 @@ def _bad_rows(spec: TableSpec, frame: pd.DataFrame) -> pd.Series:
         bad |= broken.fillna(False).astype(bool)
     for part, whole in PARTS:
         if part in frame.columns and whole in frame.columns:
-            p = pd.to_numeric(frame[part], errors="coerce").astype("float64")
-            w = pd.to_numeric(frame[whole], errors="coerce").astype("float64")
+            p = _floats(frame[part])
+            w = _floats(frame[whole])
             bad |= (p > w + 1e-9).fillna(False).astype(bool)
     if {"sla_met", "sla_breached", "sla_pending", "work_orders"} <= set(frame.columns):
         total = frame[["sla_met", "sla_breached", "sla_pending"]].astype("float64").sum(axis=1)

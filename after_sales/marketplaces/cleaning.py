@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 import pandas as pd
+
+from after_sales.transforms.parsing import AMOUNT_LIMIT, parse_timestamps
 
 from .config import BOOL_WORDS, ENUM_VALUES, norm_key
 
 SCIENTIFIC = re.compile(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+")
 _ID_EDGES = re.compile(r"^[=\s\"'`\u3000\xa0]+|[\s\"'`\u3000\xa0]+$")
 _STARS = re.compile(r"[★☆]+")
+_CENT = Decimal("0.01")
 
 
 class Cleaned(NamedTuple):
@@ -73,35 +76,45 @@ def clean_ids(s: pd.Series, pattern: str) -> Cleaned:
     return _result(t.where(ok, None), bad, msg)
 
 
-def _to_money(text: str) -> str | None:
-    """Decimal text rounded half-up to two places, or None."""
+def _to_money(text: str) -> str:
+    """Decimal text with two places when that is exact; any other number as written, for staging to judge
+    (too many decimals, out of range): an amount is never rounded."""
     try:
         d = Decimal(text)
+        if d.is_finite() and abs(d) < AMOUNT_LIMIT and d == d.quantize(_CENT):
+            return f"{d.quantize(_CENT):.2f}"
     except InvalidOperation:
-        return None
-    if not d.is_finite():
-        return None
-    return f"{d.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):.2f}"
+        pass
+    return text
+
+
+def _below_zero(text: object) -> bool:
+    try:
+        return isinstance(text, str) and Decimal(text) < 0
+    except InvalidOperation:
+        return False
 
 
 def clean_amounts(s: pd.Series, symbols: tuple[str, ...], thousands: tuple[str, ...]) -> Cleaned:
-    """Money: strip currency marks and thousands separators, two decimals, never negative."""
+    """Money: strip currency marks and thousands separators, never negative; the number is kept exactly."""
     present = s.notna()
     t = s.where(present, "").astype(str).map(lambda v: unicodedata.normalize("NFKC", v))
     for sym in sorted({unicodedata.normalize("NFKC", x) for x in symbols}, key=len, reverse=True):
         t = t.str.replace(sym, "", regex=False)
     t = t.str.replace(r"\s+", "", regex=True)
     seps = "".join(re.escape(unicodedata.normalize("NFKC", x)) for x in thousands) or ","
-    shape = rf"[+-]?(\d{{1,3}}([{seps}]\d{{3}})+|\d+)(\.\d+)?|[+-]?\.\d+"
+    number = rf"[+-]?([0-9]{{1,3}}([{seps}][0-9]{{3}})+|[0-9]+)(\.[0-9]+)?([eE][+-]?[0-9]+)?|[+-]?\.[0-9]+"
+    shape = rf"{number}|(?i:[+-]?inf(inity)?)"
     ok = t.str.fullmatch(shape) & present
     plain = t.str.replace(rf"[{seps}]", "", regex=True)
     money = plain.where(ok, "").map(lambda v: _to_money(v) if v else None)
-    negative = ok & money.fillna("").astype(str).str.startswith("-") & (money != "-0.00")
+    signed = ok & money.fillna("").astype(str).str.startswith("-")
+    negative = signed & money.map(_below_zero).astype(bool)  # -0 and -0.00 are zero
     bad = present & (~ok | negative)
     msg = _msg(s, bad & ~negative, "unparseable amount {}").where(
         ~negative, _msg(s, negative, "negative amount {}")
     )
-    money = money.where(money != "-0.00", "0.00")
+    money = money.where(~(signed & ~negative), "0.00")
     return _result(money, bad, msg)
 
 
@@ -124,6 +137,12 @@ def clean_datetimes(s: pd.Series, formats: tuple[str, ...], timezone: str) -> Cl
         if hit.any():
             out[hit[hit].index] = parsed[hit].dt.strftime("%Y-%m-%d %H:%M:%S")
             todo[hit[hit].index] = False
+    # ISO 8601 that no configured format reads (+08 offsets, 7-9 fraction digits, Z), as the own sources read it.
+    iso = todo & t.str.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]")
+    if iso.any():
+        parsed = parse_timestamps(t[iso], timezone)
+        hit = parsed.notna()
+        out[hit[hit].index] = parsed[hit].dt.tz_localize(None).dt.strftime("%Y-%m-%d %H:%M:%S")
     bad = present & out.isna()
     return _result(out, bad, _msg(s, bad, "unparseable date {}"))
 
@@ -134,7 +153,7 @@ def clean_ints(s: pd.Series) -> Cleaned:
     t = s.where(present, "").astype(str).str.replace(r"\s+|件|个", "", regex=True)
     ok = t.str.fullmatch(r"\d+(\.0+)?") & present
     num = t.where(ok, "").map(lambda v: str(int(float(v))) if v else None)
-    ok &= num.fillna("0").astype(str).map(lambda v: v.isdigit() and int(v) >= 1)
+    ok &= num.fillna("0").astype(str).map(lambda v: v.isdigit() and int(v) >= 1).astype(bool)
     bad = present & ~ok
     return _result(num, bad, _msg(s, bad, "unparseable quantity {} (whole number >= 1 expected)"))
 
@@ -184,3 +203,17 @@ def clean_enum(s: pd.Series, field: str, mapping: dict[str, str], strict: bool) 
     bad = present & out.isna()
     label = field.replace("_", " ")
     return _result(out, bad, _msg(s, bad, f"unknown {label} {{}}"))
+
+
+def repeated_name(header: list[str], wanted: set[str]) -> tuple[str, int, int] | None:
+    """The first header name (compared as matching keys) given twice among the wanted keys, with both 1-based
+    column numbers; a repeated unused column is harmless, a repeated mapped one is ambiguous."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        key = norm_key(name)
+        if not key or key not in wanted:
+            continue
+        if key in seen:
+            return name, seen[key] + 1, i + 1
+        seen[key] = i
+    return None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import pandas as pd
+
+from after_sales.transforms.parsing import parse_money
 
 from .config import SourceConfig
 from .reader import ExportRead
@@ -32,8 +34,14 @@ def _sum_text(values: pd.Series, money: bool) -> str | None:
     present = [v for v in values if isinstance(v, str) and v != ""]
     if not present:
         return None
-    total = sum((Decimal(v) for v in present), Decimal(0))
-    return f"{total:.2f}" if money else str(int(total))
+    try:
+        total = sum((Decimal(v) for v in present), Decimal(0))
+    except InvalidOperation:
+        return None
+    if not money:
+        return str(int(total)) if total.is_finite() else None
+    # Never rounded: a sum that is not whole cents (or not finite) goes to staging as is, which quarantines it.
+    return f"{total:.2f}" if total.is_finite() and total == total.quantize(Decimal("0.01")) else str(total)
 
 
 def order_totals(reads: list[ExportRead], source: SourceConfig) -> pd.DataFrame:
@@ -86,8 +94,10 @@ def item_table_rows(items: pd.DataFrame, source: str, landing_date: dt.date, fil
             "sku": items["sku"].astype("string"),
             "product": items["product"].astype("string"),
             "quantity": pd.to_numeric(items["quantity"]).astype("Int64"),
-            "unit_price": pd.to_numeric(items["unit_price"]),
-            "amount": pd.to_numeric(items["amount"]),
+            # Exact decimals; a line price or amount that cannot be stored exactly is left empty (the order's
+            # own amount is where the money rules quarantine).
+            "unit_price": parse_money(items["unit_price"]).values,
+            "amount": parse_money(items["amount"]).values,
             "channel": items["channel"].astype("string"),
             "landing_date": [landing_date] * len(items),
             "source": source,

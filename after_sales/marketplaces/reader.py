@@ -10,7 +10,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from .cleaning import (
     clean_ints,
     clean_ratings,
     clean_text,
+    repeated_name,
 )
 from .config import (
     ALWAYS_DATE_FORMATS,
@@ -327,7 +328,8 @@ def _cond_mask(c: Condition, s: pd.Series) -> pd.Series:
         mask &= keys.isin({norm_key(v) for v in c.values}) & present
     if c.contains:
         wanted = [norm_key(v) for v in c.contains]
-        mask &= keys.map(lambda k: any(w in k for w in wanted)) & present
+        # astype(bool): on zero rows map() keeps the str dtype, which & cannot combine with booleans.
+        mask &= keys.map(lambda k: any(w in k for w in wanted)).astype(bool) & present
     if c.empty is not None:
         mask &= ~present if c.empty else present
     if c.not_in:
@@ -474,6 +476,15 @@ def read_export(path: Path, source: SourceConfig, landing_dir: Path | None = Non
     kc = hdr.kind
     header = [c.strip().lstrip("\ufeff") for c in table.records[hdr.index]]
     header_line = hdr.index + 1
+    repeated = repeated_name(header, {norm_key(s) for synonyms in kc.columns.values() for s in synonyms})
+    if repeated is not None:
+        name, first, second = repeated
+        raise ExportFileError(
+            display,
+            f"duplicate column name '{name}' in the header on line {header_line} (columns {first} and {second}); "
+            "which one holds the data is ambiguous, so the file is refused: rename or remove one",
+            column=name,
+        )
     if hdr.missing:
         names = "; ".join(f"{f} (one of: {', '.join(kc.columns[f])})" for f in hdr.missing)
         raise ExportFileError(
@@ -752,7 +763,12 @@ def _line_amount(price: object, qty: object) -> str | None:
     if price is None or (isinstance(price, float) and np.isnan(price)):
         return None
     n = int(qty) if isinstance(qty, str) and qty.isdigit() else 1
-    return f"{(Decimal(str(price)) * n).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):.2f}"
+    try:
+        total = Decimal(str(price)) * n
+    except (InvalidOperation, ValueError):
+        return None
+    # Never rounded: a product that is not whole cents (or not finite) is written as is and judged where it is typed.
+    return f"{total:.2f}" if total.is_finite() and total == total.quantize(Decimal("0.01")) else str(total)
 
 
 def _item_rows(ctx: dict[str, pd.Series], keep: pd.Index, channel: str, line_amount: bool) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from after_sales.resources.export_directory import ExportDirectory
 from after_sales.resources.io_manager import (
+    Companion,
     UpstreamRows,
     WarehouseIOManager,
     WarehouseOutput,
@@ -12,6 +13,7 @@ from after_sales.resources.landing_zone import LandingZone
 from after_sales.resources.warehouse_resource import WarehouseResource
 
 __all__ = [
+    "Companion",
     "ExportDirectory",
     "LandingZone",
     "UpstreamRows",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,6 +21,12 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "date": pa.date32(),
     "timestamptz": pa.timestamp("us", tz="UTC"),
 }
+
+
+# Stored floats (rates, means, hours, scores: the metric tables only) are rounded to this many significant digits,
+# so sums taken in another row order (a re-run, another chunk size) store the same bytes: their last-bit
+# differences (about 1e-16 relative) are rounded away.
+FLOAT_DIGITS = 12
 
 
 class SchemaMismatchError(ValueError):
@@ -45,6 +53,31 @@ def _direct_or_via_objects(series: pd.Series, arrow_type: pa.DataType) -> pa.Arr
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
+def _exact_cents(value: object) -> Decimal | None:
+    """One amount as an exact Decimal: Decimal, int and text as they are, floats by their shortest repr."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, float):
+        return Decimal(repr(value)).quantize(Decimal("0.01"))  # a float is already rounded; cents were meant
+    return Decimal(value)  # type: ignore[arg-type]
+
+
+def _money_array(series: pd.Series) -> pa.Array:
+    """Amounts as decimal128(18,2), exactly: a value with more than two decimals or too large is an error.
+
+    Decimal columns (staging writes decimal128 through pandas' Arrow dtype) go as they are; floats, from callers
+    that computed in floats, are taken at their shortest repr rounded to cents, as before.
+    """
+    money = ARROW_TYPES["money"]
+    if isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_decimal(series.dtype.pyarrow_dtype):
+        array = pa.array(series.array)
+        return (array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array).cast(money)
+    if pd.api.types.is_float_dtype(series.dtype) or pd.api.types.is_integer_dtype(series.dtype):
+        floats = pa.array(pd.to_numeric(series).astype("float64"), from_pandas=True)
+        return pc.round(floats, 2).cast(money)
+    return pa.array([_exact_cents(v) for v in series.astype(object)], type=money)
+
+
 def _to_arrow_column(series: pd.Series, logical: str) -> pa.Array:
     if logical == "timestamptz":
         values = pd.to_datetime(series, utc=True)
@@ -56,8 +89,7 @@ def _to_arrow_column(series: pd.Series, logical: str) -> pa.Array:
             return _direct_or_via_objects(series, pa.date32())
         return _via_objects(series, pa.date32())
     if logical == "money":
-        floats = pa.array(pd.to_numeric(series).astype("float64"), from_pandas=True)
-        return pc.round(floats, 2).cast(ARROW_TYPES[logical])
+        return _money_array(series)
     if logical == "text":
         if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
             return _direct_or_via_objects(series, pa.string())
@@ -66,7 +98,28 @@ def _to_arrow_column(series: pd.Series, logical: str) -> pa.Array:
         return pa.array(series.astype("boolean"), from_pandas=True)
     if logical == "int":
         return pa.array(pd.to_numeric(series).astype("Int64"), from_pandas=True)
-    return pa.array(pd.to_numeric(series).astype("float64"), from_pandas=True)
+    return pa.array(stable_floats(pd.to_numeric(series).astype("float64").to_numpy()), from_pandas=True)
+
+
+def stable_floats(values: np.ndarray) -> np.ndarray:
+    """Floats rounded to FLOAT_DIGITS significant digits (correctly rounded, half to even); NaN and inf kept."""
+    out = values.astype("float64", copy=True)
+    finite = np.isfinite(out) & (out != 0)
+    out[finite] = [float(f"{v:.{FLOAT_DIGITS}g}") for v in out[finite].tolist()]
+    return out
+
+
+def _first_bad_row(frame: pd.DataFrame, column: str, logical: str) -> str:
+    """Where the first value that cannot be cast sits: file and row when the frame carries them, else its index."""
+    series = frame[column]
+    for position in range(len(series)):
+        try:
+            _to_arrow_column(series.iloc[position : position + 1], logical)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError):
+            if {"source_file", "source_row"} <= set(frame.columns):
+                return f"{frame['source_file'].iloc[position]} row {frame['source_row'].iloc[position]}, "
+            return f"row {position + 1} of the frame, "
+    return ""
 
 
 def frame_to_arrow(spec: TableSpec, frame: pd.DataFrame) -> pa.Table:
@@ -83,7 +136,8 @@ def frame_to_arrow(spec: TableSpec, frame: pd.DataFrame) -> pa.Table:
             arrays.append(_to_arrow_column(frame[col.name], col.type))
         except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError) as exc:
             raise SchemaMismatchError(
-                f"table {spec.name}, column {col.name}: cannot cast to {col.type}: {exc}"
+                f"table {spec.name}, {_first_bad_row(frame, col.name, col.type)}column {col.name}: "
+                f"cannot cast to {col.type}: {exc}"
             ) from exc
     table = pa.Table.from_arrays(arrays, schema=arrow_schema(spec).remove_metadata())
     for col in spec.columns:
@@ -95,15 +149,20 @@ def frame_to_arrow(spec: TableSpec, frame: pd.DataFrame) -> pa.Table:
     return table
 
 
+def _decimals_as_arrow(arrow_type: pa.DataType) -> pd.ArrowDtype | None:
+    return pd.ArrowDtype(arrow_type) if pa.types.is_decimal(arrow_type) else None
+
+
 def arrow_to_frame(spec: TableSpec, table: pa.Table, tz: str) -> pd.DataFrame:
-    """Arrow back to pandas: money as float, timestamps in the business time zone, dates as date objects."""
-    frame = table.to_pandas()
+    """Arrow back to pandas: money as exact decimal128 (pandas Arrow dtype), timestamps in the business time zone,
+    dates as date objects."""
+    frame = table.to_pandas(types_mapper=_decimals_as_arrow)
     zone = ZoneInfo(tz)
     for col in spec.columns:
         if col.name not in frame.columns:
             continue
         if col.type == "money":
-            frame[col.name] = pd.to_numeric(frame[col.name].astype("float64"))
+            frame[col.name] = frame[col.name].astype(pd.ArrowDtype(ARROW_TYPES["money"]))
         elif col.type == "timestamptz":
             frame[col.name] = pd.to_datetime(frame[col.name], utc=True).dt.tz_convert(zone)
         elif col.type == "int":

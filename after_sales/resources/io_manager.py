@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dagster as dg
 import pandas as pd
@@ -13,17 +13,28 @@ from after_sales.resources.warehouse_resource import WarehouseResource
 from after_sales.tables import DATA_QUALITY_RUNS, QUARANTINE, TableSpec, table_spec
 
 
+@dataclass(frozen=True)
+class Companion:
+    """Rows of another table written with an asset's rows in the same transaction, replacing window and scope."""
+
+    spec: TableSpec
+    rows: pd.DataFrame
+    scope: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class WarehouseOutput:
     """An asset's rows plus what is written with them in the same transaction.
 
     quarantined replaces the window's quarantine rows meant for this table; quality replaces the
-    window's data_quality_runs rows of this run and asset.
+    window's data_quality_runs rows of this run and asset; each companion replaces its own table's window
+    (and scope).
     """
 
     rows: pd.DataFrame
     quarantined: pd.DataFrame | None = None
     quality: pd.DataFrame | None = None
+    companions: list[Companion] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,7 @@ def write_output(
         writes.append(TableWrite(QUARANTINE, quarantined, window, {"staging_table": spec.name}))
     if output.quality is not None:
         writes.append(TableWrite(DATA_QUALITY_RUNS, output.quality, window, {"run_id": run_id, "asset": spec.name}))
+    writes += [TableWrite(c.spec, c.rows, window, dict(c.scope)) for c in output.companions]
     wh = warehouse.open()
     counts = wh.replace_all(writes)
     return WrittenCounts(f"{wh.schema}.{spec.name}", counts[0], counts[1] if output.quarantined is not None else None)

@@ -8,7 +8,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDERS
+from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDER_FEEDBACK, WORK_ORDERS
 from after_sales.transforms.arrow_ops import has_duplicates, isin
 from after_sales.transforms.rules import CauseRules, ServiceRules
 
@@ -114,14 +114,42 @@ def work_order_id(order_id: str, cause: str) -> str:
     return "WO-" + hashlib.sha1(f"{order_id}|{cause}".encode()).hexdigest()[:12].upper()
 
 
+# The work orders as built: the table's columns plus feedback_ids, the list (a Python list of ids, sorted) of
+# the feedback behind each; it is stored as rows of the work_order_feedback bridge table, never joined into text.
+FEEDBACK_IDS = "feedback_ids"
+WORK_ORDER_FRAME_COLUMNS = [*WORK_ORDERS.column_names[:5], FEEDBACK_IDS, *WORK_ORDERS.column_names[5:]]
+
+
+def work_order_feedback(work_orders: pd.DataFrame) -> pd.DataFrame:
+    """The bridge rows (business_date, work_order_id, feedback_id) of work orders carrying feedback_ids lists."""
+    if work_orders.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in WORK_ORDER_FEEDBACK.column_names})
+    links = work_orders[["business_date", "work_order_id", FEEDBACK_IDS]].explode(FEEDBACK_IDS)
+    links = links.rename(columns={FEEDBACK_IDS: "feedback_id"}).dropna(subset=["feedback_id"])
+    return links.sort_values(["business_date", "work_order_id", "feedback_id"], kind="stable")[
+        WORK_ORDER_FEEDBACK.column_names
+    ].reset_index(drop=True)
+
+
+def with_feedback_ids(work_orders: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+    """Work orders read from the warehouse with their feedback_ids lists rebuilt from the bridge rows."""
+    lists: dict[str, list[str]] = {}
+    for work_order, feedback in zip(links["work_order_id"].tolist(), links["feedback_id"].tolist(), strict=True):
+        lists.setdefault(work_order, []).append(feedback)
+    out = work_orders.copy()
+    ids = [sorted(lists.get(w, [])) for w in out["work_order_id"]]
+    out[FEEDBACK_IDS] = pd.Series(ids, index=out.index, dtype=object)
+    return out
+
+
 def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Timestamp | None) -> pd.DataFrame:
     """One work order per problem order and matched cause, with actions, priority, status and SLA.
 
     as_of is the time open work orders are judged against for SLA breach (the newest timestamp in
-    the data, so a rebuild on the same data gives the same rows).
+    the data, so a rebuild on the same data gives the same rows). feedback_ids is a list per work order.
     """
     if problems.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in WORK_ORDERS.column_names})
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in WORK_ORDER_FRAME_COLUMNS})
     # An issue that matched several causes opens a work order for each of them.
     p = problems.drop(columns="cause").assign(cause=problems["matched_causes"].str.split(",")).explode("cause")
     p = p.sort_values(["order_id", "cause", "feedback_created_at", "feedback_id"], kind="stable")
@@ -133,7 +161,7 @@ def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Tim
     g = p.groupby(["business_date", "order_id", "cause"], sort=False, dropna=False)
     wo = g.agg(
         channel=("channel", "first"),
-        feedback_ids=("feedback_id", "first"),
+        first_feedback=("feedback_id", "first"),
         issue_count=("feedback_id", "size"),
         min_rating=("rating", "min"),
         opened_at=("feedback_created_at", "min"),
@@ -143,11 +171,13 @@ def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Tim
         any_p2_type=("p2_type", "any"),
     ).reset_index()
     keys = ["business_date", "order_id", "cause"]
+    ids = pd.Series([[f] for f in wo["first_feedback"].tolist()], index=wo.index, dtype=object)
     several = p.loc[p.duplicated(keys, keep=False)]
-    if len(several):  # join the ids only where a work order has more than one issue (Python join per group)
-        joined = several.groupby(keys, sort=False)["feedback_id"].agg(",".join)
-        at = pd.MultiIndex.from_frame(wo[keys])
-        wo["feedback_ids"] = joined.reindex(at).fillna(wo.set_index(keys)["feedback_ids"]).to_numpy()
+    if len(several):  # build longer lists only where a work order has more than one issue (Python per group)
+        lists = {k: sorted(str(f) for f in g.tolist()) for k, g in several.groupby(keys, sort=False)["feedback_id"]}
+        at = wo[keys].itertuples(index=False, name=None)
+        ids = pd.Series([lists.get(k, i) for k, i in zip(at, ids, strict=True)], index=wo.index, dtype=object)
+    wo[FEEDBACK_IDS] = ids
     wo["work_order_id"] = [
         work_order_id(o, c) for o, c in zip(wo["order_id"].tolist(), wo["cause"].tolist(), strict=True)
     ]
@@ -168,4 +198,4 @@ def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Tim
     # Opened by feedback; behaviour signals may open one earlier (after_sales/behaviour/proactive.py).
     wo["found_by"], wo["proactive"], wo["first_signal_at"], wo["signal_rule"] = "feedback", False, pd.NaT, None
     wo = wo.sort_values(["business_date", "order_id", "cause"], kind="stable")
-    return wo[WORK_ORDERS.column_names].reset_index(drop=True)
+    return wo[WORK_ORDER_FRAME_COLUMNS].reset_index(drop=True)

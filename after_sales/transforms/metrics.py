@@ -8,6 +8,7 @@ counts and the rows, never averaged. docs/metrics.md has the definitions.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Mapping
 
 import numpy as np
 import pandas as pd
@@ -65,6 +66,8 @@ CAUSE_ADDITIVE: tuple[str, ...] = tuple(
 )
 TRAFFIC_ADDITIVE = ("visitors", "sessions", "sessions_with_submission")
 
+PY_STRING = pd.StringDtype("python")
+
 
 def ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     """num / den as floats, null where den is not positive."""
@@ -98,6 +101,11 @@ def _text(series: pd.Series) -> pd.Series:
     return series.astype("string").fillna("").astype(str)
 
 
+def _positive(amounts: pd.Series) -> pd.Series:
+    """True where an amount (exact decimals, or floats) is above zero; missing is False."""
+    return amounts.gt(0).astype("boolean").fillna(False).astype(bool)
+
+
 def ticket_rows(fact: pd.DataFrame) -> pd.DataFrame:
     """The tickets of the fact (feedback rows whose issue_type is not review), with their flags and hours."""
     is_ticket = fact["has_feedback"].astype(bool) & (_text(fact["issue_type"]) != "review")
@@ -126,6 +134,7 @@ def ticket_rows(fact: pd.DataFrame) -> pd.DataFrame:
 def work_order_rows(work_orders: pd.DataFrame, fact: pd.DataFrame, rules: MetricRules) -> pd.DataFrame:
     """Work orders with what the measures need: resolution hours, one-touch, SLA outcome, used item, follow-up.
 
+    work_orders carry their feedback_ids lists (build_work_orders, or marts.with_feedback_ids after a read);
     fact must hold the rows of the work orders' orders (same business dates).
     """
     wo = work_orders.reset_index(drop=True).copy()
@@ -149,8 +158,11 @@ def work_order_rows(work_orders: pd.DataFrame, fact: pd.DataFrame, rules: Metric
     latest = follow.drop_duplicates("work_order_id", keep="last").set_index("work_order_id")["rating"]
     wo["followup_rating"] = pd.to_numeric(wo["work_order_id"].map(latest), errors="coerce").astype("float64")
 
-    own = wo[["work_order_id"]].assign(feedback_id=wo["feedback_ids"].astype(str).str.split(",")).explode("feedback_id")
+    own = wo[["work_order_id", "feedback_ids"]].explode("feedback_ids").rename(columns={"feedback_ids": "feedback_id"})
     outcomes = fact.loc[fact["resolved_at"].notna(), ["feedback_id", "resolved_at", "resolution"]]
+    # Python-backed strings on both sides: an exploded list column is object (float when empty), the fact's Arrow.
+    own = own.dropna(subset=["feedback_id"]).astype({"feedback_id": PY_STRING})
+    outcomes = outcomes.astype({"feedback_id": PY_STRING})
     own = own.merge(outcomes.drop_duplicates("feedback_id"), on="feedback_id")
     own = own.sort_values(["work_order_id", "resolved_at", "feedback_id"], kind="stable")
     final = own.drop_duplicates("work_order_id", keep="last").set_index("work_order_id")["resolution"]
@@ -214,7 +226,7 @@ def service_measures(
     """Every service measure but the ratios, grouped by keys (business_date, maybe channel)."""
     has = fact["has_feedback"].astype(bool)
     kind = _text(fact["issue_type"]).str.lower()
-    refund = has & (kind.isin(rules.refund_issue_types) | pd.to_numeric(fact["refund_amount"]).gt(0).fillna(False))
+    refund = has & (kind.isin(rules.refund_issue_types) | _positive(fact["refund_amount"]))
     dispute = has & kind.isin(rules.dispute_issue_types)
     t = ticket_rows(fact)
     rated = t["rating"].notna()
@@ -224,7 +236,7 @@ def service_measures(
         "orders_with_feedback": grouped(fact, keys, has)["order_id"].nunique(),
         "feedback_count": grouped(fact, keys)["feedback_id"].count(),
         "problem_orders": grouped(problems, keys)["order_id"].nunique(),
-        "order_amount": grouped(orders.assign(a=pd.to_numeric(orders["amount"])), keys)["a"].sum(),
+        "order_amount": grouped(orders, keys)["amount"].sum(),
         "tickets": grouped(t, keys).size(),
         "effective_after_sales_count": grouped(t, keys, t["effective"]).size(),
         "handled_tickets": grouped(t, keys, t["handled"]).size(),
@@ -239,7 +251,7 @@ def service_measures(
         "reopened_tickets": grouped(t, keys, t["reopened"]).size(),
         **work_order_measures(wo, keys),
         "refund_orders": grouped(fact, keys, refund)["order_id"].nunique(),
-        "refund_amount": grouped(fact.assign(r=pd.to_numeric(fact["refund_amount"])), keys, has)["r"].sum(),
+        "refund_amount": grouped(fact, keys, has)["refund_amount"].sum(),
         "dispute_orders": grouped(fact, keys, dispute)["order_id"].nunique(),
     }
 
@@ -268,6 +280,36 @@ def days_of(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=i) for i in range((end - start).days)]
 
 
+# Own-site landing sources whose files carry the rows of the own channels (web, app, ...).
+OWN_ORDER_SOURCES = ("orders", "feedback")
+
+
+def refused_files_per_day(
+    refused: pd.DataFrame | None, days: pd.Index, late_days: int, sources: Collection[str] | None = None
+) -> pd.Series:
+    """Per business date D: refused files (quarantine_files rows) of sources (all when None) landed D .. D+late_days."""
+    counts = pd.Series(0, index=days, dtype="int64")
+    if refused is None or refused.empty:
+        return counts
+    mine = refused if sources is None else refused.loc[refused["source"].isin(list(sources))]
+    landed = pd.to_datetime(mine["landing_date"])
+    for day in days:
+        first = pd.Timestamp(day)
+        counts[day] = int(((landed >= first) & (landed <= first + pd.Timedelta(days=late_days))).sum())
+    return counts
+
+
+def add_completeness(
+    out: pd.DataFrame, refused: pd.DataFrame | None, late_days: int, sources: Collection[str] | None = None
+) -> pd.DataFrame:
+    """files_refused and complete for frame rows indexed by business_date (first index level)."""
+    days = out.index.get_level_values(0)
+    per_day = refused_files_per_day(refused, pd.Index(sorted(set(days))), late_days, sources)
+    out["files_refused"] = per_day.reindex(days).fillna(0).astype("int64").to_numpy()
+    out["complete"] = out["files_refused"] == 0
+    return out
+
+
 def build_metrics_daily(
     fact: pd.DataFrame,
     problems: pd.DataFrame,
@@ -276,8 +318,13 @@ def build_metrics_daily(
     start: dt.date,
     end: dt.date,
     rules: MetricRules | None = None,
+    refused: pd.DataFrame | None = None,
+    late_days: int = 0,
 ) -> pd.DataFrame:
-    """The daily service measures for business dates [start, end); sessions must reach 7 days back."""
+    """The daily service measures for business dates [start, end); sessions must reach 7 days back.
+
+    refused (quarantine_files rows landed start .. end + late_days) flags the days they may hold rows of.
+    """
     rules = rules or load_metric_rules()
     days = pd.Index(days_of(start, end), name="business_date")
     wo = work_order_rows(work_orders, fact, rules)
@@ -303,6 +350,7 @@ def build_metrics_daily(
     out["sessions"] = per_day(sess)
     out["sessions_with_submission"] = per_day(subm)
     out["submission_rate"] = ratio(out["sessions_with_submission"], out["sessions"])
+    out = add_completeness(out, refused, late_days)
     return out.reset_index()[METRICS_DAILY.column_names]
 
 
@@ -311,14 +359,30 @@ def build_metrics_daily_by_channel(
     problems: pd.DataFrame,
     work_orders: pd.DataFrame,
     rules: MetricRules | None = None,
+    refused: pd.DataFrame | None = None,
+    late_days: int = 0,
+    channel_sources: Mapping[str, Collection[str]] | None = None,
 ) -> pd.DataFrame:
-    """The daily service measures per business date and channel, for every channel with orders that day."""
+    """The daily service measures per business date and channel, for every channel with orders that day.
+
+    A channel's files_refused counts the refused files of its sources: channel_sources (a marketplace's
+    channel: its source), else the own sources (orders, feedback).
+    """
     rules = rules or load_metric_rules()
     keys = ["business_date", "channel"]
     pairs = fact[keys].drop_duplicates().sort_values(keys)
     index = pd.MultiIndex.from_frame(pairs) if len(pairs) else pd.MultiIndex.from_arrays([[], []], names=keys)
     wo = work_order_rows(work_orders, fact, rules)
     out = assemble(service_measures(fact, problems, wo, keys, rules), index, METRICS_DAILY_BY_CHANNEL)
+    out["files_refused"], out["complete"] = 0, True
+    channels = out.index.get_level_values("channel") if len(out) else pd.Index([])
+    for channel in channels.unique():
+        sources = (channel_sources or {}).get(channel, OWN_ORDER_SOURCES)
+        mine = channels == channel
+        part = add_completeness(out.loc[mine, []].copy(), refused, late_days, sources)
+        out.loc[mine, "files_refused"] = part["files_refused"].to_numpy()
+        out.loc[mine, "complete"] = part["complete"].to_numpy()
+    out = out.astype({"files_refused": "int64", "complete": bool})
     return out.reset_index()[METRICS_DAILY_BY_CHANNEL.column_names]
 
 

@@ -1,10 +1,17 @@
-"""Vectorized parsing of landed text values: timestamps, numbers, booleans."""
+"""Vectorized parsing of landed text values: timestamps, money, numbers, booleans, storable text."""
 
 from __future__ import annotations
 
-import pandas as pd
+import re
+from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
-# Formats tried, in order, for values the ISO 8601 pass could not read.
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Formats tried, in order, for values the ISO 8601 pass could not read ([0-9], not \d: no non-ASCII digits).
 FALLBACK_TIMESTAMP_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d %H:%M",
@@ -13,11 +20,43 @@ FALLBACK_TIMESTAMP_FORMATS = (
     "%Y年%m月%d日 %H:%M",
     "%Y年%m月%d日",
     "%Y%m%d%H%M%S",
+    "%Y%m%d",
     "%d/%m/%Y %H:%M:%S",
 )
-_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+# A UTC offset after a clock time: Z, +08, +0800 or +08:00 (a date alone never has one: 2026-10-05 ends in -05).
+_OFFSET = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?\s?(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)$"
+# Sub-microsecond digits (.NET and SQL Server write 7, others 9): the warehouse keeps microseconds.
+_EXTRA_FRACTION = r"(:[0-9]{2}[.,][0-9]{6})[0-9]+"
+# Digits only: read as YYYYMMDD or YYYYMMDDHHMMSS; any other length (epoch seconds or ms) is not a date.
+_DIGITS = r"[0-9]+"
+_DATE_DIGITS = (8, 14)
 TRUE_WORDS = frozenset({"true", "t", "1", "yes", "y", "是", "已重开", "reopened"})
 FALSE_WORDS = frozenset({"false", "f", "0", "no", "n", "否", ""})
+
+MONEY_TYPE = pa.decimal128(18, 2)
+MONEY_DTYPE = pd.ArrowDtype(MONEY_TYPE)
+# Amounts at or beyond 10^14 (100 trillion yuan) are export faults; the limit keeps every stored amount and the
+# sums of up to 100 of them inside DECIMAL(18,2) / numeric(18,2).
+AMOUNT_LIMIT = Decimal(10) ** 14
+_CENT = Decimal("0.01")
+# A decimal number in plain or scientific notation; Python's Decimal also takes '1_000' and non-ASCII digits.
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_INFINITE = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
+# The common shape, cast by Arrow without Python objects: at most 14 integer digits and 2 decimals.
+_PLAIN_MONEY = r"[+-]?[0-9]{1,14}(\.[0-9]{0,2})?"
+# Integers beyond 2^53 are not exact as floats; counts (quantity, pages) never get there.
+MAX_WHOLE = 2**53
+# What PostgreSQL text cannot hold: NUL, and lone surrogates (not encodable as UTF-8).
+_NOT_STORABLE = "[\x00\ud800-\udfff]"
+
+
+class Money(NamedTuple):
+    """Parsed amounts (decimal128(18,2), null where not stored) and why each value was not stored."""
+
+    values: pd.Series
+    unparseable: pd.Series
+    out_of_range: pd.Series
+    too_precise: pd.Series
 
 
 def blank(series: pd.Series) -> pd.Series:
@@ -25,31 +64,125 @@ def blank(series: pd.Series) -> pd.Series:
     return series.isna() | (series.astype("string").str.strip().fillna("") == "")
 
 
+def not_storable(series: pd.Series) -> pd.Series:
+    """True where text holds a character PostgreSQL text cannot store (NUL, a lone surrogate)."""
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        # Arrow strings are valid UTF-8, so they hold no surrogate: only NUL is left to find, vectorized.
+        return series.str.contains("\x00", regex=False).fillna(False).astype(bool)
+    if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
+        return pd.Series(False, index=series.index)
+    text = series.astype(object).where(series.notna(), "")
+    return pd.Series(
+        [isinstance(v, str) and re.search(_NOT_STORABLE, v) is not None for v in text], index=series.index, dtype=bool
+    )
+
+
+def printable(series: pd.Series) -> pd.Series:
+    """Text with NUL and surrogates escaped, safe to put in a reason stored in any warehouse."""
+    return series.astype(object).map(
+        lambda v: re.sub(_NOT_STORABLE, lambda m: f"\\x{ord(m.group()):02x}", v) if isinstance(v, str) else v
+    )
+
+
+def _localize(naive: pd.Series, tz: str) -> pd.Series:
+    """Local wall-clock times in tz: a repeated hour (DST end) takes its first instant, a skipped one moves on."""
+    ambiguous = np.ones(len(naive), dtype=bool)
+    return naive.dt.tz_localize(tz, ambiguous=ambiguous, nonexistent="shift_forward")
+
+
 def parse_timestamps(series: pd.Series, tz: str) -> pd.Series:
-    """Text to tz-aware timestamps in tz; naive text is local time in tz; unreadable values become NaT."""
-    text = series.astype("string").str.strip()
+    """Text to tz-aware timestamps in tz; naive text is local time in tz; unreadable values become NaT.
+
+    Sub-microsecond digits are dropped (truncated, so the date never changes); values with and without an
+    offset may be mixed in one column; digit-only values other than YYYYMMDD[HHMMSS] (epoch numbers) are NaT.
+    """
+    text = series.astype("string").str.strip().str.replace(_EXTRA_FRACTION, r"\1", regex=True)
     result = pd.Series(pd.NaT, index=series.index, dtype=f"datetime64[us, {tz}]")
     present = text.notna() & (text != "")
-    has_offset = present & text.str.contains(_OFFSET, regex=True).fillna(False)
+    digits = text.str.fullmatch(_DIGITS).fillna(False).astype(bool)
+    present &= ~digits | text.str.len().isin(_DATE_DIGITS).fillna(False).astype(bool)
+    has_offset = present & text.str.contains(_OFFSET, regex=True).fillna(False).astype(bool)
     if has_offset.any():
         aware = pd.to_datetime(text[has_offset], format="ISO8601", errors="coerce", utc=True)
-        result[has_offset] = aware.dt.tz_convert(tz)
+        result[has_offset] = aware.dt.tz_convert(tz).astype(result.dtype)
     naive_mask = present & ~has_offset
     if naive_mask.any():
-        naive = pd.to_datetime(text[naive_mask], format="ISO8601", errors="coerce")
+        naive_text = text[naive_mask]
+        naive = pd.to_datetime(naive_text.where(~digits[naive_mask]), format="ISO8601", errors="coerce", utc=True)
+        # ISO 8601 text read as UTC only because it carried no offset: back to the wall-clock time it wrote.
+        naive = naive.dt.tz_localize(None).astype("datetime64[us]")
         for fmt in FALLBACK_TIMESTAMP_FORMATS:
             missing = naive.isna()
             if not missing.any():
                 break
-            naive[missing] = pd.to_datetime(text[naive_mask][missing], format=fmt, errors="coerce")
-        result[naive_mask] = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+            naive[missing] = pd.to_datetime(naive_text[missing], format=fmt, errors="coerce").astype("datetime64[us]")
+        result[naive_mask] = _localize(naive, tz).astype(result.dtype)
     return result
+
+
+def business_dates(ts: pd.Series) -> pd.Series:
+    """The local calendar date of tz-aware timestamps, as datetime64[s] midnights (no local midnight is built,
+    so a day whose midnight does not exist, as on a DST start at 00:00, is fine)."""
+    return ts.dt.tz_localize(None).dt.floor("D").astype("datetime64[s]")
+
+
+def _money_one(text: str) -> tuple[Decimal | None, str | None]:
+    """One amount text as an exact Decimal, or the fault: unparseable, out_of_range, too_precise."""
+    if text.lower() in _INFINITE:
+        return None, "out_of_range"
+    if not _NUMBER.fullmatch(text):
+        return None, "unparseable"
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None, "unparseable"
+    if abs(value) >= AMOUNT_LIMIT:
+        return None, "out_of_range"
+    cents = value.quantize(_CENT)
+    if cents != value:
+        return None, "too_precise"
+    return cents, None
+
+
+def parse_money(series: pd.Series) -> Money:
+    """Text to exact amounts in decimal128(18,2); never rounded: a value with more than two decimals, infinite,
+    or at least AMOUNT_LIMIT in size is flagged, as is text that is not a number."""
+    text = series.astype("string").str.strip()
+    present = text.notna() & (text != "")
+    plain = present & text.str.fullmatch(_PLAIN_MONEY).fillna(False).astype(bool)
+    values = pd.Series(pd.NA, index=series.index, dtype=MONEY_DTYPE)
+    flags = {k: pd.Series(False, index=series.index) for k in ("unparseable", "out_of_range", "too_precise")}
+    if plain.any():
+        cast = pc.cast(pa.array(text[plain].to_numpy(dtype=object), pa.string()), MONEY_TYPE)
+        values[plain] = pd.Series(cast, index=text.index[plain], dtype=MONEY_DTYPE)
+    other = present & ~plain
+    if other.any():
+        parsed = {u: _money_one(u) for u in pd.unique(text[other].to_numpy(dtype=object))}
+        found = text[other].map(parsed)
+        good = found.map(lambda r: r[1] is None)
+        if good.any():
+            values[good[good].index] = pd.Series(
+                pa.array([r[0] for r in found[good]], MONEY_TYPE), index=good[good].index, dtype=MONEY_DTYPE
+            )
+        for fault, mask in flags.items():
+            hit = found.map(lambda r, f=fault: r[1] == f)
+            mask[hit[hit].index] = True
+    return Money(values, *flags.values())
 
 
 def parse_numbers(series: pd.Series) -> pd.Series:
     """Text to floats; unreadable values become NaN."""
     text = series.astype("string").str.strip()
     return pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
+
+
+def parse_whole_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Text to Int64 (NA where empty or not a whole number) and a mask of present values that are not whole
+    numbers below 2^53 in size (2, 2.0 and 2e0 are whole; inf, 2.5 and 1e20 are not)."""
+    numbers = parse_numbers(series)
+    whole = np.isfinite(numbers) & (numbers % 1 == 0) & (numbers.abs() < MAX_WHOLE)
+    invalid = ~blank(series) & ~whole
+    return numbers.where(whole).astype("Int64"), invalid
 
 
 def parse_booleans(series: pd.Series) -> pd.Series:

@@ -137,7 +137,8 @@ def sum_by_period(daily: pd.DataFrame, member: str, columns: list[str], cov: pd.
     """The daily columns summed per period and member, for the members with a row in the period."""
     joined = membership(cov).merge(daily[["business_date", member, *columns]], on="business_date", how="inner")
     for c in columns:
-        joined[c] = pd.to_numeric(joined[c]).astype("float64")
+        if not isinstance(joined[c].dtype, pd.ArrowDtype):  # money stays an exact decimal
+            joined[c] = pd.to_numeric(joined[c]).astype("float64")
     return joined.groupby([*PERIOD_KEYS, member], sort=True)[columns].sum().reset_index()
 
 
@@ -169,6 +170,9 @@ def quantiles_by_period(
     return pd.concat(out, ignore_index=True)
 
 
+MICROS_PER_HOUR = 3_600_000_000
+
+
 def with_all(rows: pd.DataFrame, member: str = "channel") -> pd.DataFrame:
     """The rows once per member and once more under member 'all'."""
     return pd.concat([rows, rows.assign(**{member: "all"})], ignore_index=True)
@@ -186,16 +190,21 @@ def backlog(
     placed = _day64(wo["business_date"].tolist())
     rows = []
     for as_of in sorted(set(as_of_dates)):
-        instant = pd.Timestamp(as_of + ONE_DAY).tz_localize(tz)
+        # The end of as_of; a midnight skipped by a DST start (America/Sao_Paulo 2017-10-15) is its first instant.
+        instant = pd.Timestamp(as_of + ONE_DAY).tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
         first = np.datetime64(as_of - dt.timedelta(days=lookback_days - 1), "D")
         inside = (placed >= first) & (placed <= np.datetime64(as_of, "D"))
         open_then = (wo["opened_at"] < instant) & (wo["resolved_at"].isna() | (wo["resolved_at"] >= instant))
         part = wo.loc[inside & open_then.to_numpy()]
-        age = (instant - part["opened_at"]).dt.total_seconds() / 3600.0
+        # Ages in whole microseconds: their integer sum does not depend on the row order, so neither does the mean.
+        micros = (instant - part["opened_at"]).to_numpy().astype("timedelta64[us]").astype("int64")
+        age = pd.Series(micros, index=part.index)
         overdue = part["due_at"] < instant
         for value, idx in part.groupby(member, sort=True).groups.items():
             a = age.loc[idx]
-            rows.append((as_of, value, len(idx), int(overdue.loc[idx].sum()), a.mean(), a.median(), a.max()))
+            mean = int(a.sum()) / len(idx) / MICROS_PER_HOUR
+            median, high = float(a.median()) / MICROS_PER_HOUR, float(a.max()) / MICROS_PER_HOUR
+            rows.append((as_of, value, len(idx), int(overdue.loc[idx].sum()), mean, median, high))
     return pd.DataFrame(rows, columns=["as_of_date", member, *BACKLOG_COUNTS, *BACKLOG_AGES])
 
 

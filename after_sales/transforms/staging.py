@@ -10,7 +10,18 @@ import pandas as pd
 
 from after_sales.tables import QUARANTINE, STG_BEHAVIOUR, STG_EVENTS, STG_FEEDBACK, STG_ORDERS, TableSpec
 from after_sales.transforms.arrow_ops import isin
-from after_sales.transforms.parsing import blank, parse_booleans, parse_numbers, parse_timestamps
+from after_sales.transforms.parsing import (
+    AMOUNT_LIMIT,
+    blank,
+    business_dates,
+    not_storable,
+    parse_booleans,
+    parse_money,
+    parse_numbers,
+    parse_timestamps,
+    parse_whole_numbers,
+    printable,
+)
 from after_sales.vocabulary import EVENT_TYPES, ORDER_STATUSES, PAYMENT_RESULTS
 
 ORDERS_REQUIRED = ("order_id", "created_at", "amount", "status", "channel")
@@ -88,7 +99,7 @@ class _Rejector:
         rows = self.frame.loc[hit]
         where = f"{self.landed.path} row " + rows["source_row"].astype(str)
         if column is not None:
-            value = rows[column].astype("string").fillna("")
+            value = printable(rows[column].astype("string").fillna(""))
             reason = where + f", column {column}: {message} '" + value + "'"
         else:
             reason = where + f": {message}"
@@ -185,7 +196,31 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def _business_date(ts: pd.Series) -> pd.Series:
-    return ts.dt.normalize().dt.tz_localize(None).astype("datetime64[s]")
+    return business_dates(ts)
+
+
+def _reject_unstorable_text(rej: _Rejector, columns: tuple[str, ...]) -> None:
+    """A value PostgreSQL text cannot hold (NUL, a lone surrogate) quarantines its row, on every backend alike."""
+    for column in columns:
+        if column in rej.frame.columns:
+            message = "text holds a character no warehouse text column can store (NUL or a lone surrogate):"
+            rej.reject(not_storable(rej.frame[column]), "text_not_storable", column, message)
+
+
+def _check_money(rej: _Rejector, column: str, what: str) -> pd.Series:
+    """Exact amounts of a money column; bad ones are quarantined by rule, never rounded."""
+    raw = _optional(rej.frame, column)
+    money = parse_money(raw)
+    rej.reject(money.unparseable, "unparseable_amount", column, f"{what} is not a number")
+    rej.reject(
+        money.out_of_range,
+        "amount_out_of_range",
+        column,
+        f"{what} is infinite or not below {AMOUNT_LIMIT:,} (money is stored as numeric(18,2)):",
+    )
+    rej.reject(money.too_precise, "amount_too_precise", column, f"{what} has more than two decimals (never rounded):")
+    rej.reject(money.values.lt(0), "negative_amount", column, f"{what} is negative")
+    return money.values
 
 
 def _finish(
@@ -217,18 +252,16 @@ def stage_orders(landed: LandedFile, ctx: StagingContext) -> StagingResult:
     warnings = _require_columns(landed, ORDERS_REQUIRED, ORDERS_OPTIONAL)
     raw = landed.frame
     rej = _Rejector(landed)
+    _reject_unstorable_text(rej, ORDERS_REQUIRED + ORDERS_OPTIONAL)
     rej.reject(blank(raw["order_id"]), "missing_id", "order_id", "order_id is empty")
     removed = _reject_duplicates(rej, "order_id")
     created = parse_timestamps(raw["created_at"], ctx.timezone)
     business = _business_date(created)
     _check_time(rej, "created_at", created, ctx, business)
-    amount = parse_numbers(raw["amount"])
     rej.reject(blank(raw["amount"]), "missing_value", "amount", "amount is empty")
-    rej.reject(amount.isna(), "unparseable_amount", "amount", "amount is not a number")
-    rej.reject(amount < 0, "negative_amount", "amount", "amount is negative")
-    qty_raw = _optional(raw, "quantity")
-    qty = parse_numbers(qty_raw)
-    bad_qty = ~blank(qty_raw) & (qty.isna() | (qty < 1) | (qty % 1 != 0))
+    amount = _check_money(rej, "amount", "amount")
+    qty, not_whole = parse_whole_numbers(_optional(raw, "quantity"))
+    bad_qty = not_whole | qty.lt(1).fillna(False)
     rej.reject(bad_qty, "invalid_quantity", "quantity", "quantity is not a whole number >= 1")
     status = _text(raw["status"]).str.lower()
     rej.reject(~status.isin(ORDER_STATUSES), "unknown_status", "status", "unknown order status")
@@ -241,7 +274,7 @@ def stage_orders(landed: LandedFile, ctx: StagingContext) -> StagingResult:
             "business_date": business,
             "user_id": _text(_optional(raw, "user")),
             "product": _text(_optional(raw, "product")),
-            "quantity": qty.round().astype("Int64"),
+            "quantity": qty,
             "amount": amount,
             "payment_method": _text(_optional(raw, "payment_method")),
             "status": status,
@@ -257,6 +290,7 @@ def stage_feedback(landed: LandedFile, ctx: StagingContext) -> StagingResult:
     warnings = _require_columns(landed, FEEDBACK_REQUIRED, FEEDBACK_OPTIONAL)
     raw = landed.frame
     rej = _Rejector(landed)
+    _reject_unstorable_text(rej, FEEDBACK_REQUIRED + FEEDBACK_OPTIONAL)
     rej.reject(blank(raw["feedback_id"]), "missing_id", "feedback_id", "feedback_id is empty")
     rej.reject(blank(raw["order_id"]), "missing_id", "order_id", "order_id is empty")
     removed = _reject_duplicates(rej, "feedback_id")
@@ -268,14 +302,20 @@ def stage_feedback(landed: LandedFile, ctx: StagingContext) -> StagingResult:
     rating_blank = blank(raw["rating"])
     rej.reject(rating_blank & (issue_type == "review"), "missing_rating", "rating", "a review needs a rating")
     rej.reject(~rating_blank & rating.isna(), "rating_not_numeric", "rating", "rating is not a number")
+    rating_ok = (rating >= 1) & (rating <= 5) & (rating % 1 == 0)
     rej.reject(
-        ~rating_blank & ((rating < 1) | (rating > 5) | (rating % 1 != 0)),
+        ~rating_blank & ~rating_ok,
         "rating_out_of_range",
         "rating",
         "rating is not a whole number from 1 to 5",
     )
     optional_times = {}
-    export_end = pd.Timestamp(landed.landing_date + dt.timedelta(days=1), tz=ctx.timezone)
+    # Midnight after the landing day; a midnight skipped by a DST start moves to the first real instant.
+    export_end = (
+        pd.Series([pd.Timestamp(landed.landing_date + dt.timedelta(days=1))])
+        .dt.tz_localize(ctx.timezone, nonexistent="shift_forward", ambiguous=True)
+        .iloc[0]
+    )
     for column in ("first_response_at", "resolved_at"):
         text = _optional(raw, column)
         parsed = parse_timestamps(text, ctx.timezone)
@@ -286,17 +326,14 @@ def stage_feedback(landed: LandedFile, ctx: StagingContext) -> StagingResult:
     reopened_raw = _optional(raw, "reopened")
     reopened = parse_booleans(reopened_raw.fillna(""))
     rej.reject(reopened.isna(), "invalid_boolean", "reopened", "not a yes/no value")
-    refund_raw = _optional(raw, "refund_amount")
-    refund = parse_numbers(refund_raw)
-    rej.reject(~blank(refund_raw) & refund.isna(), "unparseable_amount", "refund_amount", "not a number")
-    rej.reject(refund < 0, "negative_amount", "refund_amount", "refund amount is negative")
+    refund = _check_money(rej, "refund_amount", "refund amount")
     typed = pd.DataFrame(
         {
             "feedback_id": _text(raw["feedback_id"]),
             "order_id": _text(raw["order_id"]),
             "created_at": created,
             "business_date": business,
-            "rating": rating.round().astype("Int64"),
+            "rating": rating.where(rating_ok).astype("Int64"),
             "issue_type": issue_type,
             "issue_description": _optional(raw, "issue_description").astype("string"),
             "first_response_at": optional_times["first_response_at"],
@@ -319,6 +356,7 @@ def stage_behaviour(landed: LandedFile, ctx: StagingContext) -> StagingResult:
     warnings = _require_columns(landed, BEHAVIOUR_REQUIRED, BEHAVIOUR_OPTIONAL)
     raw = landed.frame
     rej = _Rejector(landed)
+    _reject_unstorable_text(rej, BEHAVIOUR_REQUIRED + BEHAVIOUR_OPTIONAL)
     rej.reject(blank(raw["session_id"]), "missing_id", "session_id", "session_id is empty")
     rej.reject(blank(raw["visitor_id"]), "missing_id", "visitor_id", "visitor_id is empty")
     removed = _reject_duplicates(rej, "session_id")
@@ -329,10 +367,9 @@ def stage_behaviour(landed: LandedFile, ctx: StagingContext) -> StagingResult:
     ended = parse_timestamps(ended_raw, ctx.timezone)
     rej.reject(~blank(ended_raw) & ended.isna(), "unparseable_date", "ended_at", "cannot read timestamp")
     rej.reject(ended < started, "invalid_interval", "ended_at", "session ends before it starts:")
-    pages_raw = _optional(raw, "pages")
-    pages = parse_numbers(pages_raw)
+    pages, not_whole = parse_whole_numbers(_optional(raw, "pages"))
     rej.reject(
-        ~blank(pages_raw) & (pages.isna() | (pages < 0) | (pages % 1 != 0)),
+        not_whole | pages.lt(0).fillna(False),
         "invalid_number",
         "pages",
         "pages is not a whole number >= 0",
@@ -346,7 +383,7 @@ def stage_behaviour(landed: LandedFile, ctx: StagingContext) -> StagingResult:
             "started_at": started,
             "ended_at": ended,
             "business_date": business,
-            "pages": pages.round().astype("Int64"),
+            "pages": pages,
             "submitted_after_sales_form": submitted.fillna(False),
         }
     )
@@ -358,6 +395,7 @@ def stage_events(landed: LandedFile, ctx: StagingContext) -> StagingResult:
     warnings = _require_columns(landed, EVENTS_REQUIRED, EVENTS_OPTIONAL)
     raw = landed.frame
     rej = _Rejector(landed)
+    _reject_unstorable_text(rej, EVENTS_REQUIRED + EVENTS_OPTIONAL)
     rej.reject(blank(raw["event_id"]), "missing_id", "event_id", "event_id is empty")
     rej.reject(blank(raw["visitor_id"]), "missing_id", "visitor_id", "visitor_id is empty")
     removed = _reject_duplicates(rej, "event_id")
@@ -374,9 +412,9 @@ def stage_events(landed: LandedFile, ctx: StagingContext) -> StagingResult:
         "result",
         "a payment_result needs result success or failure, got",
     )
-    count = parse_numbers(result.where(event_type == "search"))
+    count, not_whole = parse_whole_numbers(result.where(event_type == "search"))
     rej.reject(
-        (event_type == "search") & result.notna() & (count.isna() | (count < 0) | (count % 1 != 0)),
+        (event_type == "search") & (not_whole | count.lt(0).fillna(False)),
         "invalid_number",
         "result",
         "a search result count is not a whole number >= 0:",
@@ -394,7 +432,7 @@ def stage_events(landed: LandedFile, ctx: StagingContext) -> StagingResult:
             "page": _text(_optional(raw, "page")),
             "search_query": _text(_optional(raw, "search_query")),
             "result": result,
-            "result_count": count.round().astype("Int64"),
+            "result_count": count,
             "reason_code": _text(_optional(raw, "reason_code")),
         }
     )
