@@ -14,7 +14,7 @@ import pytest
 from after_sales.assets.marketplaces import MARKETPLACE_SOURCES
 from after_sales.definitions import defs
 from after_sales.jobs import daily_job
-from after_sales.partitions import SETTINGS
+from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS
 from after_sales.resources import LandingZone
 from after_sales.sensors.landing import FILES_TAG, RANGE_END, RANGE_START, TRIGGER_TAG, last_partition_day, scan
 from tests.landing_builders import BEHAVIOUR_HEADER, ORDERS_HEADER, write_landing
@@ -77,7 +77,10 @@ def test_dropped_file_requests_the_affected_partitions_once(landing: Path) -> No
     assert second.run_requests is not None and len(second.run_requests) == 1
     request = second.run_requests[0]
     # Orders landed on D feed business dates D - late days .. D; the roll-ups of later periods reach up to now.
-    assert request.tags[RANGE_START] == (day - dt.timedelta(days=SETTINGS.late_arrival_days)).isoformat()
+    # Issue 16: they also feed the behaviour signals (promised dates, a search's latest order) of days from
+    # D - late days, and problem_orders / work_orders of a date read the signals of the 14 days after it.
+    reach = SETTINGS.late_arrival_days + FEEDBACK_WINDOW_DAYS
+    assert request.tags[RANGE_START] == (day - dt.timedelta(days=reach)).isoformat()
     assert request.tags[RANGE_END] == LAST.isoformat()
     assert request.tags[TRIGGER_TAG] == "sensor:landing_orders"
     assert request.tags[FILES_TAG] == f"orders/{day}/export.csv"
@@ -177,6 +180,7 @@ def test_far_apart_days_make_separate_runs(landing: Path) -> None:
         age(write_landing(landing, "orders", day.isoformat(), [ORDER_LINE.format(day=day)], ORDERS_HEADER), 300)
     requests = sorted(tick("landing_orders", landing, cursor).run_requests or [], key=lambda r: r.tags[RANGE_START])
     assert len(requests) == 2 and requests[0].run_key != requests[1].run_key
-    assert requests[0].tags[RANGE_START] == (far - dt.timedelta(days=SETTINGS.late_arrival_days)).isoformat()
+    reach = SETTINGS.late_arrival_days + FEEDBACK_WINDOW_DAYS  # issue 16: through the behaviour signals
+    assert requests[0].tags[RANGE_START] == (far - dt.timedelta(days=reach)).isoformat()
     assert requests[0].tags[RANGE_END] < requests[1].tags[RANGE_START]
     assert [r.tags[FILES_TAG] for r in requests] == [f"orders/{far}/export.csv", f"orders/{near}/export.csv"]
