@@ -9,6 +9,7 @@ Every PostgreSQL test works in databases it creates and drops (127.0.0.1:5432, u
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import shutil
 import sys
@@ -345,7 +346,8 @@ def test_pg_write_failing_mid_copy_leaves_the_old_rows(
     def failing_write(self: psycopg.Copy, buffer: object) -> None:
         calls["n"] += 1
         if calls["n"] == 3:  # two chunks of the new rows are already on the server
-            raise RuntimeError("disk on fire (injected)")
+            # a full disk is a fault a retry can fix (after_sales/assets/faults.py), so the step is retried
+            raise OSError(errno.ENOSPC, "No space left on device (injected)")
         if calls["n"] == 4:  # first write of the retry: what did the failed attempt leave behind?
             between.append((wh.read(STG_ORDERS, window), wh.read(QUARANTINE, window)))
         original(self, buffer)
@@ -358,7 +360,7 @@ def test_pg_write_failing_mid_copy_leaves_the_old_rows(
         for e in result.all_events
         if e.event_type_value == "STEP_UP_FOR_RETRY"
     ]
-    assert any("rolled back" in r and "disk on fire" in r for r in retried), retried
+    assert any("rolled back" in r and "No space left on device" in r for r in retried), retried
     assert len(between) == 1
     pd.testing.assert_frame_equal(between[0][0], before[0])
     pd.testing.assert_frame_equal(between[0][1], before[1])

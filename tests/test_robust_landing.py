@@ -79,8 +79,12 @@ def test_a_run_loads_the_rest_and_says_what_it_refused(
     assert result.success
     staged = set(warehouse.query("SELECT order_id FROM after_sales.stg_orders")["order_id"])
     assert staged == {"O1"}  # from good.csv (its alias is the same rows: a duplicate), nothing from outside
-    warnings = str(result.asset_materializations_for_node("stg_orders")[0].metadata["warnings"].value)
-    assert f"orders/{DAY}/link.csv: {OUTSIDE}" in warnings and f"orders/{NEXT}: {OUTSIDE}" in warnings
+    # Each partition shows the notes of its own landing day (issue 17: per-partition metadata).
+    warnings = {
+        m.partition: str(m.metadata["warnings"].value) for m in result.asset_materializations_for_node("stg_orders")
+    }
+    assert f"orders/{DAY}/link.csv: {OUTSIDE}" in warnings[DAY] and f"orders/{NEXT}: {OUTSIDE}" in warnings[NEXT]
+    assert f"orders/{NEXT}" not in warnings[DAY]
 
 
 @pytest.fixture

@@ -144,7 +144,8 @@ def test_sums_of_amounts_are_exact() -> None:
         }
     )
     rules = load_metric_rules()
-    wo = work_order_rows(empty_frame(WORK_ORDERS, TZ), fact, rules)
+    no_work_orders = empty_frame(WORK_ORDERS, TZ).assign(feedback_ids=pd.Series(dtype=object))
+    wo = work_order_rows(no_work_orders, fact, rules)
     measures = service_measures(fact, fact.iloc[0:0], wo, ["business_date"], rules)
     assert measures["order_amount"].tolist() == [Decimal("100000000000000.29")]
     assert measures["refund_amount"].tolist() == [Decimal("0.30")]

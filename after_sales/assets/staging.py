@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -223,6 +224,18 @@ def _with_refused(
     return per_day
 
 
+_DAY_FOLDER = re.compile(r"/(\d{4}-\d{2}-\d{2})(?=[/:\s]|$)")
+
+
+def _day_named(warning: str) -> dt.date | None:
+    """The landing day whose folder a warning names, if any."""
+    match = _DAY_FOLDER.search(warning)
+    try:
+        return dt.date.fromisoformat(match.group(1)) if match else None
+    except ValueError:
+        return None
+
+
 def staged_per_day(result: StagingResult, window: DateWindow) -> dict[dt.date, dict[str, object]]:
     """Rows read, files and warnings of each landing day (warnings name their file, whose folder is the day)."""
     files: dict[dt.date, set[str]] = {}
@@ -230,8 +243,10 @@ def staged_per_day(result: StagingResult, window: DateWindow) -> dict[dt.date, d
         for (day, path), _ in frame.groupby(["landing_date", "source_file"]).size().items():
             files.setdefault(pd.Timestamp(day).date(), set()).add(path)
     out: dict[dt.date, dict[str, object]] = {}
+    named = [(w, _day_named(w)) for w in result.warnings]
     for day in window.days():
-        mine = [w for w in result.warnings if f"/{day.isoformat()}/" in w]
+        # A warning naming no landing day (a folder that is not a date, say) concerns every day of the source.
+        mine = [w for w, named_day in named if named_day in (day, None)]
         out[day] = {
             "rows_read": int(result.rows_read_by_day.get(day, 0)),
             "files": len(files.get(day, ())),
