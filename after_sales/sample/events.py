@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import after_sales.sample.texts as texts
 from after_sales.behaviour.rules import load_signal_rules
-from after_sales.sample import texts
 from after_sales.sample.generator import SampleData, landing_relpath
 from after_sales.sample.landing import SAMPLE_DIR, write_frame_csv
 from after_sales.transforms.marts import locate_causes

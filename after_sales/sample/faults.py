@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from after_sales.sample import texts
+import after_sales.sample.texts as texts
 
 MANIFEST_COLUMNS: tuple[str, ...] = ("source", "source_file", "source_row", "fault")
 FAULT_TYPES: dict[str, tuple[str, ...]] = {

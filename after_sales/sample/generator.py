@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from after_sales.sample import texts
+import after_sales.sample.texts as texts
 from after_sales.sample.faults import FAULT_TYPES, MANIFEST_COLUMNS, inject_faults
 from after_sales.settings import DEFAULTS, ENV_TIMEZONE
 from after_sales.transforms.metric_rules import load_metric_rules
