@@ -30,6 +30,8 @@ from after_sales.transforms.parsing import not_storable
 from after_sales.transforms.staging import (
     BEHAVIOUR_OPTIONAL,
     BEHAVIOUR_REQUIRED,
+    EVENTS_OPTIONAL,
+    EVENTS_REQUIRED,
     FEEDBACK_OPTIONAL,
     FEEDBACK_REQUIRED,
     KINDS,
@@ -40,6 +42,7 @@ from after_sales.transforms.staging import (
     StagingResult,
     combine,
 )
+from after_sales.vocabulary import EVENT_TYPES, PAYMENT_RESULTS
 
 DAY = dt.date(2026, 10, 5)
 CTX = StagingContext("Asia/Shanghai", 7)
@@ -50,6 +53,7 @@ COLUMNS = {
     "orders": (ORDERS_REQUIRED, ORDERS_OPTIONAL),
     "feedback": (FEEDBACK_REQUIRED, FEEDBACK_OPTIONAL),
     "behaviour": (BEHAVIOUR_REQUIRED, BEHAVIOUR_OPTIONAL),
+    "events": (EVENTS_REQUIRED, EVENTS_OPTIONAL),
 }
 
 # Values real exports carry, good and bad, next to random text.
@@ -126,6 +130,10 @@ def _value_for(column: str) -> st.SearchStrategy[str]:
         return ID_VALUE
     if column.endswith("_at"):
         return st.one_of(TIMESTAMP, TIMESTAMP, VALUE)
+    if column == "event_type":
+        return st.one_of(st.sampled_from(sorted(EVENT_TYPES)), VALUE)
+    if column == "result":
+        return st.one_of(st.sampled_from(sorted(PAYMENT_RESULTS)), st.integers(-1, 99).map(str), VALUE)
     return VALUE
 
 
