@@ -288,3 +288,19 @@ def test_funnels_and_search_analytics_by_hand(fixture_rows: dict[str, pd.DataFra
     assert f["zero_result_rate"] == pytest.approx(1 / 3)
     assert f["top_after_sales_terms"] == "快递到哪了 1, 怎么付款 1"
     assert f["top_zero_result_terms"] == "怎么付款 1"
+
+
+def test_payment_result_without_a_result_column_is_quarantined_not_a_crash(tmp_path: Path) -> None:
+    """Found by fuzzing: a payment_result row in a file without the optional result column is invalid_result."""
+    folder = tmp_path / "events" / "2026-10-05"
+    folder.mkdir(parents=True)
+    (folder / "e.csv").write_text(
+        "event_id,visitor_id,occurred_at,event_type\nE1,V1,2026-10-05 10:00:00,payment_result\n"
+        "E2,V1,2026-10-05 10:01:00,page_view\n",
+        encoding="utf-8",
+    )
+    landed = read_landed_file(tmp_path, "events", dt.date(2026, 10, 5), folder / "e.csv")
+    result = KINDS["events"].stage(landed, StagingContext(timezone="Asia/Shanghai", late_arrival_days=7))
+    assert result.rows["event_id"].tolist() == ["E2"]
+    assert result.quarantined["rule"].tolist() == ["invalid_result"]
+    assert "column result (not in the file)" in result.quarantined["reason"].iloc[0]

@@ -98,7 +98,9 @@ class _Rejector:
             return
         rows = self.frame.loc[hit]
         where = f"{self.landed.path} row " + rows["source_row"].astype(str)
-        if column is not None:
+        if column is not None and column not in rows.columns:  # an optional column the file does not have
+            reason = where + f", column {column} (not in the file): {message} ''"
+        elif column is not None:
             value = printable(rows[column].astype("string").fillna(""))
             reason = where + f", column {column}: {message} '" + value + "'"
         else:
