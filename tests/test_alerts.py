@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,7 +25,8 @@ from after_sales.definitions import defs
 from after_sales.jobs import daily_job
 from after_sales.schedules import RANGE_END, RANGE_START
 from after_sales.sensors import freshness_alert_sensor
-from tests.landing_builders import ORDERS_HEADER, write_landing
+from tests.support.landing import ORDERS_HEADER, write_landing
+from tests.support.webhook import Hook
 
 DAY = "2026-10-05"
 UI = "http://ui.example.test:3000"
@@ -45,35 +44,6 @@ PAYLOAD_KEYS = {
     "sent_at",
     "text",
 }
-
-
-class Hook:
-    """A local HTTP server that records the JSON bodies posted to it."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, object]] = []
-        self.status = 200
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                hook.bodies.append(json.loads(self.rfile.read(length).decode("utf-8")))
-                self.send_response(hook.status)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        """Stop the server."""
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -123,6 +93,7 @@ def evaluate_failure_sensor(instance: dg.DagsterInstance, run_id: str) -> None:
     sensor(context)  # type: ignore[operator]
 
 
+@pytest.mark.slow
 def test_failed_blocking_check_reaches_the_webhook(
     hook: Hook,
     instance: dg.DagsterInstance,
@@ -156,6 +127,7 @@ def test_failed_blocking_check_reaches_the_webhook(
     assert str(body["text"]).startswith("after_sales: blocking check failed: stg_orders.values [2026-10-05]")
 
 
+@pytest.mark.slow
 def test_failed_step_reaches_the_webhook_with_the_file_fault(
     hook: Hook,
     instance: dg.DagsterInstance,
@@ -238,6 +210,7 @@ def test_run_failure_alerts_without_steps(instance: dg.DagsterInstance) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_a_headerless_file_alert_names_the_file_not_its_first_row(
     hook: Hook, instance: dg.DagsterInstance, resources: dict[str, object], landing: Path
 ) -> None:
@@ -249,7 +222,7 @@ def test_a_headerless_file_alert_names_the_file_not_its_first_row(
     (landing / "orders" / DAY).mkdir(parents=True)
     (landing / "orders" / DAY / "export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     # Since issue 13 the file is refused alone (quarantine_files) and the step sends a file_refused alert.
-    from tests.test_pipeline import run_range
+    from tests.support.runs import run_range
 
     assert run_range(resources, DAY, DAY, "stg_orders").success
     assert [b["event"] for b in hook.bodies] == ["file_refused"]

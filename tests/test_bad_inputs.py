@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -10,8 +11,9 @@ import pandas as pd
 import pytest
 
 from after_sales.resources.warehouse import Warehouse
-from tests.landing_builders import FEEDBACK_HEADER, ORDERS_HEADER, write_landing
-from tests.test_pipeline import run_range
+from tests.support.landing import FEEDBACK_HEADER, ORDERS_HEADER, write_landing
+from tests.support.runs import run_range
+from tests.support.shared import SharedWarehouse, build_shared
 
 DAY = "2026-10-05"
 LONG_TEXT = "质量问题 " * 12_000
@@ -65,19 +67,25 @@ def expected_quarantine(lines: list[tuple[str, object]], file: str) -> set[tuple
     return {(file, i, o[0], o[1]) for i, (_, o) in enumerate(lines, start=1) if o != "staged"}
 
 
-@pytest.fixture
-def matrix_run(resources: dict[str, object], landing: Path, warehouse: Warehouse) -> dg.ExecuteInProcessResult:
-    """Land every row-level fault for one day and stage it."""
+def land_matrix(landing: Path) -> None:
+    """Land every row-level fault for one day."""
     write_landing(landing, "orders", DAY, [line for line, _ in ORDERS_A], ORDERS_HEADER + ",coupon_code", "a.csv")
     write_landing(landing, "orders", DAY, [line for line, _ in ORDERS_B], ORDERS_HEADER, "b.csv")
     write_landing(landing, "feedback", DAY, [line for line, _ in FEEDBACK], FEEDBACK_HEADER, "f.csv")
-    return run_range(resources, DAY, DAY, STAGING)
 
 
-def test_every_row_fault_is_quarantined_with_its_rule_and_nothing_is_lost(
-    matrix_run: dg.ExecuteInProcessResult, warehouse: Warehouse
-) -> None:
-    assert matrix_run.success
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedWarehouse]:
+    """The faults landed and staged once for this module's read-only tests."""
+    shared = build_shared(tmp_path_factory.mktemp("matrix"), land_matrix, DAY, DAY, STAGING)
+    yield shared
+    shared.assert_unchanged()
+
+
+@pytest.mark.slow
+def test_every_row_fault_is_quarantined_with_its_rule_and_nothing_is_lost(matrix: SharedWarehouse) -> None:
+    assert matrix.result.success
+    warehouse = matrix.open()
     q = warehouse.query("SELECT source_file, source_row, rule, column_name, reason, raw FROM after_sales.quarantine")
     got = {(f, int(r), rule, None if pd.isna(c) else c) for f, r, rule, c in q.iloc[:, :4].itertuples(index=False)}
     expected = (
@@ -102,9 +110,9 @@ def test_every_row_fault_is_quarantined_with_its_rule_and_nothing_is_lost(
     ]
 
 
-def test_text_is_stored_verbatim_and_never_executed(
-    matrix_run: dg.ExecuteInProcessResult, warehouse: Warehouse
-) -> None:
+@pytest.mark.slow
+def test_text_is_stored_verbatim_and_never_executed(matrix: SharedWarehouse) -> None:
+    warehouse = matrix.open()
     texts = warehouse.query("SELECT feedback_id, issue_description FROM after_sales.stg_feedback ORDER BY 1")
     by_id = dict(zip(texts["feedback_id"], texts["issue_description"], strict=True))
     assert by_id["F07"] == LONG_TEXT and by_id["F08"] == ODD_TEXT and by_id["F09"] == SQL_TEXT
@@ -113,24 +121,26 @@ def test_text_is_stored_verbatim_and_never_executed(
     assert warehouse.table_exists("stg_orders")
 
 
-def test_mixed_formats_and_late_rows_are_typed_right(
-    matrix_run: dg.ExecuteInProcessResult, warehouse: Warehouse
-) -> None:
+@pytest.mark.slow
+def test_mixed_formats_and_late_rows_are_typed_right(matrix: SharedWarehouse) -> None:
+    warehouse = matrix.open()
     rows = warehouse.query("SELECT order_id, business_date FROM after_sales.stg_orders ORDER BY 1")
     dates = dict(zip(rows["order_id"], rows["business_date"], strict=True))
     assert dates["O08"] == dates["O09"] == dt.date(2026, 10, 5) and dates["O10"] == dt.date(2026, 10, 1)
 
 
-def test_extra_column_is_a_warning(matrix_run: dg.ExecuteInProcessResult) -> None:
+@pytest.mark.slow
+def test_extra_column_is_a_warning(matrix: SharedWarehouse) -> None:
     meta = next(
         m.metadata
-        for m in matrix_run.get_asset_materialization_events()
+        for m in matrix.result.get_asset_materialization_events()
         if m.asset_key == dg.AssetKey("stg_orders")
         for m in [m.materialization]
     )
     assert "coupon_code" in meta["warnings"].value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -161,6 +171,7 @@ def test_whole_file_faults_refuse_that_file_alone(
     assert len(warehouse.query("SELECT 1 FROM after_sales.quarantine")) == 0
 
 
+@pytest.mark.slow
 def test_header_only_and_gb18030_files_are_fine(
     resources: dict[str, object], landing: Path, warehouse: Warehouse
 ) -> None:
@@ -175,6 +186,7 @@ def test_header_only_and_gb18030_files_are_fine(
     assert rows.values.tolist() == [["张三", "保温杯"]]
 
 
+@pytest.mark.slow
 def test_replay_after_fixing_the_file_replaces_the_quarantine(
     resources: dict[str, object], landing: Path, warehouse: Warehouse
 ) -> None:
@@ -195,6 +207,7 @@ def test_replay_after_fixing_the_file_replaces_the_quarantine(
     assert sorted(warehouse.query("SELECT order_id FROM after_sales.stg_orders")["order_id"]) == ["O1", "O2"]
 
 
+@pytest.mark.slow
 def test_a_failed_blocking_check_stops_the_marts_and_says_why(
     resources: dict[str, object], landing: Path, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -228,6 +241,7 @@ def test_a_failed_blocking_check_stops_the_marts_and_says_why(
     assert recorded.values.tolist() == [["expect_column_values_to_be_between(amount)", False, 1]]
 
 
+@pytest.mark.slow
 def test_injected_faults_are_exactly_the_quarantine(
     resources: dict[str, object], landing: Path, warehouse: Warehouse
 ) -> None:

@@ -1,4 +1,4 @@
-"""Behaviour signals and their accuracy, proved on the hand-made fixture (tests/behaviour_fixture.py)."""
+"""Behaviour signals and their accuracy, proved on the hand-made fixture (tests/support/behaviour.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from after_sales.behaviour.signals import detect_signals
 from after_sales.landing import landed_days, landed_paths, read_landed_file
 from after_sales.transforms.rules import load_cause_rules
 from after_sales.transforms.staging import KINDS, StagingContext, combine
-from tests.behaviour_fixture import write_fixture
+from tests.support.behaviour import write_fixture
 
 TZ = "Asia/Shanghai"
 D = dt.date(2025, 3, 10)
@@ -218,9 +218,10 @@ BEHAVIOUR_CHAIN = [
 ]
 
 
+@pytest.mark.slow
 def test_materialize_events_to_signals_and_accuracy(landing: Path, resources: dict[str, object]) -> None:
     from after_sales.resources.warehouse import Warehouse
-    from tests.test_pipeline import run_range
+    from tests.support.runs import run_range
 
     write_fixture(landing)
     # One bad event row: quarantined alone, naming file, row and column.

@@ -73,6 +73,7 @@ def test_capped_seed_loop_is_checked_on_the_orders_it_wrote(tiny_landing: Path, 
     assert check(tmp_path / "ours", tmp_path / "seed", seed_complete=False)["equal"]
 
 
+@pytest.mark.slow
 def test_sql_baseline_equals_the_pure_transforms(tiny_landing: Path, baseline_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "pure.duckdb"
     result = run_pure(tiny_landing, f"duckdb:///{db}", tmp_path / "exports", START, END, TZ, 7, True, write_daily_csvs)
@@ -83,6 +84,7 @@ def test_sql_baseline_equals_the_pure_transforms(tiny_landing: Path, baseline_db
     assert len(list((tmp_path / "exports" / "work_orders").glob("*.csv"))) == DAYS
 
 
+@pytest.mark.slow
 def test_sql_baseline_equals_the_dagster_marts(tiny_landing: Path, baseline_db: Path, tmp_path: Path) -> None:
     from benchmarks.child import task_dagster_inprocess
 
@@ -104,6 +106,7 @@ def test_sql_baseline_equals_the_dagster_marts(tiny_landing: Path, baseline_db: 
     assert all(c.equal for c in comparisons), [c.as_dict() for c in comparisons if not c.equal]
 
 
+@pytest.mark.slow
 def test_comparison_reports_the_differing_column(baseline_db: Path, tmp_path: Path) -> None:
     import shutil
 
@@ -129,6 +132,7 @@ def test_sql_script_is_filled_from_the_rule_tables(tiny_landing: Path, tmp_path:
     assert len(statements(sql)) >= 10
 
 
+@pytest.mark.slow
 def test_measured_child_reports_result_memory_and_caps(tmp_path: Path) -> None:
     code = f"import json; x = bytearray(60_000_000); print({RESULT_MARK!r} + json.dumps({{'seconds': 0.5}}))"
     ok = run_measured("probe", [sys.executable, "-c", code], log_path=tmp_path / "probe.log")
@@ -137,6 +141,7 @@ def test_measured_child_reports_result_memory_and_caps(tmp_path: Path) -> None:
     assert slow.status == "timeout" and slow.wall_seconds < 10
 
 
+@pytest.mark.slow
 def test_report_renders_targets_and_chart(tmp_path: Path) -> None:
     side = {"status": "ok", "wall_seconds": 2.0, "peak_rss_mb": 100.0, "peak_single_rss_mb": 100.0}
     info = {"rows": {"orders": 100_000, "feedback": 1, "behaviour": 1}, "days": 30, "orders_per_day": 3333, "seed": 7}

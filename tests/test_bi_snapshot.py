@@ -6,13 +6,14 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
 from after_sales.assets.bi_snapshot import snapshot_path
 from after_sales.definitions import defs
 from after_sales.jobs import daily_job
 from after_sales.resources.warehouse import Warehouse
 from after_sales.schedules import RANGE_END, RANGE_START
-from tests.landing_builders import small_landing
+from tests.support.landing import small_landing
 
 SELECTION = ["stg_orders", "stg_feedback", "fct_order_feedback", "bi_views", "quarantine", "bi_snapshot"]
 
@@ -27,6 +28,7 @@ def run(resources: dict[str, object], first: str, last: str) -> dg.ExecuteInProc
     )
 
 
+@pytest.mark.slow
 def test_a_reader_holding_the_snapshot_does_not_block_the_next_run(
     resources: dict[str, object], landing: Path, warehouse: Warehouse, duckdb_url: str
 ) -> None:

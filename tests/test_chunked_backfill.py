@@ -15,9 +15,7 @@ from after_sales.assets.chunked import chunk_windows, merge_check_results
 from after_sales.resources.warehouse import DateWindow
 from after_sales.sample import generate, write_landing
 from after_sales.tables import ALL_TABLES
-from tests.conftest import TZ
-from tests.test_metrics_pipeline import other_warehouse
-from tests.test_pipeline import run_range
+from tests.support.runs import TZ, other_warehouse, run_range
 
 FIRST = dt.date(2025, 3, 1)
 DAYS = 9
@@ -60,6 +58,7 @@ def _tables(resources: dict[str, object]) -> dict[str, pd.DataFrame]:
     return out
 
 
+@pytest.mark.slow
 def test_backfill_in_chunks_equals_one_pass(tmp_path: Path, landing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_landing(generate(FIRST, DAYS, 40, seed=3, fault_rate=0.05, tz=TZ), landing)
     last = (FIRST + dt.timedelta(days=DAYS - 1)).isoformat()

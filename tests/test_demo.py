@@ -31,6 +31,7 @@ def test_partitions_begin_at_the_first_landing_day(tmp_path: Path, monkeypatch: 
     assert start_date(tmp_path) == dt.date(2026, 1, 15)
 
 
+@pytest.mark.slow
 def test_the_demo_leaves_a_backfill_in_the_instance(tmp_path: Path) -> None:
     home = tmp_path / "dagster_home"
     env = {
@@ -62,6 +63,7 @@ def test_the_demo_leaves_a_backfill_in_the_instance(tmp_path: Path) -> None:
         assert stg is not None and stg.run_id == ranged[0].run_id
 
 
+@pytest.mark.slow
 def test_ui_command_stops_on_sigint_even_when_started_in_the_background() -> None:
     import signal
 

@@ -25,7 +25,7 @@ from after_sales.transforms.marts import (
 )
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
 from after_sales.transforms.staging import LandedFile, StagingContext, stage_feedback, stage_orders
-from tests.landing_builders import FEEDBACK_HEADER, ORDERS_HEADER
+from tests.support.landing import FEEDBACK_HEADER, ORDERS_HEADER
 
 TZ = "Asia/Shanghai"
 DAY = dt.date(2026, 10, 1)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import psycopg
 import pytest
 from dagster._core.events import DagsterEventType
 
@@ -17,13 +15,14 @@ from after_sales.alerts import Alert, Notifier
 from after_sales.definitions import defs
 from after_sales.jobs import daily_job
 from after_sales.replay import replay
-from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
+from after_sales.resources import LandingZone
 from after_sales.resources.warehouse import Warehouse
 from after_sales.sensors import failed_check_alert_sensor
 from after_sales.sensors.landing import last_partition_day
-from tests.landing_builders import FEEDBACK_HEADER, ORDERS_HEADER, write_landing
-from tests.test_sensors import age
-from tests.test_warehouse_backends import PG_ADMIN, SKIP_PG_ENV
+from tests.support.landing import FEEDBACK_HEADER, ORDERS_HEADER, write_landing
+from tests.support.postgres import SKIP_PG_ENV, fresh_database
+from tests.support.runs import resources_for
+from tests.support.sensors import age
 
 LAST = last_partition_day() or dt.date.today()
 D = LAST - dt.timedelta(days=10)  # the sensor's range fits one chunk (empty chunks: issue 13 item 1)
@@ -36,28 +35,12 @@ def resources(request: pytest.FixtureRequest, landing: Path, duckdb_url: str, tm
     """The conftest resources on DuckDB, or on a fresh PostgreSQL database when parametrized with "postgres"."""
     if getattr(request, "param", "duckdb") == "duckdb":
         url = duckdb_url
-        yield resources_for(url, landing, tmp_path)
+        yield resources_for(url, landing, tmp_path / "exports")
         return
     if os.environ.get(SKIP_PG_ENV) == "1":
         pytest.skip(f"{SKIP_PG_ENV}=1")
-    name = f"after_sales_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-        try:
-            yield resources_for(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", landing, tmp_path)
-        finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def resources_for(url: str, landing: Path, tmp_path: Path) -> dict[str, object]:
-    """The Definitions' resources over a warehouse URL and the temp landing zone."""
-    warehouse = WarehouseResource(url=url, schema_name="after_sales", timezone="Asia/Shanghai", lock_timeout_seconds=5)
-    return {
-        "warehouse": warehouse,
-        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
-        "landing": LandingZone(base_dir=str(landing)),
-        "exports": ExportDirectory(base_dir=str(tmp_path / "exports")),
-    }
+    with fresh_database() as url:
+        yield resources_for(url, landing, tmp_path / "exports")
 
 
 def make_definitions(resources: dict[str, object]) -> dg.Definitions:
@@ -143,6 +126,7 @@ def land_the_order(landing: Path) -> None:
     age(path, 300)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("resources", ["duckdb", "postgres"], indirect=True)
 def test_the_orders_sensor_brings_feedback_landed_before_its_order_into_the_fact(
     early_feedback: tuple[dg.Definitions, dg.DagsterInstance], landing: Path, warehouse: Warehouse
@@ -158,6 +142,7 @@ def test_the_orders_sensor_brings_feedback_landed_before_its_order_into_the_fact
     assert where_is(warehouse, "F1") == ([D], [])
 
 
+@pytest.mark.slow
 def test_replaying_the_feedback_day_rebuilds_the_orders_business_date(
     early_feedback: tuple[dg.Definitions, dg.DagsterInstance],
     landing: Path,
@@ -184,6 +169,7 @@ def test_replaying_the_feedback_day_rebuilds_the_orders_business_date(
     assert where_is(warehouse, "F2") == ([ORDER_DAY], [])
 
 
+@pytest.mark.slow
 def test_feedback_conserved_fails_when_a_staged_feedback_misses_its_fact_partition(
     early_feedback: tuple[dg.Definitions, dg.DagsterInstance], landing: Path, warehouse: Warehouse
 ) -> None:

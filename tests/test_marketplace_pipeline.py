@@ -8,10 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from after_sales.marketplaces import load_sources, read_export
 from after_sales.resources.warehouse import Warehouse, open_warehouse
+from tests.support.runs import run_range
 from tests.test_marketplaces import SHOPEE_YAML
-from tests.test_pipeline import run_range
 
 FIXTURES = Path(__file__).parent / "fixtures" / "marketplaces"
 DAY = "2026-10-01"
@@ -37,6 +39,7 @@ def land_fixtures(landing: Path) -> dict[str, list[Path]]:
     return copied
 
 
+@pytest.mark.slow
 def test_every_platform_lands_in_the_fact_and_nothing_is_lost(
     resources: dict[str, object], landing: Path, warehouse: Warehouse
 ) -> None:
@@ -80,6 +83,7 @@ def test_every_platform_lands_in_the_fact_and_nothing_is_lost(
     assert bool(checks["ok"].iloc[0])
 
 
+@pytest.mark.slow
 def test_a_new_source_is_a_mapping_file_and_a_folder(tmp_path: Path) -> None:
     mappings = tmp_path / "mappings"
     mappings.mkdir()
@@ -146,6 +150,7 @@ def test_a_new_source_is_a_mapping_file_and_a_folder(tmp_path: Path) -> None:
     assert causes.values.tolist() == [["2310150ABCDEF1", "quality"]]
 
 
+@pytest.mark.slow
 def test_a_file_of_no_kind_is_reported_and_skipped(
     resources: dict[str, object], landing: Path, warehouse: Warehouse
 ) -> None:

@@ -76,6 +76,7 @@ def test_check_file_shows_the_second_kind_of_an_order_report(
     assert "order_report_refunds (refunds): 1 row(s) would be staged into stg_tmall_feedback" in out
 
 
+@pytest.mark.slow
 def test_history_loads_a_month_old_export_into_its_days(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -57,7 +57,7 @@ from after_sales.transforms.rollups import (
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
 from after_sales.transforms.service_scores import build_metrics_daily_by_service_item, score_items
 from after_sales.transforms.staging import stage_behaviour, stage_feedback, stage_orders
-from tests.landing_builders import BEHAVIOUR_HEADER, FEEDBACK_HEADER, ORDERS_HEADER
+from tests.support.landing import BEHAVIOUR_HEADER, FEEDBACK_HEADER, ORDERS_HEADER
 from tests.test_transforms import CTX, landed
 
 TZ = "Asia/Shanghai"

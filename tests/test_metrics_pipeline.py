@@ -6,14 +6,14 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import pytest
 
 from after_sales.definitions import defs
 from after_sales.jobs import daily_job
-from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
 from after_sales.resources.warehouse import Warehouse
 from after_sales.schedules import RANGE_END, RANGE_START
-from tests.conftest import TZ
-from tests.landing_builders import BEHAVIOUR_HEADER, ORDERS_HEADER, write_landing
+from tests.support.landing import BEHAVIOUR_HEADER, ORDERS_HEADER, write_landing
+from tests.support.runs import other_warehouse
 from tests.test_metrics import (
     HAND_FEEDBACK,
     HAND_FEEDBACK_HEADER,
@@ -66,25 +66,13 @@ def run(resources: dict[str, object], first: str, last: str, assets: list[str]) 
     return result
 
 
-def other_warehouse(tmp_path: Path, landing: Path, name: str) -> dict[str, object]:
-    """Resources over a second DuckDB file and export folder, same landing zone."""
-    warehouse = WarehouseResource(
-        url=f"duckdb:///{tmp_path / (name + '.duckdb')}", schema_name="after_sales", timezone=TZ, lock_timeout_seconds=5
-    )
-    return {
-        "warehouse": warehouse,
-        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
-        "landing": LandingZone(base_dir=str(landing)),
-        "exports": ExportDirectory(base_dir=str(tmp_path / f"{name}_exports")),
-    }
-
-
 def table(wh: Warehouse, name: str) -> pd.DataFrame:
     """A whole table, rows in a stable order."""
     frame = wh.query(f'SELECT * FROM after_sales."{name}"')
     return frame.sort_values(list(frame.columns[:4])).reset_index(drop=True)
 
 
+@pytest.mark.slow
 def test_out_of_order_backfill_matches_one_run_and_the_hand_figures(
     resources: dict[str, object], landing: Path, warehouse: Warehouse, tmp_path: Path
 ) -> None:

@@ -15,7 +15,7 @@ from after_sales.jobs import daily_job
 from after_sales.sample import generate, write_landing
 from after_sales.schedules import RANGE_END, RANGE_START
 from after_sales.tables import ALL_TABLES, QUARANTINE
-from tests.conftest import TZ
+from tests.support.runs import TZ
 
 FIRST = dt.date(2025, 3, 1)
 DAYS = 5
@@ -38,6 +38,7 @@ def _latest_per_partition(instance: dg.DagsterInstance, key: str) -> dict[str, d
     return out
 
 
+@pytest.mark.slow
 def test_every_partition_carries_its_own_row_count(
     resources: dict[str, object],
     landing: Path,

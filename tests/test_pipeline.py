@@ -13,34 +13,16 @@ import pandas as pd
 import pytest
 
 from after_sales.definitions import defs
-from after_sales.jobs import daily_job
 from after_sales.resources.duckdb_warehouse import DuckDBWarehouse
 from after_sales.resources.warehouse import DateWindow, Warehouse, WarehouseLockedError
 from after_sales.schedules import RANGE_END, RANGE_START, daily_schedule
 from after_sales.tables import STG_ORDERS
-from tests.landing_builders import small_landing
+from tests.support.landing import small_landing
+from tests.support.runs import run_range
+from tests.support.shared import SharedWarehouse
 
 MARTS = ["fct_order_feedback", "problem_orders", "work_orders", "metrics_daily"]
 TABLES = ["stg_orders", "stg_feedback", "stg_behaviour", "quarantine", *MARTS]
-
-
-def run_range(
-    resources: dict[str, object], first: str, last: str, selection: str | list[str] | None = None
-) -> dg.ExecuteInProcessResult:
-    """Run the daily job over [first, last] as one single-run backfill."""
-    test_defs = dg.Definitions(
-        assets=list(defs.assets or []),  # type: ignore[arg-type]
-        jobs=[daily_job],
-        resources=resources,
-    )
-    job = test_defs.resolve_job_def("after_sales_daily")
-    return job.execute_in_process(
-        tags={RANGE_START: first, RANGE_END: last},
-        raise_on_error=False,
-        asset_selection=[dg.AssetKey(k) for k in ([selection] if isinstance(selection, str) else selection)]
-        if selection
-        else None,
-    )
 
 
 def snapshot(wh: Warehouse) -> dict[str, pd.DataFrame]:
@@ -81,11 +63,9 @@ def test_definitions_load_with_assets_checks_jobs_schedules() -> None:
             assert node.partitions_def is not None, key
 
 
-def test_two_days_materialize_and_late_row_and_quarantine(
-    resources: dict[str, object], landing: Path, warehouse: Warehouse, tmp_path: Path
-) -> None:
-    small_landing(landing)
-    result = run_range(resources, "2026-10-01", "2026-10-02")
+@pytest.mark.slow
+def test_two_days_materialize_and_late_row_and_quarantine(two_days: SharedWarehouse) -> None:
+    result, warehouse = two_days.result, two_days.open()  # small_landing, every asset, 2026-10-01..02
     assert result.success
     fact = warehouse.query("SELECT business_date, order_id FROM after_sales.fct_order_feedback ORDER BY 2")
     # O5 landed on 10-02 but was placed on 10-01: it belongs to 10-01.
@@ -103,29 +83,31 @@ def test_two_days_materialize_and_late_row_and_quarantine(
     ]
     metrics = warehouse.query("SELECT business_date, orders, problem_orders FROM after_sales.metrics_daily ORDER BY 1")
     assert metrics.values.tolist() == [[dt.date(2026, 10, 1), 4, 2], [dt.date(2026, 10, 2), 1, 0]]
-    assert (tmp_path / "exports" / "work_orders" / "work_orders_2026-10-01.csv").exists()
+    assert (two_days.exports / "work_orders" / "work_orders_2026-10-01.csv").exists()
     checks = [e for e in result.get_asset_check_evaluations()]
     assert checks and all(c.passed for c in checks)
 
 
+@pytest.mark.slow
 def test_late_row_reaches_its_partition_when_rebuilt(
     resources: dict[str, object], landing: Path, warehouse: Warehouse
 ) -> None:
     small_landing(landing)
-    assert run_range(resources, "2026-10-01", "2026-10-01").success
+    fact = ["stg_orders", "stg_feedback", "fct_order_feedback"]  # what the fact is built from
+    assert run_range(resources, "2026-10-01", "2026-10-01", fact).success
     before = set(warehouse.query("SELECT order_id FROM after_sales.fct_order_feedback")["order_id"])
     assert "O5" not in before  # its landing day has not been staged yet
-    assert run_range(resources, "2026-10-02", "2026-10-02").success
-    assert run_range(resources, "2026-10-01", "2026-10-01").success  # the trailing-window rebuild
+    assert run_range(resources, "2026-10-02", "2026-10-02", fact).success
+    assert run_range(resources, "2026-10-01", "2026-10-01", fact).success  # the trailing-window rebuild
     rows = warehouse.query("SELECT business_date FROM after_sales.fct_order_feedback WHERE order_id = 'O5'")
     assert rows["business_date"].tolist() == [dt.date(2026, 10, 1)]
 
 
-def test_rematerializing_leaves_identical_tables(
-    resources: dict[str, object], landing: Path, warehouse: Warehouse
-) -> None:
-    small_landing(landing)
-    assert run_range(resources, "2026-10-01", "2026-10-02").success
+@pytest.mark.slow
+def test_rematerializing_leaves_identical_tables(two_days: SharedWarehouse, tmp_path: Path) -> None:
+    assert two_days.result.success  # the first run: small_landing, every asset, 2026-10-01..02
+    resources = two_days.copy_to(tmp_path)  # re-run on a copy of its warehouse
+    warehouse = resources["warehouse"].open()  # type: ignore[attr-defined]
     first = snapshot(warehouse)
     assert run_range(resources, "2026-10-01", "2026-10-02").success
     assert run_range(resources, "2026-10-02", "2026-10-02").success
@@ -134,6 +116,7 @@ def test_rematerializing_leaves_identical_tables(
         pd.testing.assert_frame_equal(first[table], second[table], obj=table)
 
 
+@pytest.mark.slow
 def test_failure_mid_write_keeps_previous_rows(
     resources: dict[str, object], landing: Path, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -171,6 +154,7 @@ def test_schedule_requests_yesterday_and_trailing_window() -> None:
     assert request.tags[RANGE_START] == "2026-09-23" and request.tags[RANGE_END] == "2026-10-09"
 
 
+@pytest.mark.slow
 def test_locked_duckdb_file_is_retried_then_reported(tmp_path: Path) -> None:
     path = tmp_path / "locked.duckdb"
     holder = subprocess.Popen(

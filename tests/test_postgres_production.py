@@ -33,12 +33,13 @@ from after_sales.bi.views import BI_VIEWS, DOC, ViewSpec, apply_views, render_do
 from after_sales.definitions import defs
 from after_sales.jobs import daily_job
 from after_sales.partitions import SETTINGS
-from after_sales.resources import WarehouseIOManager, WarehouseResource, postgres_warehouse
+from after_sales.resources import postgres_warehouse
 from after_sales.resources.postgres_warehouse import PostgresWarehouse, conninfo_from_url
 from after_sales.resources.warehouse import DateWindow, Warehouse, WarehouseError, open_warehouse, quote_ident
 from after_sales.schedules import RANGE_END, RANGE_START, rebuild_range
 from after_sales.tables import ALL_TABLES, METRICS_DAILY, QUARANTINE, SQL_TYPES, STG_ORDERS, WORK_ORDERS, TableSpec
-from tests.landing_builders import ORDERS_HEADER, small_landing, write_landing
+from tests.support.landing import ORDERS_HEADER, small_landing, write_landing
+from tests.support.runs import with_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = "Asia/Shanghai"
@@ -99,12 +100,6 @@ def make_db(admin: psycopg.Connection) -> Iterator[Callable[[str], str]]:
 def pg_url(make_db: Callable[[str], str]) -> str:
     """The warehouse database of this module (each test uses its own schema in it)."""
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{make_db('after_sales_test')}"
-
-
-def with_warehouse(resources: dict[str, object], url: str, schema: str) -> dict[str, object]:
-    """The test resources with the warehouse (and its IO manager) pointed at url and schema."""
-    warehouse = WarehouseResource(url=url, schema_name=schema, timezone=TZ, lock_timeout_seconds=5)
-    return {**resources, "warehouse": warehouse, "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse)}
 
 
 def run_range(
@@ -202,6 +197,7 @@ def new_orders(landing: Path, n: int) -> set[str]:
 # ---------------------------------------------------------------- tables and views, both backends
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["duckdb", "postgresql"])
 def test_demo_tables_and_views_have_types_and_comments(
     backend: str, request: pytest.FixtureRequest, resources: dict[str, object], landing: Path
@@ -276,6 +272,7 @@ def _views() -> list[tuple[str, ViewSpec]]:
 # ---------------------------------------------------------------- PostgreSQL: isolation and rollback
 
 
+@pytest.mark.slow
 def test_pg_reader_sees_old_or_new_rows_while_a_partition_is_rematerialized(
     pg_url: str, resources: dict[str, object], landing: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -326,6 +323,7 @@ def test_pg_reader_sees_old_or_new_rows_while_a_partition_is_rematerialized(
         assert frozenset(r[0] for r in con.execute(query).fetchall()) == new
 
 
+@pytest.mark.slow
 def test_pg_write_failing_mid_copy_leaves_the_old_rows(
     pg_url: str, resources: dict[str, object], landing: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -428,6 +426,7 @@ def _one_metrics_row(orders: int = 7) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
+@pytest.mark.slow
 def test_pg_hostile_schema_and_role_names_are_quoted(
     pg_url: str, resources: dict[str, object], landing: Path
 ) -> None:
@@ -520,6 +519,7 @@ def _assert_run_in_postgres(db: str, run: object, tick_at: dt.datetime) -> None:
     assert tags["dagster/schedule_name"] == "daily_schedule"
 
 
+@pytest.mark.slow
 def test_dagster_instance_on_postgres_ticks_the_daily_schedule(
     make_db: Callable[[str], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -550,6 +550,7 @@ def test_dagster_instance_on_postgres_ticks_the_daily_schedule(
     _assert_run_in_postgres(db, runs[0], tick_at)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.environ.get(SLOW_ENV) != "1", reason=f"one to two minutes; set {SLOW_ENV}=1 to run it")
 def test_dagster_daemons_on_postgres_launch_and_run_the_scheduled_run(
     make_db: Callable[[str], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch

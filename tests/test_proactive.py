@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from after_sales.behaviour.proactive import mark_found_by, order_signals, with_proactive
 from after_sales.tables import PROBLEM_ORDERS
@@ -93,11 +94,12 @@ def test_complaint_without_signal_is_found_by_feedback_and_not_proactive() -> No
     assert (wo["proactive"], wo["found_by"], wo["opened_at"]) == (False, "both", t("2025-03-11 10:00"))
 
 
+@pytest.mark.slow
 def test_materialized_proactive_work_order_then_the_complaint_joins_it(
     landing: Path, resources: dict[str, object]
 ) -> None:
-    from tests.behaviour_fixture import write_fixture
-    from tests.test_pipeline import run_range
+    from tests.support.behaviour import write_fixture
+    from tests.support.runs import run_range
 
     chain = [
         "stg_orders",

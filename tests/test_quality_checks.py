@@ -13,7 +13,7 @@ from after_sales.checks.quality import evaluate
 from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import STG_BEHAVIOUR, WORK_ORDERS
 from after_sales.transforms.staging import LandedFile, StagingContext, combine, stage_behaviour
-from tests.landing_builders import BEHAVIOUR_HEADER
+from tests.support.landing import BEHAVIOUR_HEADER
 
 DAY1, DAY2 = dt.date(2026, 10, 1), dt.date(2026, 10, 2)
 WINDOW = DateWindow(DAY1, DAY2 + dt.timedelta(days=1))

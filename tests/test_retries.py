@@ -17,8 +17,8 @@ from after_sales.definitions import defs
 from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
 from after_sales.resources.duckdb_warehouse import DuckDBWarehouse
 from after_sales.resources.warehouse import WarehouseLockedError
-from tests.landing_builders import ORDERS_HEADER, write_landing
-from tests.test_pipeline import run_range
+from tests.support.landing import ORDERS_HEADER, write_landing
+from tests.support.runs import run_range
 
 DAY = "2026-10-05"
 HOLDER = """
@@ -47,6 +47,7 @@ def test_operational_assets_carry_the_retry_policy() -> None:
     assert RETRY_POLICY.max_retries == 3 and RETRY_POLICY.backoff == dg.Backoff.EXPONENTIAL
 
 
+@pytest.mark.slow
 def test_locked_warehouse_is_retried_then_succeeds(
     tmp_path: Path, landing: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,6 +92,7 @@ def test_locked_warehouse_is_retried_then_succeeds(
     assert rows["order_id"].tolist() == ["O1"]
 
 
+@pytest.mark.slow
 def test_a_data_fault_fails_at_once_without_retries(
     resources: dict[str, object], landing: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

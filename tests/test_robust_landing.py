@@ -14,9 +14,9 @@ from after_sales.landing import OUTSIDE, landed_days, landed_paths, landing_prob
 from after_sales.resources import LandingZone
 from after_sales.resources.warehouse import Warehouse
 from after_sales.sensors import landing_audit_sensor, source_assets
-from tests.landing_builders import ORDERS_HEADER, write_landing
-from tests.test_pipeline import run_range
-from tests.test_sensors import tick
+from tests.support.landing import ORDERS_HEADER, write_landing
+from tests.support.runs import run_range
+from tests.support.sensors import tick
 
 DAY = "2026-10-05"
 NEXT = "2026-10-06"
@@ -72,6 +72,7 @@ def test_links_leading_outside_are_not_discovered(linked_landing: Path) -> None:
     assert refused == {f"orders/{DAY}/link.csv", f"orders/{NEXT}", "tmall"}
 
 
+@pytest.mark.slow
 def test_a_run_loads_the_rest_and_says_what_it_refused(
     linked_landing: Path, resources: dict[str, object], warehouse: Warehouse
 ) -> None:
@@ -101,6 +102,7 @@ def misplaced_landing(landing: Path) -> Path:
     return landing
 
 
+@pytest.mark.slow
 def test_misplaced_files_are_reported_and_never_loaded(
     misplaced_landing: Path, resources: dict[str, object], warehouse: Warehouse
 ) -> None:

@@ -7,9 +7,7 @@ import datetime as dt
 import errno
 import hashlib
 import json
-import os
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,7 +15,6 @@ import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
-import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -26,35 +23,22 @@ from after_sales.alerts import ENV_WEBHOOK_URL
 from after_sales.assets import marts as marts_assets
 from after_sales.assets.faults import data_faults_fail, is_transient
 from after_sales.marketplaces import ExportFileError
-from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
 from after_sales.resources.arrow_frames import SchemaMismatchError, frame_to_arrow
 from after_sales.resources.postgres_warehouse import PostgresWarehouse
-from after_sales.resources.warehouse import Warehouse, WarehouseError, WarehouseLockedError, quote_ident
+from after_sales.resources.warehouse import Warehouse, WarehouseError, WarehouseLockedError
 from after_sales.sample import generate
 from after_sales.sample import write_landing as write_sample
 from after_sales.tables import STG_ORDERS, Column, TableSpec
 from after_sales.transforms.rollups import backlog
 from after_sales.transforms.staging import LandingFileError
-from tests.landing_builders import BEHAVIOUR_HEADER, FEEDBACK_HEADER, ORDERS_HEADER, write_landing
-from tests.test_alerts import Hook
+from tests.support.landing import BEHAVIOUR_HEADER, FEEDBACK_HEADER, ORDERS_HEADER, write_landing
+from tests.support.runs import resources_for, run_range
+from tests.support.webhook import Hook
 from tests.test_marketplace_pipeline import FIXTURES
-from tests.test_pipeline import run_range
 
 DAY = "2026-10-05"
 TZ = "Asia/Shanghai"
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 MARTS = ["fct_order_feedback", "problem_orders", "work_orders"]
-
-
-def make_resources(url: str, landing: Path, exports: Path) -> dict[str, object]:
-    """The Definitions' resources over a warehouse URL and a landing folder."""
-    warehouse = WarehouseResource(url=url, schema_name="after_sales", timezone=TZ, lock_timeout_seconds=5)
-    return {
-        "warehouse": warehouse,
-        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
-        "landing": LandingZone(base_dir=str(landing)),
-        "exports": ExportDirectory(base_dir=str(exports)),
-    }
 
 
 def events_of(result: dg.ExecuteInProcessResult, kind: str) -> list[dg.DagsterEvent]:
@@ -87,24 +71,6 @@ def header_only_day(landing: Path) -> None:
     write_landing(landing, "behaviour", DAY, [], BEHAVIOUR_HEADER)
 
 
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this module, dropped at the end."""
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("AFTER_SALES_SKIP_POSTGRES") == "1":
-            pytest.skip(f"PostgreSQL not reachable: {exc}")
-        raise
-    name = f"after_sales_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f"CREATE DATABASE {quote_ident(name)}")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
-        admin.close()
-
-
 @pytest.fixture
 def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hook]:
     """A local webhook receiving the alerts, configured through the environment like in production."""
@@ -117,6 +83,7 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hook]:
 # ------------------------------------------------------------------ item 1: a day with no rows is a day
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("files", ["header_only", "no_files"])
 def test_an_empty_day_builds_every_asset_with_zero_rows_and_green_checks(
     resources: dict[str, object], landing: Path, warehouse: Warehouse, tmp_path: Path, files: str
@@ -143,10 +110,11 @@ def test_an_empty_day_builds_every_asset_with_zero_rows_and_green_checks(
     assert (tmp_path / "exports" / "work_orders" / f"work_orders_{DAY}.csv").exists()
 
 
+@pytest.mark.slow
 def test_a_bad_file_is_refused_alone_on_postgresql(pg_url: str, landing: Path, tmp_path: Path) -> None:
     write_landing(landing, "orders", DAY, [f"O1,{DAY} 10:00:00,U1,杯,1,10.00,alipay,paid,web"], ORDERS_HEADER, "a.csv")
     (landing / "orders" / DAY / "empty.csv").write_bytes(b"")
-    resources = make_resources(pg_url, landing, tmp_path / "exports")
+    resources = resources_for(pg_url, landing, tmp_path / "exports")
     result = run_range(resources, DAY, DAY, ["stg_orders"])
     assert result.success, failures(result)
     wh = resources["warehouse"].open()  # type: ignore[attr-defined]
@@ -157,9 +125,10 @@ def test_a_bad_file_is_refused_alone_on_postgresql(pg_url: str, landing: Path, t
     assert counts.values.tolist() == [[2, 1, 1, 1]]
 
 
+@pytest.mark.slow
 def test_an_empty_day_builds_the_marts_on_postgresql(pg_url: str, landing: Path, tmp_path: Path) -> None:
     header_only_day(landing)
-    resources = make_resources(pg_url, landing, tmp_path / "exports")
+    resources = resources_for(pg_url, landing, tmp_path / "exports")
     result = run_range(resources, DAY, DAY, ["stg_orders", "stg_feedback", "stg_behaviour", *MARTS, "metrics_daily"])
     assert result.success, failures(result)
     assert not failures(result) and not failed_checks(result)
@@ -239,6 +208,7 @@ def test_a_value_that_cannot_be_stored_names_file_row_and_column() -> None:
         frame_to_arrow(STG_ORDERS, frame)
 
 
+@pytest.mark.slow
 def test_an_unexpected_error_in_a_step_fails_once_without_retries(
     resources: dict[str, object], landing: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -269,6 +239,7 @@ BAD_ORDER_FILES = {
 }
 
 
+@pytest.mark.slow
 def test_a_bad_file_is_refused_alone_recorded_alerted_and_the_day_flagged_incomplete(
     resources: dict[str, object], landing: Path, warehouse: Warehouse, webhook: Hook
 ) -> None:
@@ -374,6 +345,7 @@ def _shuffle_landing(landing: Path, seed: int) -> None:
         path.write_text("\n".join([lines[0], *body]) + "\n", encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_equal_inputs_in_another_order_and_chunking_give_byte_equal_metric_tables(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -386,7 +358,7 @@ def test_equal_inputs_in_another_order_and_chunking_give_byte_equal_metric_table
         if seed is not None:
             _shuffle_landing(landing, seed)
         monkeypatch.setattr(chunked, "SETTINGS", dataclasses.replace(chunked.SETTINGS, chunk_days=chunk_days))
-        resources = make_resources(f"duckdb:///{tmp_path / name / 'w.duckdb'}", landing, tmp_path / name / "exports")
+        resources = resources_for(f"duckdb:///{tmp_path / name / 'w.duckdb'}", landing, tmp_path / name / "exports")
         result = run_range(resources, first.isoformat(), last)
         assert result.success, failures(result)
         wh = resources["warehouse"].open()  # type: ignore[attr-defined]
@@ -415,6 +387,7 @@ def _sorted_table(wh: Warehouse, table: str) -> pd.DataFrame:
 # ------------------------------------------------------------------ item 2 (last bullet): feedback ids are a real list
 
 
+@pytest.mark.slow
 def test_a_feedback_id_with_a_comma_stays_one_id_in_work_orders_bridge_csv_and_bi(
     resources: dict[str, object], landing: Path, warehouse: Warehouse, tmp_path: Path
 ) -> None:

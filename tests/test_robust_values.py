@@ -36,10 +36,9 @@ from after_sales.transforms.staging import (
     stage_feedback,
     stage_orders,
 )
-from tests.landing_builders import BEHAVIOUR_HEADER, FEEDBACK_HEADER, ORDERS_HEADER, write_landing
+from tests.support.landing import BEHAVIOUR_HEADER, FEEDBACK_HEADER, ORDERS_HEADER, write_landing
+from tests.support.runs import run_range
 from tests.test_marketplaces_real import OLIST
-from tests.test_pipeline import run_range
-from tests.test_warehouse_backends import pg_url  # noqa: F401  (fixture: a fresh PostgreSQL database)
 
 TZ = "Asia/Shanghai"
 DAY = "2026-10-05"
@@ -268,7 +267,7 @@ def _write_and_read(wh: Warehouse, result: StagingResult) -> tuple[pd.DataFrame,
     return wh.read(STG_ORDERS, window), wh.read(QUARANTINE, window)
 
 
-def test_duckdb_and_postgres_store_the_same_rows(landing: Path, tmp_path: Path, pg_url: str) -> None:  # noqa: F811
+def test_duckdb_and_postgres_store_the_same_rows(landing: Path, tmp_path: Path, pg_url: str) -> None:
     """NUL rows and the largest amount: both warehouses take the same write, and read back the same, exactly."""
     result = _stage_orders_file(
         landing,
@@ -401,6 +400,7 @@ def test_backlog_instant_on_a_day_without_local_midnight() -> None:
     assert set(found["channel"]) == {"all", "web"}
 
 
+@pytest.mark.slow
 def test_bad_values_do_not_block_the_source_day(
     landing: Path, resources: dict[str, object], warehouse: Warehouse
 ) -> None:

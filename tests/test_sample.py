@@ -72,6 +72,7 @@ def _folder_day(source_file: pd.Series) -> pd.Series:
 # --- determinism, layout, CLI ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_is_deterministic_and_rerun_replaces_only_its_own_days(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -155,6 +156,7 @@ def test_layout_headers_and_summary(faulty_dir: tuple[SampleData, Path]) -> None
             assert counts == expected
 
 
+@pytest.mark.slow
 def test_fault_rate_zero_gives_header_only_manifest(tmp_path: Path, clean: SampleData) -> None:
     assert _cli(tmp_path) == 0
     manifest = tmp_path / "_sample" / "faults.csv"

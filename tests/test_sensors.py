@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -15,27 +13,13 @@ from after_sales.assets.marketplaces import MARKETPLACE_SOURCES
 from after_sales.definitions import defs
 from after_sales.jobs import daily_job
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS
-from after_sales.resources import LandingZone
 from after_sales.sensors.landing import FILES_TAG, RANGE_END, RANGE_START, TRIGGER_TAG, last_partition_day, scan
-from tests.landing_builders import BEHAVIOUR_HEADER, ORDERS_HEADER, write_landing
+from tests.support.landing import BEHAVIOUR_HEADER, ORDERS_HEADER, write_landing
+from tests.support.sensors import age, tick
 
 REPO = defs.get_repository_def()
 LAST = last_partition_day() or dt.date.today()
 ORDER_LINE = "O1,{day} 10:00:00,U1,杯,1,10.00,alipay,paid,web"
-
-
-def tick(sensor: str, landing: Path, cursor: str | None) -> dg.SensorExecutionData:
-    """Evaluate one tick of a sensor of the real Definitions against the landing folder."""
-    context = dg.build_sensor_context(
-        cursor=cursor, resources={"landing": LandingZone(base_dir=str(landing))}, definitions=defs
-    )
-    return REPO.get_sensor_def(sensor).evaluate_tick(context)
-
-
-def age(path: Path, seconds: float) -> None:
-    """Set a file's mtime into the past, as for a file finished a while ago."""
-    then = time.time() - seconds
-    os.utime(path, (then, then))
 
 
 def downstream_of(asset: str) -> set[str]:
@@ -157,6 +141,7 @@ def test_other_sources_select_their_staging_assets(landing: Path, source: str) -
     assert "fct_order_feedback" in selected
 
 
+@pytest.mark.slow
 def test_the_requested_run_materializes_the_new_rows(
     landing: Path, resources: dict[str, object], warehouse: object
 ) -> None:

@@ -29,7 +29,7 @@ from after_sales.transforms.staging import (
     stage_feedback,
     stage_orders,
 )
-from tests.landing_builders import BEHAVIOUR_HEADER, FEEDBACK_HEADER, ORDERS_HEADER
+from tests.support.landing import BEHAVIOUR_HEADER, FEEDBACK_HEADER, ORDERS_HEADER
 
 CTX = StagingContext(timezone="Asia/Shanghai", late_arrival_days=7)
 DAY = dt.date(2026, 10, 1)

@@ -157,6 +157,7 @@ def demo_ui(browser_paths: tuple[str, str], tmp_path: Path) -> Iterator[str]:
             os.killpg(server.pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_asset_graph_and_asset_page_in_chromium(browser_paths: tuple[str, str], demo_ui: str, tmp_path: Path) -> None:
     chromium, chromedriver = browser_paths
     from selenium import webdriver

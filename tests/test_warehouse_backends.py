@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import threading
 import uuid
@@ -26,13 +25,13 @@ from after_sales.resources.warehouse import (
     Warehouse,
     WarehouseError,
     open_warehouse,
-    quote_ident,
 )
 from after_sales.tables import Column, TableSpec
+from tests.support.postgres import PG_ADMIN, SKIP_PG_ENV, pg_url
+
+__all__ = ["PG_ADMIN", "SKIP_PG_ENV", "pg_url"]  # other test modules import them from here too
 
 TZ = "Asia/Shanghai"
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
-SKIP_PG_ENV = "AFTER_SALES_SKIP_POSTGRES"
 HOSTILE = "x\"; DROP TABLE y; -- %s %% ' 中"
 DAY1, DAY2, DAY3 = dt.date(2024, 3, 1), dt.date(2024, 3, 2), dt.date(2024, 3, 3)
 
@@ -126,28 +125,6 @@ def count(wh: Warehouse, table: str = SPEC.name) -> int:
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this module, dropped at the end."""
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        if os.environ.get(SKIP_PG_ENV) == "1":
-            pytest.skip(f"PostgreSQL not reachable and {SKIP_PG_ENV}=1: {exc}")
-        pytest.fail(
-            f"PostgreSQL is not reachable at 127.0.0.1:5432 as user postgres ({exc}). Start the server, or "
-            f"set {SKIP_PG_ENV}=1 to skip the PostgreSQL tests.",
-            pytrace=False,
-        )
-    name = f"after_sales_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f"CREATE DATABASE {quote_ident(name)}")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
-        admin.close()
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Helpers shared by the test modules: landing files, warehouses and runs, PostgreSQL databases, a webhook."""
