@@ -78,6 +78,20 @@ JD_STATES = {
     "取消": "closed",
     "完成": "refunded",
 }
+# [J3] JD VOP service steps (with 服务类型 退货).
+JD_STEPS = {
+    "申请阶段": "requested",
+    "审核不通过": "refused",
+    "客服审核": "requested",
+    "商家审核": "requested",
+    "京东收货": "return_received",
+    "商家收货": "return_received",
+    "京东处理": "return_received",
+    "商家处理": "return_received",
+    "用户确认": "return_received",
+    "完成": "refunded",
+    "取消": "closed",
+}
 # [Y1] 1号店 order states, description and code.
 YHD_ORDER_STATES = {
     "已下单（货款未全收）": "pending_payment",
@@ -113,6 +127,7 @@ EXPECTED = {
     "trade_states": ("status", TRADE_STATES),
     "rate_results": ("rating", RATE_RESULTS),
     "service_states": ("refund_status", JD_STATES),
+    "service_steps": ("refund_status", JD_STEPS),
     "order_states": ("status", YHD_ORDER_STATES),
 }
 STATUS_COLUMN = {
@@ -123,6 +138,7 @@ STATUS_COLUMN = {
     ("taobao", "rate_results"): "评价",
     ("tmall", "rate_results"): "评价",
     ("jd", "service_states"): "服务单状态",
+    ("jd", "service_steps"): "服务单状态",
     ("yhd", "order_states"): "订单状态",
     ("yhd", "refund_states"): "退换货状态",
 }
@@ -157,6 +173,7 @@ def test_every_documented_label_has_an_expectation() -> None:
         REFUND_STATES
     )
     assert set(documented.JD_SERVICE_STATES) == set(JD_STATES) and len(JD_STATES) == 12
+    assert set(documented.JD_SERVICE_STEPS) == set(JD_STEPS) and len(JD_STEPS) == 11
     assert set(documented.YHD_REFUND_STATES) == set(YHD_REFUND_STATES)
 
 
