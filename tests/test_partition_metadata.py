@@ -113,6 +113,7 @@ def test_quarantine_and_quality_history_are_assets_after_their_writers() -> None
         assert node.group_name == "quality" and "dagster/column_schema" in node.metadata
 
 
+@pytest.mark.slow
 def test_a_backfill_of_earlier_days_records_the_later_roll_up_partitions_it_rewrote(
     resources: dict[str, object], landing: Path, instance: dg.DagsterInstance
 ) -> None:
