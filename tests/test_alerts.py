@@ -152,6 +152,7 @@ def test_failed_step_reaches_the_webhook_with_the_file_fault(
     assert f"orders/{DAY}/empty.csv: the file is empty" in str(hook.bodies[0]["reason"])
 
 
+@pytest.mark.slow
 def test_freshness_breach_reaches_the_webhook_once(hook: Hook, instance: dg.DagsterInstance) -> None:
     tz = ZoneInfo("Asia/Shanghai")
     clock = {"now": dt.datetime(2026, 10, 6, 8, 59, tzinfo=tz)}
@@ -198,6 +199,7 @@ def test_payload_and_delivery_errors(hook: Hook) -> None:
         WebhookNotifier(hook.url, attempts=2, backoff=0, timeout=2).send(alert)
 
 
+@pytest.mark.slow
 def test_run_failure_alerts_without_steps(instance: dg.DagsterInstance) -> None:
     run = DagsterRun(
         job_name="after_sales_daily",

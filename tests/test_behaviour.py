@@ -32,16 +32,25 @@ def staged(landing: Path, source: str) -> pd.DataFrame:
     return result.rows
 
 
-@pytest.fixture
-def fixture_rows(landing: Path) -> dict[str, pd.DataFrame]:
+@pytest.fixture(scope="module")
+def staged_fixture(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+    """The fixture's orders, events and feedback, landed and staged once for the module."""
+    landing = tmp_path_factory.mktemp("behaviour") / "landing"
     write_fixture(landing)
     return {s: staged(landing, s) for s in ("orders", "events", "feedback")}
+
+
+@pytest.fixture
+def fixture_rows(staged_fixture: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """A copy of the staged fixture for one test."""
+    return {s: frame.copy() for s, frame in staged_fixture.items()}
 
 
 def t(text: str) -> pd.Timestamp:
     return pd.Timestamp(text, tz=TZ)
 
 
+@pytest.mark.slow
 def test_every_signal_on_the_fixture(fixture_rows: dict[str, pd.DataFrame]) -> None:
     signals = detect_signals(
         fixture_rows["events"], fixture_rows["orders"], load_signal_rules(), D, D + dt.timedelta(days=1), TZ
@@ -97,6 +106,7 @@ def test_every_signal_on_the_fixture(fixture_rows: dict[str, pd.DataFrame]) -> N
     assert set(signals["signal_date"]) == {D}
 
 
+@pytest.mark.slow
 def test_signals_only_on_their_detection_day(fixture_rows: dict[str, pd.DataFrame]) -> None:
     before = detect_signals(
         fixture_rows["events"], fixture_rows["orders"], load_signal_rules(), D - dt.timedelta(days=1), D, TZ
@@ -104,6 +114,7 @@ def test_signals_only_on_their_detection_day(fixture_rows: dict[str, pd.DataFram
     assert before.empty  # on 03-09 no rule is complete yet (the return wait ends 03-10 10:00)
 
 
+@pytest.mark.slow
 def test_accuracy_figures_by_hand(fixture_rows: dict[str, pd.DataFrame]) -> None:
     config = load_signal_rules()
     signals = detect_signals(fixture_rows["events"], fixture_rows["orders"], config, D, D + dt.timedelta(days=3), TZ)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from after_sales.behaviour.manifest import manifest_accuracy
 from after_sales.behaviour.rules import load_signal_rules
@@ -32,6 +33,7 @@ def _stage(source: str, frames: dict[dt.date, pd.DataFrame]) -> pd.DataFrame:
     return result.rows
 
 
+@pytest.mark.slow
 def test_planted_journeys_found_and_near_misses_not() -> None:
     sample = generate(START, DAYS, 200, seed=7, tz=TZ)
     frames, manifest = generate_events(sample)

@@ -48,6 +48,7 @@ def baseline_db(tiny_landing: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return db
 
 
+@pytest.mark.slow
 def test_seed_loop_and_our_transforms_give_identical_work_order_rows(tiny_landing: Path, tmp_path: Path) -> None:
     staged = stage_all(tiny_landing, [START + dt.timedelta(days=i) for i in range(DAYS)], TZ, 7)
     orders, feedback = staged["orders"].rows, staged["feedback"].rows
@@ -61,6 +62,7 @@ def test_seed_loop_and_our_transforms_give_identical_work_order_rows(tiny_landin
     assert len(list((tmp_path / "seed" / "csv").glob("*.csv"))) == seed["problem_orders"]
 
 
+@pytest.mark.slow
 def test_capped_seed_loop_is_checked_on_the_orders_it_wrote(tiny_landing: Path, tmp_path: Path) -> None:
     staged = stage_all(tiny_landing, [START + dt.timedelta(days=i) for i in range(DAYS)], TZ, 7)
     orders, feedback = staged["orders"].rows, staged["feedback"].rows

@@ -79,6 +79,7 @@ def test_backfill_in_chunks_equals_one_pass(tmp_path: Path, landing: Path, monke
     assert len(exports) == DAYS
 
 
+@pytest.mark.slow
 def test_a_frame_without_rows_is_judged_as_gx_judges_it() -> None:
     from after_sales.checks.gx_runner import validate
     from after_sales.checks.quality import evaluate

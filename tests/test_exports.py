@@ -160,6 +160,7 @@ FRAMES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(FRAMES))
 def test_daily_csvs_are_byte_identical_to_the_reference(name: str, tmp_path: Path) -> None:
     work_orders = FRAMES[name]()
@@ -175,6 +176,7 @@ def test_daily_csvs_are_byte_identical_to_the_reference(name: str, tmp_path: Pat
     pd.testing.assert_frame_equal(work_orders, before)
 
 
+@pytest.mark.slow
 def test_edge_cases_are_in_the_files(tmp_path: Path) -> None:
     written = write_daily_csvs(pipeline_work_orders(), DAYS, tmp_path)
     texts = {p.name: p.read_bytes() for p in written}

@@ -195,6 +195,7 @@ def test_random_bytes(data: bytes, kind: str, suffix: str) -> None:
     _stage_own(data, kind, suffix=suffix)
 
 
+@pytest.mark.slow
 @given(
     kind=st.sampled_from(sorted(KINDS)),
     extra=st.lists(st.one_of(ANY_TEXT, st.sampled_from(["amount", " amount", "", "source_row", "Amount"])), max_size=3),
@@ -222,6 +223,7 @@ def _own_file(draw: st.DrawFn, kind: str) -> tuple[list[str], list[list[str]]]:
     return header, rows + [list(rows[i]) for i in copies]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(KINDS))
 @given(data=st.data(), dst=st.booleans())
 def test_random_values_per_column(kind: str, data: st.DataObject, dst: bool) -> None:
@@ -231,6 +233,7 @@ def test_random_values_per_column(kind: str, data: st.DataObject, dst: bool) -> 
     assert result is not None  # a well-formed file with every required column is never refused
 
 
+@pytest.mark.slow
 @given(data=st.data())
 def test_files_of_one_day_combine_and_balance(data: st.DataObject) -> None:
     """Several files of a landing day: cross-file duplicate ids are quarantined, the day still balances."""
@@ -288,6 +291,7 @@ def _marketplace_value(kc: KindConfig, field: str) -> st.SearchStrategy[str]:
     return VALUE
 
 
+@pytest.mark.slow
 @given(platform=st.sampled_from(sorted(SOURCES)), data=st.data())
 def test_marketplace_random_headers_and_values(platform: str, data: st.DataObject) -> None:
     """A kind's synonyms as the header (some missing, repeated or extra), values per field type, summary lines."""

@@ -921,6 +921,7 @@ def test_fixture_lands_expected_rows(sources, platform: str, subkind: str, path:
         assert isinstance(raw, dict) and len(raw) >= 4
 
 
+@pytest.mark.slow
 def test_fixture_formats_agree_on_encodings(sources) -> None:
     """GB18030 files are decoded as GB18030, BOM/plain UTF-8 files as UTF-8, xlsx has no encoding."""
     for platform, _, path in _fixture_files():
@@ -933,6 +934,7 @@ def test_fixture_formats_agree_on_encodings(sources) -> None:
             assert r.encoding is None and r.sheet == "Sheet1"
 
 
+@pytest.mark.slow
 def test_header_variants_and_unmapped_columns_warn(sources) -> None:
     """A second header matching the same field is reported; known extra columns are silently ignored."""
     r = mk.read_export(FIXTURES / "jd" / LANDING / "订单导出_20261001_utf8.csv", sources["jd"])
@@ -1012,6 +1014,7 @@ def shopee(tmp_path: Path) -> tuple[dict, Path]:
     return mk.load_sources(extra_dirs=[cfg_dir]), tmp_path / "landing"
 
 
+@pytest.mark.slow
 def test_added_english_source_works_end_to_end(shopee) -> None:
     """A new YAML file plus a landing folder is all a sixth marketplace needs."""
     srcs, landing = shopee
@@ -1072,6 +1075,7 @@ def test_added_english_source_works_end_to_end(shopee) -> None:
     assert _conserved(f)
 
 
+@pytest.mark.slow
 def test_added_source_renders_samples_too(shopee) -> None:
     """The sample renderer works for an added source from its YAML alone."""
     srcs, landing = shopee
@@ -1382,6 +1386,7 @@ def _read_files(files: list[tuple[str, bytes]], platform: str, tmp_path: Path, s
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_sample_exports_round_trip(sources, tmp_path: Path, platform: str) -> None:
     """Render canonical frames as the platform's export, read them back: same canonical rows."""
@@ -1456,6 +1461,7 @@ def test_sample_exports_round_trip(sources, tmp_path: Path, platform: str) -> No
         pd.testing.assert_frame_equal(a, b)
 
 
+@pytest.mark.slow
 def test_sample_is_deterministic_and_messy(sources) -> None:
     """Same seed, same bytes; exports carry =\"...\" ids, currency amounts, a blank line and a summary row."""
     a = mk.marketplace_exports(ORDERS_IN, FEEDBACK_IN, "taobao", seed=3)
@@ -1467,6 +1473,7 @@ def test_sample_is_deterministic_and_messy(sources) -> None:
     assert text.splitlines()[-1].startswith("合计")
 
 
+@pytest.mark.slow
 def test_sample_hashes_non_numeric_ids_consistently(sources, tmp_path: Path) -> None:
     """Own-site ids a marketplace could not have become stable digits; orders and refunds still join."""
     orders = ORDERS_IN.head(2).assign(order_id=["WEB-1", "WEB-2"])

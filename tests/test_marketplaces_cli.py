@@ -23,6 +23,7 @@ def _files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_check_file_names_near_misses_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A near-miss header is named with the synonym it resembles; the file would be refused; nothing written."""
     path = tmp_path / "taobao" / "2026-10-01" / "退款导出.csv"
@@ -39,6 +40,7 @@ def test_check_file_names_near_misses_and_writes_nothing(tmp_path: Path, capsys:
     assert _files(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_check_file_reports_staged_and_quarantined_with_reasons(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -59,6 +61,7 @@ def test_check_file_reports_staged_and_quarantined_with_reasons(
     assert _files(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_check_file_shows_the_second_kind_of_an_order_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -139,6 +142,7 @@ def test_check_file_of_an_items_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "items (items): 2 line(s) would be written to stg_taobao_order_items, 0 rejected" in out
 
 
+@pytest.mark.slow
 def test_sample_generator_never_deletes_what_it_did_not_write(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -164,6 +168,7 @@ def test_sample_generator_never_deletes_what_it_did_not_write(
     assert mine.read_text(encoding="utf-8") == "订单号\n1\n"
 
 
+@pytest.mark.slow
 def test_history_of_an_xlsx_report_lands_csv_per_day_without_running(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

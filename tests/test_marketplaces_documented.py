@@ -213,6 +213,7 @@ def test_taobao_cs_status_labels_are_disputes(sources, tmp_path: Path, platform:
     assert r.rows["resolution"].isna().sum() == len(r.rows) - len(refunded) - len(refused)
 
 
+@pytest.mark.slow
 def test_exchanges_completed_are_replaced_not_refunded(sources, tmp_path: Path) -> None:
     """JD 完成 and 1号店 退换货完成 of an exchange (换货): closed, resolution replaced; of a return: refunded."""
     for platform, name in [("jd", "service_states"), ("yhd", "refund_states")]:
@@ -226,6 +227,7 @@ def test_exchanges_completed_are_replaced_not_refunded(sources, tmp_path: Path) 
         ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", sorted(documented.ENCODINGS))
 @pytest.mark.parametrize("export", LABEL_EXPORTS, ids=lambda e: f"{e.platform}-{e.name}")
 def test_documented_labels_stage_conserved(sources, tmp_path: Path, export, form: str) -> None:

@@ -109,6 +109,7 @@ REFUND_FILE = (
 )
 
 
+@pytest.mark.slow
 def test_five_line_extension_adds_a_synonym(tmp_path: Path) -> None:
     """A user's five-line file extends the built-in Taobao mapping; the rest of the built-in stays."""
     user = tmp_path / "mappings"
@@ -187,6 +188,7 @@ def test_bad_extension_names_file_and_key(tmp_path: Path, text: str, key: str) -
 # ---------------------------------------------------------------- one file, several kinds; ids per kind
 
 
+@pytest.mark.slow
 def test_tmall_order_report_yields_orders_and_refunds(sources, tmp_path: Path) -> None:
     """The 订单报表 without 订单状态: status derived, small ids accepted, refund rows only where 退款金额 > 0."""
     export = next(e for e in EXPORTS if e.kind == "order_report")
@@ -220,6 +222,7 @@ def test_full_order_export_is_not_read_as_the_report(sources, tmp_path: Path) ->
     assert mk.read_export(path, sources["tmall"]).rejected["rule"].tolist() == ["unparseable_id"]
 
 
+@pytest.mark.slow
 def test_report_rows_reach_staging_balanced(sources, tmp_path: Path) -> None:
     """Staging the order report and its refund part: every row staged or quarantined, nothing lost."""
     export = next(e for e in EXPORTS if e.kind == "order_report")
@@ -233,6 +236,7 @@ def test_report_rows_reach_staging_balanced(sources, tmp_path: Path) -> None:
 # ---------------------------------------------------------------- time zones
 
 
+@pytest.mark.slow
 def test_source_time_zone_applies_to_naive_times_across_dst(tmp_path: Path) -> None:
     """A São Paulo source: naive times are São Paulo local; DST gaps and repeats give well-defined instants."""
     (tmp_path / "tmall_br.yaml").write_text("extend: tmall\ntimezone: America/Sao_Paulo\nkinds: {}\n", "utf-8")
@@ -271,6 +275,7 @@ def test_source_time_zone_applies_to_naive_times_across_dst(tmp_path: Path) -> N
 # ---------------------------------------------------------------- quarantine keeps the landed cells
 
 
+@pytest.mark.slow
 def test_staging_rejections_keep_the_landed_cells(sources, tmp_path: Path) -> None:
     """A row quarantined by a staging rule (too late) keeps the row as landed (landed header -> landed cell)."""
     export = documented._taobao_orders(documented.TAOBAO_ORDERS_61, "taobao")
@@ -287,6 +292,7 @@ def test_staging_rejections_keep_the_landed_cells(sources, tmp_path: Path) -> No
 # ---------------------------------------------------------------- several lines or files, one order
 
 
+@pytest.mark.slow
 def test_jd_sku_lines_merge_into_one_order_and_keep_their_lines(sources, tmp_path: Path) -> None:
     """JD 订单导出 lines of one order: one order row (quantities summed), every line kept as an item."""
     export = next(e for e in EXPORTS if e.platform == "jd")
@@ -335,6 +341,7 @@ kinds:
 A, B = "e481f51cbdc54678b7cc49136f2d6af7", "53cdb2fc8bc7dce0b6741e2150273451"
 
 
+@pytest.mark.slow
 def test_items_file_gives_the_orders_their_amount_and_quantity(tmp_path: Path) -> None:
     """A source of two files (orders without amounts, items with prices): orders take the sums of their items."""
     (tmp_path / "olist.yaml").write_text(OLIST, "utf-8")
@@ -386,6 +393,7 @@ def test_documented_selection_of_a_source_selects_its_staging_assets() -> None:
     assert sorted(k.to_user_string() for k in picked) == ["stg_taobao_feedback", "stg_taobao_orders"]
 
 
+@pytest.mark.slow
 def test_feedback_matches_orders_of_the_same_channel_from_another_source(
     sources, tmp_path: Path, resources: dict[str, object]
 ) -> None:

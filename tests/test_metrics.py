@@ -654,6 +654,7 @@ def test_every_service_measure_is_additive_or_derived_from_sums_or_rows() -> Non
     assert names == set(ADDITIVE) | (derived & names) and not set(ADDITIVE) & derived
 
 
+@pytest.mark.slow
 def test_daily_metrics_match_hand_figures() -> None:
     fact, problems, work_orders, sessions = hand_marts()
     end = LAST + dt.timedelta(days=1)
@@ -663,6 +664,7 @@ def test_daily_metrics_match_hand_figures() -> None:
     check_by_item(build_metrics_daily_by_service_item(work_orders, fact, FIRST, end))
 
 
+@pytest.mark.slow
 def test_rollups_match_hand_figures() -> None:
     fact, problems, work_orders, sessions = hand_marts()
     end = LAST + dt.timedelta(days=1)
@@ -681,6 +683,7 @@ def test_rollups_match_hand_figures() -> None:
     check_item_scores(build_service_item_scores(by_item, built, items_plan, lenient), graded=True)
 
 
+@pytest.mark.slow
 def test_open_work_order_before_its_due_time_is_pending() -> None:
     fact, problems, _, sessions = hand_marts()
     early = build_work_orders(problems, load_service_rules(), pd.Timestamp("2026-10-02 08:00", tz=TZ))
@@ -722,6 +725,7 @@ def test_score_interval_and_grades_by_hand() -> None:
     assert rules.grade_of(3.49) == "B" and rules.grade_of(2.5) == "C+" and rules.grade_of(1.0) == "C"
 
 
+@pytest.mark.slow
 def test_refund_amount_alone_makes_a_refund_order() -> None:
     fact, problems, work_orders, _ = hand_marts()
     row = build_metrics_daily_by_channel(fact, problems, work_orders).set_index(["business_date", "channel"])

@@ -368,6 +368,7 @@ def test_pg_write_failing_mid_copy_leaves_the_old_rows(
 # ---------------------------------------------------------------- PostgreSQL: BI role, hostile names, creation
 
 
+@pytest.mark.slow
 def test_pg_bi_role_reads_views_and_nothing_else(pg_url: str) -> None:
     """The role selects every bi_ view, cannot write them, cannot touch tables; grants survive view rebuilds."""
     wh = open_warehouse(pg_url, unique("role"), TZ)
@@ -632,6 +633,7 @@ def sample_queries() -> list[str]:
     return [q.strip() for q in block.split(";") if q.strip()]
 
 
+@pytest.mark.slow
 def test_write_benchmark_runs_on_both_backends(pg_url: str) -> None:
     """The benchmark writes the same frame by every method and reports rows and seconds."""
     from benchmarks.warehouse_writes import run

@@ -54,6 +54,7 @@ def complaint(created: str) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
+@pytest.mark.slow
 def test_proactive_work_order_opens_before_the_complaint_and_the_complaint_joins_it() -> None:
     rules = load_service_rules()
     signals = order_signals(SIGNALS, D, D + dt.timedelta(days=1))

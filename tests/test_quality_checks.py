@@ -38,12 +38,14 @@ def failed(report_rows: pd.DataFrame) -> list[tuple[str, dt.date, int, list[str]
     return [(r.rule, r.partition_date, int(r.unexpected_count), json.loads(r.sample_values)) for r in bad.itertuples()]
 
 
+@pytest.mark.slow
 def test_clean_rows_pass_every_rule() -> None:
     report = evaluate("stg_behaviour", STG_BEHAVIOUR, staged_behaviour(), WINDOW, "run", now=NOW)
     assert report.passed and report.rows["passed"].all()
     assert set(report.rows["partition_date"]) == {DAY1, DAY2}
 
 
+@pytest.mark.slow
 def test_failures_are_counted_per_partition_with_values_as_staged() -> None:
     rows = staged_behaviour().set_axis(range(100, 116))  # not a RangeIndex from 0
     rows.loc[[101, 110], "pages"] = -1  # Int64 column, with NA elsewhere
@@ -87,12 +89,14 @@ def test_failures_are_counted_per_partition_with_values_as_staged() -> None:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pages", [pd.array([None] * 16, dtype="Int64"), pd.array([3] * 16, dtype="Int64")])
 def test_integer_columns_all_missing_or_all_filled_pass(pages: pd.api.extensions.ExtensionArray) -> None:
     rows = staged_behaviour().assign(pages=pages)
     assert evaluate("stg_behaviour", STG_BEHAVIOUR, rows, WINDOW, "run", now=NOW).passed
 
 
+@pytest.mark.slow
 def test_an_empty_frame_passes() -> None:
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in WORK_ORDERS.column_names})
     report = evaluate("work_orders", WORK_ORDERS, empty, WINDOW, "run", now=NOW)

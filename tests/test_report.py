@@ -60,6 +60,7 @@ def test_reports_of_different_warehouses_go_to_different_folders_and_hide_passwo
     assert "s3cret" not in warehouse_folder(pg, "after_sales")
 
 
+@pytest.mark.slow
 def test_a_one_day_window_is_drawn_over_its_day_and_stamped(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     data, rules = one_day(), load_metric_rules()

@@ -134,6 +134,7 @@ def test_the_landing_sensor_tick_warns_about_its_misplaced_files(misplaced_landi
     assert "amazon" not in (first.skip_message or "")  # another sensor's business: the audit names it
 
 
+@pytest.mark.slow
 def test_the_audit_alerts_once_per_path(misplaced_landing: Path, linked_landing: Path) -> None:
     captured = Capture()
     sensor = landing_audit_sensor(SOURCES, notifier_factory=lambda _log: captured)

@@ -306,6 +306,7 @@ def test_a_bad_file_is_refused_alone_recorded_alerted_and_the_day_flagged_incomp
 # ------------------------------------------------------------------ item 11: floats are bit-stable between runs
 
 
+@pytest.mark.slow
 def test_backlog_age_mean_does_not_depend_on_row_order() -> None:
     rng = np.random.default_rng(7)
     n, day = 400, dt.date(2026, 10, 5)

@@ -248,6 +248,7 @@ def test_nul_byte_is_text_not_storable(landing: Path) -> None:
     assert result.rows["order_id"].tolist() == ["O1", "O3"]
 
 
+@pytest.mark.slow
 def test_nul_byte_in_feedback_and_behaviour(landing: Path) -> None:
     """Every source decides it in staging."""
     path = write_landing(
@@ -267,6 +268,7 @@ def _write_and_read(wh: Warehouse, result: StagingResult) -> tuple[pd.DataFrame,
     return wh.read(STG_ORDERS, window), wh.read(QUARANTINE, window)
 
 
+@pytest.mark.slow
 def test_duckdb_and_postgres_store_the_same_rows(landing: Path, tmp_path: Path, pg_url: str) -> None:
     """NUL rows and the largest amount: both warehouses take the same write, and read back the same, exactly."""
     result = _stage_orders_file(
@@ -357,6 +359,7 @@ def test_marketplace_exports_read_iso_8601_variants() -> None:
     assert cleaned.bad.tolist() == [False, False, False, True]
 
 
+@pytest.mark.slow
 def test_marketplace_rejection_naming_a_nul_header_is_storable(tmp_path: Path) -> None:
     """A header cell with a NUL named in a rejection (wrong_field_count) is escaped before it reaches quarantine."""
     jd = load_sources()["jd"]
@@ -462,6 +465,7 @@ def test_marketplace_item_lines_never_round_money() -> None:
     frame_to_arrow(STG_ORDER_ITEMS, typed)
 
 
+@pytest.mark.slow
 def test_rejected_item_lines_are_quarantined_not_lost(tmp_path: Path) -> None:
     """A bad line of an items file (unparseable price) lands in the quarantine of the source's orders."""
     (tmp_path / "olist.yaml").write_text(OLIST, "utf-8")

@@ -112,6 +112,7 @@ def test_cli_is_deterministic_and_rerun_replaces_only_its_own_days(
     assert _files(tmp_path / "c") != first
 
 
+@pytest.mark.slow
 def test_same_seed_same_frames_and_fault_rate_does_not_change_good_rows(
     clean: SampleData, faulty_dir: tuple[SampleData, Path]
 ) -> None:
@@ -130,6 +131,7 @@ def test_same_seed_same_frames_and_fault_rate_does_not_change_good_rows(
     pd.testing.assert_frame_equal(good.set_index(key), ref.loc[good.set_index(key).index])
 
 
+@pytest.mark.slow
 def test_layout_headers_and_summary(faulty_dir: tuple[SampleData, Path]) -> None:
     sample, landing = faulty_dir
     summary = json.loads((landing / "_sample" / "summary.json").read_text(encoding="utf-8"))
@@ -166,6 +168,7 @@ def test_fault_rate_zero_gives_header_only_manifest(tmp_path: Path, clean: Sampl
     assert clean.faults.empty and list(clean.faults.columns) == list(MANIFEST_COLUMNS)
 
 
+@pytest.mark.slow
 def test_one_day_run(tmp_path: Path) -> None:
     day = dt.date(2026, 3, 8)
     assert (
@@ -266,6 +269,7 @@ def test_followup_reviews_rate_resolved_problems(clean: SampleData) -> None:
     assert set(feedback.loc[feedback.feedback_id.isin(followups), "rating"]) <= {"1", "2", "3", "4", "5"}
 
 
+@pytest.mark.slow
 def test_feedback_shares(clean: SampleData) -> None:
     orders, feedback = clean.table("orders"), clean.table("feedback")
     assert feedback.feedback_id.is_unique and feedback.feedback_id.str.fullmatch(r"F\d{14}").all()
@@ -349,6 +353,7 @@ def test_feedback_shares(clean: SampleData) -> None:
     assert 0.02 < (feedback.reopened[resolved.notna()] == "true").mean() < 0.065
 
 
+@pytest.mark.slow
 def test_behaviour_shares_and_surge(clean: SampleData) -> None:
     sessions = clean.table("behaviour")
     assert sessions.session_id.is_unique
@@ -376,6 +381,7 @@ def test_behaviour_shares_and_surge(clean: SampleData) -> None:
 # --- faults ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_fault_manifest_points_at_rows_showing_the_fault(faulty_dir: tuple[SampleData, Path]) -> None:
     sample, landing = faulty_dir
     manifest = _read(landing / "_sample" / "faults.csv")
@@ -432,6 +438,7 @@ def test_fault_manifest_points_at_rows_showing_the_fault(faulty_dir: tuple[Sampl
             assert good.order_id.isin(known_orders).all()
 
 
+@pytest.mark.slow
 def test_feedback_order_ids_known_except_unknown_order(faulty_dir: tuple[SampleData, Path]) -> None:
     sample, _ = faulty_dir
     orders, feedback = sample.table("orders"), sample.table("feedback")
@@ -452,6 +459,7 @@ def test_fault_shares_follow_the_rate(faulty_dir: tuple[SampleData, Path]) -> No
         assert 0.03 < share < 0.07, (source, share)
 
 
+@pytest.mark.slow
 def test_orders_follow_the_week_and_the_festivals() -> None:
     sample = generate(dt.date(2026, 11, 1), 30, 200, 3, 0.0, TZ)
     created = pd.to_datetime(sample.table("orders").created_at, format=ISO).dt.date

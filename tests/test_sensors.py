@@ -46,6 +46,7 @@ def test_a_sensor_per_landing_source() -> None:
         assert sensor.job_name == daily_job.name
 
 
+@pytest.mark.slow
 def test_dropped_file_requests_the_affected_partitions_once(landing: Path) -> None:
     old = write_landing(landing, "orders", (LAST - dt.timedelta(days=20)).isoformat(), [], ORDERS_HEADER)
     age(old, 3600)
@@ -80,6 +81,7 @@ def test_dropped_file_requests_the_affected_partitions_once(landing: Path) -> No
     assert f"orders/{LAST + dt.timedelta(days=1)}/export.csv" not in json.loads(third.cursor or "{}")["files"]
 
 
+@pytest.mark.slow
 def test_file_being_written_waits_until_its_size_holds(landing: Path) -> None:
     cursor = tick("landing_behaviour", landing, None).cursor
     day = LAST - dt.timedelta(days=1)
@@ -99,6 +101,7 @@ def test_file_being_written_waits_until_its_size_holds(landing: Path) -> None:
     assert not tick("landing_behaviour", landing, settled.cursor).run_requests
 
 
+@pytest.mark.slow
 def test_changed_and_removed_files_request_again_with_a_new_run_key(landing: Path) -> None:
     cursor = tick("landing_orders", landing, None).cursor
     day = LAST - dt.timedelta(days=3)
@@ -129,6 +132,7 @@ def test_scan_rules_without_dagster() -> None:
     assert again.changes == {"orders/2026-01-02/a.csv": fresh} and not again.settling
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["feedback", next(iter(MARKETPLACE_SOURCES))])
 def test_other_sources_select_their_staging_assets(landing: Path, source: str) -> None:
     cursor = tick(f"landing_{source}", landing, None).cursor
@@ -158,6 +162,7 @@ def test_the_requested_run_materializes_the_new_rows(
     assert fact.values.tolist() == [["O1", day]]
 
 
+@pytest.mark.slow
 def test_far_apart_days_make_separate_runs(landing: Path) -> None:
     cursor = tick("landing_orders", landing, None).cursor
     near, far = LAST - dt.timedelta(days=2), LAST - dt.timedelta(days=200)

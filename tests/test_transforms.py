@@ -113,6 +113,7 @@ def test_an_exact_copy_has_the_same_text_missing_in_the_same_places() -> None:
     assert rules == {2: "duplicate_row", 3: "duplicate_row", 4: "duplicate_id", 5: "duplicate_row", 6: "duplicate_id"}
 
 
+@pytest.mark.slow
 def test_a_row_staged_again_from_a_later_file_of_the_day() -> None:
     first = landed(
         "behaviour",
@@ -244,6 +245,7 @@ def seed_problem_rows(orders: pd.DataFrame, feedback: pd.DataFrame) -> pd.DataFr
     return pd.concat(per_order)[["order_id", "feedback_id", "rating"]] if per_order else problems
 
 
+@pytest.mark.slow
 def test_seed_behaviour_is_reproduced() -> None:
     orders = staged_orders([f"O{i},2026-10-01 10:0{i}:00,U{i},杯,1,10,alipay,completed,web" for i in range(1, 7)])
     feedback = staged_feedback(
@@ -287,6 +289,7 @@ def test_cause_rules_chinese_english_and_fallback() -> None:
     assert list(located["cause"]) == ["not_delivered", "quality", "cumbersome_return", "other", "payment"]
 
 
+@pytest.mark.slow
 def test_work_orders_actions_priority_sla_and_stable_ids() -> None:
     orders = staged_orders(["O1,2026-10-01 10:00:00,U1,杯,1,10,alipay,completed,web"])
     feedback = staged_feedback(
@@ -306,6 +309,7 @@ def test_work_orders_actions_priority_sla_and_stable_ids() -> None:
     assert first["work_order_id"] == work_order_id("O1", "not_delivered")
 
 
+@pytest.mark.slow
 def test_metrics_daily_five_measures() -> None:
     orders = staged_orders([f"O{i},2026-10-01 10:00:00,U{i},杯,1,10,alipay,completed,web" for i in range(1, 5)])
     feedback = staged_feedback(

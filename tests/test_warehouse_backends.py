@@ -204,6 +204,7 @@ def test_round_trip_every_type(wh: Warehouse) -> None:
     assert count(wh) == 40
 
 
+@pytest.mark.slow
 def test_window_replace_keeps_other_days(wh: Warehouse) -> None:
     """Replacing one day deletes exactly that day; a wider window deletes the days it covers."""
     d1, d2, d3 = frame(DAY1, range(5)), frame(DAY2, range(7)), frame(DAY3, range(3))
@@ -349,6 +350,7 @@ def test_replace_all_is_one_transaction(make_wh: Callable[..., Warehouse], tmp_p
     assert wh.read(other)["k"].tolist() == ["old"]
 
 
+@pytest.mark.slow
 def test_bi_views_on_every_backend(wh: Warehouse) -> None:
     """The BI views are created over empty tables, read the rows written later, and re-create idempotently."""
     from after_sales.bi.views import BI_VIEWS, apply_views, view_names
