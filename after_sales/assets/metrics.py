@@ -85,10 +85,10 @@ FACT_COLUMNS = [
     "has_feedback",
 ]
 FACT_IN = upstream_in(columns=FACT_COLUMNS)
-# Actions logged on the work orders of day D's orders: from D until their feedback window and an effect window end.
+# Actions logged on the work orders of day D's orders: those landed within the feedback window of D.
 ACTIONS_OF_ORDERS = upstream_in(
     "stg_actions",
-    landing_window(0, FEEDBACK_WINDOW_DAYS + 7 + SETTINGS.late_arrival_days),
+    landing_window(0, FEEDBACK_WINDOW_DAYS),
     ["work_order_id", "action", "acted_at", "action_id", "landing_date", "source_file", "source_row"],
 )
 # The session columns the visitor and submission measures read (a year's backfill reads about 50M session rows).

@@ -82,10 +82,11 @@ def _in_days(frame: pd.DataFrame, column: str, window: DateWindow) -> pd.DataFra
 @dg.asset(
     **_kwargs(ACTION_EFFECTS),
     ins={
-        "stg_actions": upstream_in("stg_actions", landing_window(-W, W + 1 + LATE), ACTION_COLUMNS),
-        "stg_events": upstream_in("stg_events", landing_window(0, W + 1 + LATE), EVENT_INPUT),
+        # Windows no longer than a landing file already reaches back through the feedback (docs/behaviour.md).
+        "stg_actions": upstream_in("stg_actions", landing_window(-W, LATE), ACTION_COLUMNS),
+        "stg_events": upstream_in("stg_events", landing_window(0, W + LATE), EVENT_INPUT),
         "stg_orders": upstream_in("stg_orders", landing_window(-ORDER_DAYS, LATE), ["order_id", "user_id"]),
-        "stg_feedback": upstream_in("stg_feedback", landing_window(0, W + 1 + LATE), FEEDBACK_COLUMNS),
+        "stg_feedback": upstream_in("stg_feedback", landing_window(0, W + LATE), FEEDBACK_COLUMNS),
         "problem_orders": upstream_in("problem_orders", landing_window(-ORDER_DAYS, 0),
                                       ["order_id", "matched_causes", "found_at"]),
         "behaviour_signals": upstream_in("behaviour_signals", landing_window(-ORDER_DAYS, 0),
