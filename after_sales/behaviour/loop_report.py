@@ -28,7 +28,7 @@ def loop_lines(wh: Warehouse, schema: str) -> list[str]:
                    sum(rated_actions) AS rated, sum(followup_rating_sum) AS rating_sum,
                    sum(resolution_hours_sum) AS hours_sum
             FROM "{schema}".action_effectiveness GROUP BY ALL"""
-    ).set_index(["cause", "action"])
+    ).set_index(["cause", "action"]).astype(float)  # sums of integers come back as decimals
     config = load_action_log_config()
     day = pd.Timestamp(ranking["business_date"].iloc[0]).date()
     lines = [
