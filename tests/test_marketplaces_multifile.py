@@ -216,6 +216,18 @@ def test_each_documented_file_is_recognised_and_fully_mapped(olist: mk.SourceCon
     assert all(r.rejected.empty for k, r in reads.items() if k != "payments")
 
 
+def test_reviews_are_feedback_on_the_orders(olist: mk.SourceConfig, tmp_path: Path) -> None:
+    """The reviews file is an ordinary reviews kind: one feedback row per review, title and message joined."""
+    reviews = _reads(tmp_path, olist)["reviews"]
+    assert reviews.kind == "feedback"
+    assert reviews.rows[["feedback_id", "order_id", "rating", "issue_type", "issue_description"]].values.tolist() == [
+        ["olist-V-7bc2406110b926393aa56f80a40eba40", A, "4", "review", "Recebi bem antes do prazo estipulado."],
+        ["olist-V-80e641a11e56f04c1ad469d5645fdfde", B, "1", "review", "Produto errado: Veio outro produto"],
+        ["olist-V-228ce5500dc1d8e020d8d1322874b6f0", F, "5", "review", None],
+    ]
+    assert reviews.rows["first_response_at"].tolist() == ["2017-10-02 21:46:59", None, "2017-10-02 10:00:00"]
+
+
 def test_orders_take_items_payments_customers_and_products(olist: mk.SourceConfig, tmp_path: Path) -> None:
     """Amounts and quantities from the items, categories from the products, payment fields and customers joined."""
     reads = _reads(tmp_path, olist)
