@@ -272,8 +272,20 @@ def _events_target(store: dict[str, Any]) -> tuple[str, str, str]:
     note = _status_note(side)
     figure = (
         f"{_x(r)} ({_s(work_seconds(side))} s vs {_s(work_seconds(base))} s), output equal: "
-        f"{'yes' if equal else 'NO'}; peak RSS {rss / GIB:.2f} GiB{'; ' + note if note else ''}"
+        f"{'yes' if equal else 'NO'}; peak RSS {rss / GIB:.2f} GiB"
+        if not note
+        else f"assets {note} (baseline {_s(work_seconds(base))} s), not compared; peak RSS {rss / GIB:.2f} GiB"
     )
+    done = [x for x in recs if x is not rec and x["sides"].get("dagster_in_process", {}).get("status") == "ok"]
+    if side.get("status") != "ok" and done:
+        smaller = done[-1]
+        s_side = smaller["sides"]["dagster_in_process"]
+        s_ratio = _ratio(work_seconds(s_side), work_seconds(smaller["sides"]["duckdb_sql"]))
+        s_equal = bool(smaller["checks"].get("dagster_in_process", {}).get("equal"))
+        figure += (
+            f". At {smaller.get('scale')} events a day x {smaller.get('days')} days: {_x(s_ratio)}, output equal: "
+            f"{'yes' if s_equal else 'NO'}, peak RSS {(s_side.get('peak_rss_mb') or 0) / GIB:.2f} GiB"
+        )
     return TARGETS["events"], verdict, figure
 
 
@@ -628,8 +640,9 @@ def _events_section(store: dict[str, Any]) -> str:
                 f"{_mb(side)} | {_x(_ratio(work_seconds(side), base))} | {eq} | "
                 f"{got.get('behaviour_signals', '-'):,} / {got.get('behaviour_funnels', '-'):,} |"
                 if got
-                else f"| {rec.get('scale')} x {rec.get('days')} | {rows.get('stg_events', 0):,} | {name} "
-                f"{status} | - | {_s(side.get('wall_seconds'))} | {_mb(side)} | - | {eq} | - |"
+                else f"| {rec.get('scale')} x {rec.get('days')} | {rows.get('stg_events', 0):,} | "
+                f"{'DuckDB SQL (baseline)' if name == 'duckdb_sql' else 'assets, execute_in_process'} - {status} | - | "
+                f"{_s(side.get('wall_seconds'))} | {_mb(side)} | - | {eq} | - |"
             )
         phases = (rec["sides"].get("duckdb_sql", {}).get("result") or {}).get("phases", {})
         steps = (rec["sides"].get("dagster_in_process", {}).get("result") or {}).get("steps", {})
@@ -638,7 +651,7 @@ def _events_section(store: dict[str, Any]) -> str:
             f"{rows.get('stg_orders', 0):,} orders. Baseline by statement: "
             + ", ".join(f"{k} {_s(v)}" for k, v in sorted(phases.items(), key=lambda kv: -kv[1]))
             + ". Asset steps: "
-            + ", ".join(f"{k} {_s(v)}" for k, v in sorted(steps.items(), key=lambda kv: -kv[1]))
+            + (", ".join(f"{k} {_s(v)}" for k, v in sorted(steps.items(), key=lambda kv: -kv[1])) or "none finished")
             + f". {_provenance(rec)}"
         )
     return "\n".join([*out, "", *notes, ""])
