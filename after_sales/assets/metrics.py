@@ -31,7 +31,14 @@ from after_sales.checks.metrics_checks import (
     rollup_consistency,
 )
 from after_sales.checks.quality import check_specs
-from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SESSIONS_WITH_HISTORY, SETTINGS, date_window, landing_window
+from after_sales.partitions import (
+    FEEDBACK_WINDOW_DAYS,
+    SESSIONS_WITH_HISTORY,
+    SETTINGS,
+    TRAILING_VISITOR_DAYS,
+    date_window,
+    landing_window,
+)
 from after_sales.resources import UpstreamRows, WarehouseResource, upstream_in
 from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import (
@@ -67,6 +74,7 @@ from after_sales.transforms.rollups import (
     plan_rollups,
 )
 from after_sales.transforms.service_scores import build_metrics_daily_by_service_item
+from after_sales.transforms.sessions import EVENT_SESSION_COLUMNS, metric_sessions
 
 GROUP = "metrics"
 # The fact columns the metrics read (the IO manager reads only these).
@@ -214,11 +222,12 @@ HEADLINE = [
     ins={
         "fct_order_feedback": FACT_IN,
         "stg_behaviour": upstream_in(mapping=SESSIONS_WITH_HISTORY, columns=SESSION_COLUMNS),
+        "event_sessions": upstream_in(mapping=landing_window(-TRAILING_VISITOR_DAYS, 0), columns=EVENT_SESSION_COLUMNS),
         "problem_orders": upstream_in(),
         "work_orders": upstream_in(),
     },
     check_specs=check_specs("metrics_daily", METRICS_CHECKS),
-    code_version="3",
+    code_version="4",
 )
 def metrics_daily(
     context: dg.AssetExecutionContext,
@@ -227,6 +236,7 @@ def metrics_daily(
     problem_orders: UpstreamRows,
     work_orders: UpstreamRows,
     stg_behaviour: UpstreamRows,
+    event_sessions: UpstreamRows,
 ) -> Emitted:
     """The service measures per business day over all channels, with headline figures per partition."""
 
@@ -236,7 +246,7 @@ def metrics_daily(
             fact,
             problem_orders.read(window),
             orders,
-            stg_behaviour.read(window),
+            metric_sessions(stg_behaviour.read(window), event_sessions.read(window)),
             window.start,
             window.end,
             refused=refused_files(warehouse, window),
