@@ -21,8 +21,8 @@ from after_sales.behaviour.signals import derive_sessions
 from after_sales.transforms.metrics import build_metrics_daily
 from after_sales.transforms.sessions import metric_sessions
 from after_sales.transforms.staging import stage_behaviour, stage_events
-from tests.behaviour_fixture import EVENTS_HEADER
-from tests.landing_builders import BEHAVIOUR_HEADER
+from tests.support.behaviour import EVENTS_HEADER
+from tests.support.landing import BEHAVIOUR_HEADER
 from tests.test_metrics import D0, D1, FIRST, LAST, hand_marts
 from tests.test_transforms import CTX, landed
 

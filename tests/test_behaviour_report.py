@@ -19,7 +19,7 @@ from after_sales.behaviour.rules import load_signal_rules
 from after_sales.behaviour.signals import EVENT_INPUT, ORDER_INPUT, detect_signals, measure_funnels, to_arrow
 from after_sales.tables import BEHAVIOUR_FUNNELS, STG_EVENTS, STG_ORDERS
 from after_sales.transforms.staging import stage_events
-from tests.behaviour_fixture import EVENTS_HEADER
+from tests.support.behaviour import EVENTS_HEADER
 from tests.test_transforms import CTX, landed
 
 TZ = "Asia/Shanghai"

@@ -212,6 +212,7 @@ def test_events_baseline_equals_the_behaviour_assets(tmp_path: Path) -> None:
     assert all(c.equal for c in comparisons), [c.as_dict() for c in comparisons]
 
 
+@pytest.mark.slow
 def test_report_renders_the_events_target_at_the_scale_measured() -> None:
     side = {"status": "ok", "wall_seconds": 2.0, "peak_rss_mb": 1024.0, "peak_single_rss_mb": 1024.0}
     rows = {"behaviour_signals": 5, "behaviour_funnels": 3}

@@ -28,7 +28,7 @@ from after_sales.tables import ACTION_EFFECTS, STG_ACTIONS
 from after_sales.transforms.marts import work_order_id
 from after_sales.transforms.rules import load_service_rules
 from after_sales.transforms.staging import StagingContext
-from tests.landing_builders import FEEDBACK_HEADER, ORDERS_HEADER, write_landing
+from tests.support.landing import FEEDBACK_HEADER, ORDERS_HEADER, write_landing
 
 TZ = "Asia/Shanghai"
 EVENTS_HEADER = (
@@ -243,10 +243,11 @@ CHAIN = [
 ]
 
 
+@pytest.mark.slow
 def test_effects_and_effectiveness_materialized_through_the_assets(
     landing: Path, resources: dict[str, object]
 ) -> None:
-    from tests.test_pipeline import run_range
+    from tests.support.runs import run_range
 
     write_loop_fixture(landing)
     result = run_range(resources, "2026-03-01", "2026-03-12", CHAIN)

@@ -347,6 +347,7 @@ def test_a_join_must_name_fields_the_files_have(tmp_path: Path) -> None:
         assert message in str(exc.value), str(exc.value)
 
 
+@pytest.mark.slow
 def test_one_materialization_through_the_dagster_assets_into_duckdb(tmp_path: Path) -> None:
     """`dagster asset materialize` of the Olist source: orders, details, lines, reviews and quarantine in DuckDB."""
     landing = tmp_path / "landing"
