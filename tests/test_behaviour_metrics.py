@@ -67,6 +67,7 @@ def traffic(marts: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], sessions: pd
     return build_metrics_daily(*marts, sessions, FIRST, END).set_index("business_date")[TRAFFIC]
 
 
+@pytest.mark.slow
 def test_events_and_session_files_give_the_same_traffic_measures(marts: tuple) -> None:
     files = session_files({D1: SESSION_FILE_D1})
     from_files = traffic(marts, metric_sessions(files, event_sessions().iloc[0:0]))

@@ -104,6 +104,7 @@ def test_partition_figures_for_dagster_plots() -> None:
     assert per_day[D3]["signals"] == 0
 
 
+@pytest.mark.slow
 def test_report_section_draws_and_tabulates_signals_and_funnels(tmp_path: Path) -> None:
     data = BehaviourData(D1, D3, ACCURACY, funnel_rows())
     png = render_behaviour_png(data, tmp_path / "behaviour_30d.png", "warehouse x")
@@ -124,6 +125,7 @@ SEARCHES = [
 ]
 
 
+@pytest.mark.slow
 def test_a_rule_fires_again_once_its_window_emptied_whatever_the_events_handed_in(tmp_path: Path) -> None:
     staged = [stage_events(landed("events", EVENTS_HEADER, SEARCHES[:2], D1), CTX)]
     staged.append(stage_events(landed("events", EVENTS_HEADER, SEARCHES[2:], D3), CTX))

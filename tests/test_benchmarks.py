@@ -191,6 +191,7 @@ def test_scale_labels_and_chunks() -> None:
     assert sum(days for _, days in year.chunks()) == 365 and len(year.chunks()) == 5
 
 
+@pytest.mark.slow
 def test_events_baseline_equals_the_behaviour_assets(tmp_path: Path) -> None:
     """The hand-written SQL and the assets give the same signals and funnels (EXCEPT ALL both ways)."""
     from benchmarks.events import generate as generate_events

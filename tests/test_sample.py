@@ -452,6 +452,7 @@ def test_feedback_order_ids_known_except_unknown_order(faulty_dir: tuple[SampleD
     assert (known == ~flagged).all()
 
 
+@pytest.mark.slow
 def test_fault_shares_follow_the_rate(faulty_dir: tuple[SampleData, Path]) -> None:
     sample, _ = faulty_dir
     for source in SOURCES:
