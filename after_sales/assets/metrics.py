@@ -71,6 +71,7 @@ GROUP = "metrics"
 FACT_COLUMNS = [
     "business_date",
     "order_id",
+    "order_scope",
     "channel",
     "amount",
     "feedback_id",
