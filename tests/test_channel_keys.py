@@ -15,13 +15,16 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import psycopg
 import pytest
 
+from after_sales.resources.postgres_warehouse import PostgresWarehouse
 from after_sales.resources.warehouse import open_warehouse, quote_ident
+from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS
 from after_sales.transforms.marts import build_order_feedback, build_problem_orders, build_work_orders, work_order_id
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
 from tests.landing_builders import FEEDBACK_HEADER, ORDERS_HEADER, write_landing
@@ -80,7 +83,8 @@ def land(landing: Path) -> None:
         landing,
         "jd",
         DAY,
-        ["1500001,1,京造 双肩包,退货,完成,2026-10-01 12:00:00,拉链坏了,2026-10-01 13:00:00,2026-10-01 16:00:00,¥149.00"],
+        ["1500001,1,京造 双肩包,退货,完成,2026-10-01 12:00:00,拉链坏了,2026-10-01 13:00:00,2026-10-01 16:00:00,"
+         "¥149.00"],
         "服务单号,订单号,商品名称,服务类型,服务单状态,申请时间,问题描述,审核时间,处理完成时间,退款金额",
         "服务单导出_20261001.csv",
     )
@@ -256,3 +260,35 @@ def test_the_same_feedback_id_in_two_marketplaces_is_two_feedbacks() -> None:
     ]
     work = build_work_orders(build_problem_orders(fact, load_cause_rules()), load_service_rules(), None)
     assert work["order_scope"].tolist() == ["jd", "own", "tmall"] and work["work_order_id"].is_unique
+
+
+def test_a_postgres_table_built_before_order_scopes_gets_the_wider_key(pg_url: str) -> None:
+    """fct_order_feedback (a unique index) and problem_orders (a primary key) of an older warehouse are re-keyed."""
+    wh = open_warehouse(pg_url, "after_sales", TZ)
+    assert isinstance(wh, PostgresWarehouse)
+    before = [
+        replace(
+            spec,
+            columns=tuple(c for c in spec.columns if c.name != "order_scope"),
+            primary_key=("business_date", "order_id", "feedback_id"),
+        )
+        for spec in (FCT_ORDER_FEEDBACK, PROBLEM_ORDERS)
+    ]
+    with wh.transaction() as cur:
+        wh.ensure_tables(cur, before)
+    with wh.transaction() as cur:
+        wh.ensure_tables(cur, [FCT_ORDER_FEEDBACK, PROBLEM_ORDERS])
+    unique = wh.query(
+        "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'after_sales' AND indexdef LIKE '%UNIQUE%' "
+        "ORDER BY 1"
+    )
+    assert unique["tablename"].tolist() == ["fct_order_feedback", "problem_orders"]
+    assert all("(business_date, order_scope, order_id, feedback_id)" in d for d in unique["indexdef"])
+    with wh.transaction() as cur:  # order 1 of two scopes on one day, without feedback: two rows
+        cur.execute(
+            "INSERT INTO after_sales.fct_order_feedback (business_date, order_id, order_scope, order_created_at, "
+            "channel, amount, order_status, has_feedback, is_problem) VALUES "
+            "('2026-10-01', '1', 'tmall', '2026-10-01 01:00+00', 'tmall', 1, 'completed', false, false), "
+            "('2026-10-01', '1', 'jd', '2026-10-01 01:00+00', 'jd', 1, 'completed', false, false)"
+        )
+    assert wh.query("SELECT count(*) AS n FROM after_sales.fct_order_feedback")["n"].iloc[0] == 2

@@ -41,7 +41,6 @@ from after_sales.transforms.marts import (
 )
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
 
-
 # Each marketplace channel is an order-id namespace of its own; every other channel is the own site's.
 MARKETPLACE_CHANNELS = frozenset(s.channel.lower() for s in MARKETPLACE_SOURCES.values())
 

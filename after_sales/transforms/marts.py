@@ -13,7 +13,6 @@ from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDER_FE
 from after_sales.transforms.arrow_ops import has_duplicates, isin
 from after_sales.transforms.rules import CauseRules, ServiceRules
 
-
 # Order ids are unique per shop system, not globally: the own site (every own channel: web, app, mini_program, ...
 # and the own helpdesk, whose feedback has no channel) is one namespace, each marketplace channel another. An order
 # is (order_scope, order_id); a feedback is (order_scope, feedback_id). docs/data-model.md, "Order keys".
