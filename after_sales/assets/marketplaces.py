@@ -34,7 +34,6 @@ from after_sales.marketplaces.multi import fill_from_items, item_table_rows
 from after_sales.marketplaces.reader import to_business_time
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partitions
 from after_sales.resources import Companion, LandingZone, WarehouseResource
-from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import QUARANTINE, STG_FEEDBACK, STG_ORDERS, Column, TableSpec, register_table
 from after_sales.transforms.parsing import printable
 from after_sales.transforms.staging import (
@@ -45,6 +44,7 @@ from after_sales.transforms.staging import (
     combine,
     quarantine_unknown_orders,
 )
+from after_sales.windows import DateWindow
 
 
 def _render(table: str, totals: dict[str, object]) -> dict[str, object]:

@@ -29,7 +29,6 @@ from after_sales.partitions import (
     landing_window,
 )
 from after_sales.resources import Companion, UpstreamRows, WarehouseResource, upstream_in
-from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDER_FEEDBACK, WORK_ORDERS
 from after_sales.transforms.marts import (
     FEEDBACK_IDS,
@@ -39,6 +38,7 @@ from after_sales.transforms.marts import (
     work_order_feedback,
 )
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
+from after_sales.windows import DateWindow
 
 
 def build_fact_asset(order_tables: list[str], feedback_tables: list[str]) -> dg.AssetsDefinition:

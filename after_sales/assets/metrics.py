@@ -31,7 +31,6 @@ from after_sales.checks.metrics_checks import (
 from after_sales.checks.quality import check_specs
 from after_sales.partitions import SESSIONS_WITH_HISTORY, SETTINGS, date_window
 from after_sales.resources import UpstreamRows, WarehouseResource, upstream_in
-from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import (
     FCT_ORDER_FEEDBACK,
     METRIC_TABLES,
@@ -65,6 +64,7 @@ from after_sales.transforms.rollups import (
     plan_rollups,
 )
 from after_sales.transforms.service_scores import build_metrics_daily_by_service_item
+from after_sales.windows import DateWindow
 
 GROUP = "metrics"
 # The fact columns the metrics read (the IO manager reads only these).

@@ -28,7 +28,7 @@ from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
 from after_sales.assets.faults import classified_faults
 from after_sales.resources import ExportDirectory, WarehouseResource
 from after_sales.resources.export_directory import neutralize_cell
-from after_sales.resources.warehouse import DateWindow, Warehouse
+from after_sales.resources.warehouse import Warehouse
 from after_sales.tables import (
     METRICS_DAILY,
     METRICS_ROLLUPS,
@@ -36,6 +36,7 @@ from after_sales.tables import (
     SERVICE_ITEM_SCORES,
 )
 from after_sales.transforms.metric_rules import PRIORITIES, MetricRules, load_metric_rules
+from after_sales.windows import DateWindow
 
 REPORT_DAYS = 30
 REPORT_FOLDER = "reports"

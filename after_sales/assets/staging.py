@@ -20,7 +20,6 @@ from after_sales.checks.quality import check_specs
 from after_sales.marketplaces import ExportFileError
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, ORDERS_FOR_FEEDBACK, SETTINGS
 from after_sales.resources import Companion, LandingZone, UpstreamRows, WarehouseResource, upstream_in
-from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import LANDING_FILES, QUARANTINE_FILES
 from after_sales.transforms.staging import (
     KINDS,
@@ -31,6 +30,7 @@ from after_sales.transforms.staging import (
     combine,
     quarantine_unknown_orders,
 )
+from after_sales.windows import DateWindow
 
 
 def staging_context() -> StagingContext:

@@ -14,7 +14,6 @@ from sqlalchemy.engine import URL
 
 from after_sales.bi.comments import comment_statements
 from after_sales.resources.warehouse import (
-    DateWindow,
     PreparedWrite,
     Warehouse,
     WarehouseError,
@@ -22,6 +21,7 @@ from after_sales.resources.warehouse import (
     quote_ident,
 )
 from after_sales.tables import SQL_TYPES, TableSpec
+from after_sales.windows import DateWindow
 
 _LOCK_MARKERS = ("could not set lock", "conflicting lock")
 _INCOMING = "__after_sales_incoming"

@@ -19,8 +19,9 @@ from sqlalchemy.engine import URL
 
 from after_sales.bi.comments import comment_statements
 from after_sales.resources.arrow_frames import ARROW_TYPES
-from after_sales.resources.warehouse import DateWindow, PreparedWrite, Warehouse, WarehouseError, quote_ident
+from after_sales.resources.warehouse import PreparedWrite, Warehouse, WarehouseError, quote_ident
 from after_sales.tables import SQL_TYPES, TableSpec
+from after_sales.windows import DateWindow
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,9 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.pool import NullPool
 
 from after_sales.resources.arrow_frames import ARROW_TYPES
-from after_sales.resources.warehouse import DateWindow, PreparedWrite, Warehouse, WarehouseError, quote_ident
+from after_sales.resources.warehouse import PreparedWrite, Warehouse, WarehouseError, quote_ident
 from after_sales.tables import TableSpec
+from after_sales.windows import DateWindow
 
 _INSERT_BATCH = 10_000
 _CENT = Decimal("0.01")

@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL, make_url
 
 from after_sales.resources.arrow_frames import arrow_to_frame, empty_frame, frame_to_arrow
 from after_sales.tables import TableSpec
+from after_sales.windows import DateWindow
 
 
 class WarehouseError(RuntimeError):
@@ -22,23 +23,6 @@ class WarehouseError(RuntimeError):
 
 class WarehouseLockedError(WarehouseError):
     """Another process holds the warehouse and did not let go in time."""
-
-
-@dataclass(frozen=True)
-class DateWindow:
-    """Half-open range of dates [start, end)."""
-
-    start: dt.date
-    end: dt.date
-
-    @classmethod
-    def single(cls, day: dt.date) -> DateWindow:
-        """The window of one day."""
-        return cls(day, day + dt.timedelta(days=1))
-
-    def days(self) -> list[dt.date]:
-        """Every day in the window."""
-        return [self.start + dt.timedelta(days=i) for i in range((self.end - self.start).days)]
 
 
 @dataclass(frozen=True)
