@@ -17,7 +17,7 @@ import pyarrow.csv as pa_csv
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlalchemy.engine import URL
 
-from after_sales.resources.arrow_frames import ARROW_TYPES
+from after_sales.arrow_frames import ARROW_TYPES
 from after_sales.resources.warehouse_base import (
     PreparedWrite,
     ViewText,

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.pool import NullPool
 
-from after_sales.resources.arrow_frames import ARROW_TYPES
+from after_sales.arrow_frames import ARROW_TYPES
 from after_sales.resources.warehouse_base import PreparedWrite, ViewText, Warehouse, WarehouseError, quote_ident
 from after_sales.tables import TableSpec
 from after_sales.windows import DateWindow

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.engine import URL, make_url
 
-from after_sales.resources.arrow_frames import arrow_to_frame, empty_frame, frame_to_arrow
+from after_sales.arrow_frames import arrow_to_frame, empty_frame, frame_to_arrow
 from after_sales.tables import TableSpec
 from after_sales.windows import DateWindow
 
