@@ -16,6 +16,7 @@ from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManag
 from after_sales.schedules import daily_schedule
 from after_sales.sensors import build_sensors, source_assets
 from after_sales.settings import ENV_EXPORT_DIR, ENV_LANDING_DIR, ENV_WAREHOUSE_SCHEMA, ENV_WAREHOUSE_URL
+from after_sales.sources import MARKETPLACE_SOURCES
 from after_sales.tables import ALL_TABLES
 
 
@@ -40,7 +41,7 @@ executor = dg.multiprocess_executor.configured(
     config_schema={"max_concurrent": dg.Field(int, default_value=0, description="Steps at once; 0 = one per CPU.")},
 )
 
-SOURCES = source_assets(marketplaces.MARKETPLACE_SOURCES)
+SOURCES = source_assets(MARKETPLACE_SOURCES)
 LANDING_OF = {asset: source for source, assets in SOURCES.items() for asset in assets}
 
 
@@ -79,7 +80,7 @@ defs = dg.Definitions(
     ),
     jobs=[daily_job],
     schedules=[daily_schedule],
-    sensors=build_sensors(marketplaces.MARKETPLACE_SOURCES),
+    sensors=build_sensors(MARKETPLACE_SOURCES),
     executor=executor,
     resources={
         "warehouse": warehouse,

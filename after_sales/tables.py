@@ -10,6 +10,9 @@ from dataclasses import dataclass, replace
 
 import dagster as dg
 
+from after_sales.marketplaces.config import SourceConfig
+from after_sales.sources import MARKETPLACE_SOURCES
+
 # Logical type -> SQL type per backend family. money is exact end to end: parsed as decimals
 # (transforms/parsing.py parse_money), held in pandas as Arrow decimal128(18,2), written and read as such.
 SQL_TYPES: dict[str, dict[str, str]] = {
@@ -510,42 +513,6 @@ DATA_QUALITY_RUNS = TableSpec(
     ),
 )
 
-ALL_TABLES: dict[str, TableSpec] = {
-    t.name: t
-    for t in (
-        STG_ORDERS,
-        STG_FEEDBACK,
-        STG_BEHAVIOUR,
-        FCT_ORDER_FEEDBACK,
-        PROBLEM_ORDERS,
-        WORK_ORDERS,
-        METRICS_DAILY,
-        WORK_ORDER_FEEDBACK,
-        QUARANTINE,
-        QUARANTINE_FILES,
-        LANDING_FILES,
-        DATA_QUALITY_RUNS,
-    )
-}
-
-
-def register_table(spec: TableSpec) -> TableSpec:
-    """Add a table built at definition time (per-source staging tables) to the registry."""
-    existing = ALL_TABLES.get(spec.name)
-    if existing is not None and existing != spec:
-        raise ValueError(f"table {spec.name} is already registered with other columns")
-    ALL_TABLES[spec.name] = spec
-    return spec
-
-
-def table_spec(name: str) -> TableSpec:
-    """The registered table called name."""
-    try:
-        return ALL_TABLES[name]
-    except KeyError:
-        raise KeyError(f"no table spec registered for {name!r}; known: {', '.join(sorted(ALL_TABLES))}") from None
-
-
 # --- Service metrics: breakdowns, roll-ups and service-item scores (docs/metrics.md) --------------------------
 
 METRIC_TRAFFIC_COLUMNS = (
@@ -760,159 +727,244 @@ METRIC_TABLES = (
     METRICS_ROLLUPS_BY_CAUSE,
     SERVICE_ITEM_SCORES,
 )
-for _spec in METRIC_TABLES:
-    register_table(_spec)
 
 
 # --- Behaviour: the event-level source, derived sessions, signals and their measured accuracy (docs/behaviour.md)
 
-STG_EVENTS = register_table(
-    TableSpec(
-        name="stg_events",
-        description="Own-site behaviour events (page views, searches, payments, tracking, returns, ...), one row per "
-        "landed event row.",
-        partition_column="landing_date",
-        primary_key=("landing_date", "source", "event_id"),
-        columns=(
-            Column("event_id", "text", "Event id.", False),
-            Column("session_id", "text", "Session id the client gave the event."),
-            Column("visitor_id", "text", "Visitor (cookie) id.", False),
-            Column("user_id", "text", "Logged-in user id (the orders' user); null when anonymous."),
-            Column("order_id", "text", "Order the event concerns (payment, tracking, return); null otherwise."),
-            Column("occurred_at", "timestamptz", "When the event happened.", False),
-            Column("business_date", "date", "occurred_at as a date in the business time zone.", False),
-            Column("event_type", "text", "page_view, search, click, add_to_cart, checkout_start, payment_attempt, "
-                   "payment_result, order_track_view, address_change, return_start, return_step, return_submit, "
-                   "contact_service or form_submit.", False),
-            Column("page", "text", "Page or screen (return steps: return_step_<n>)."),
-            Column("search_query", "text", "Search text, for search events."),
-            Column("result", "text", "payment_result: success or failure; search: the result count as text."),
-            Column("result_count", "int", "Search result count (0 = a zero-result search); null for other events."),
-            Column("reason_code", "text", "Failure or reason code (payment failures: insufficient_funds, ...)."),
-            *_lineage(),
-        ),
-    )
+STG_EVENTS = TableSpec(
+    name="stg_events",
+    description="Own-site behaviour events (page views, searches, payments, tracking, returns, ...), one row per "
+    "landed event row.",
+    partition_column="landing_date",
+    primary_key=("landing_date", "source", "event_id"),
+    columns=(
+        Column("event_id", "text", "Event id.", False),
+        Column("session_id", "text", "Session id the client gave the event."),
+        Column("visitor_id", "text", "Visitor (cookie) id.", False),
+        Column("user_id", "text", "Logged-in user id (the orders' user); null when anonymous."),
+        Column("order_id", "text", "Order the event concerns (payment, tracking, return); null otherwise."),
+        Column("occurred_at", "timestamptz", "When the event happened.", False),
+        Column("business_date", "date", "occurred_at as a date in the business time zone.", False),
+        Column("event_type", "text", "page_view, search, click, add_to_cart, checkout_start, payment_attempt, "
+               "payment_result, order_track_view, address_change, return_start, return_step, return_submit, "
+               "contact_service or form_submit.", False),
+        Column("page", "text", "Page or screen (return steps: return_step_<n>)."),
+        Column("search_query", "text", "Search text, for search events."),
+        Column("result", "text", "payment_result: success or failure; search: the result count as text."),
+        Column("result_count", "int", "Search result count (0 = a zero-result search); null for other events."),
+        Column("reason_code", "text", "Failure or reason code (payment failures: insufficient_funds, ...)."),
+        *_lineage(),
+    ),
 )
 
-EVENT_SESSIONS = register_table(
-    TableSpec(
-        name="event_sessions",
-        description="Sessions derived from events: a visitor's events with no gap over 30 minutes form one session "
-        "(docs/behaviour.md); the same measures as stg_behaviour, partitioned by the session's start date.",
-        partition_column="business_date",
-        primary_key=("session_id",),
-        columns=(
-            Column("session_id", "text", "Derived id: visitor_id, '@', start time in UTC (YYYYMMDDTHHMMSS).", False),
-            Column("visitor_id", "text", "Visitor id.", False),
-            Column("started_at", "timestamptz", "First event of the session.", False),
-            Column("ended_at", "timestamptz", "Last event of the session.", False),
-            Column("business_date", "date", "Partition: started_at as a date in the business time zone.", False),
-            Column("pages", "int", "page_view events in the session.", False),
-            Column("events", "int", "Events in the session.", False),
-            Column("submitted_after_sales_form", "bool", "Whether the session has a form_submit event.", False),
-        ),
-    )
+EVENT_SESSIONS = TableSpec(
+    name="event_sessions",
+    description="Sessions derived from events: a visitor's events with no gap over 30 minutes form one session "
+    "(docs/behaviour.md); the same measures as stg_behaviour, partitioned by the session's start date.",
+    partition_column="business_date",
+    primary_key=("session_id",),
+    columns=(
+        Column("session_id", "text", "Derived id: visitor_id, '@', start time in UTC (YYYYMMDDTHHMMSS).", False),
+        Column("visitor_id", "text", "Visitor id.", False),
+        Column("started_at", "timestamptz", "First event of the session.", False),
+        Column("ended_at", "timestamptz", "Last event of the session.", False),
+        Column("business_date", "date", "Partition: started_at as a date in the business time zone.", False),
+        Column("pages", "int", "page_view events in the session.", False),
+        Column("events", "int", "Events in the session.", False),
+        Column("submitted_after_sales_form", "bool", "Whether the session has a form_submit event.", False),
+    ),
 )
 
-BEHAVIOUR_SIGNALS = register_table(
-    TableSpec(
-        name="behaviour_signals",
-        description="Problems located from what customers do: one row per signal day, signal rule and subject (the "
-        "order, else the visitor) whose events met a rule of behaviour_signals.yaml, with its evidence.",
-        partition_column="signal_date",
-        primary_key=("signal_date", "rule", "subject_id"),
-        columns=(
-            Column("signal_date", "date", "Partition: detected_at as a date in the business time zone.", False),
-            Column("rule", "text", "Signal rule name (behaviour_signals.yaml).", False),
-            Column("cause", "text", "Cause the rule points to (payment, not_delivered, cumbersome_return).", False),
-            Column("suggested_action", "text", "Service action the rule suggests (e.g. 更换支付方式).", False),
-            Column("subject_id", "text", "order_id when known, else 'visitor:' and the visitor id.", False),
-            Column("order_id", "text", "Order the signal is about: the events' order, else the user's latest order."),
-            Column("order_attributed", "bool", "True when order_id came from the user's latest order, not the "
-                   "events.", False),
-            Column("visitor_id", "text", "Visitor of the last evidence event.", False),
-            Column("user_id", "text", "User of the evidence events, when logged in."),
-            Column("detected_at", "timestamptz", "When the rule became true (the triggering event, or the end of "
-                   "the waiting time).", False),
-            Column("first_event_at", "timestamptz", "First evidence event.", False),
-            Column("last_event_at", "timestamptz", "Last evidence event.", False),
-            Column("event_count", "int", "Evidence events.", False),
-            Column("event_ids", "text", "Evidence event ids, comma-separated, oldest first.", False),
-            Column("order_date", "date", "The order's business date (the partition of its work order), if known."),
-            Column("channel", "text", "The order's sales channel, if known."),
-        ),
-    )
+BEHAVIOUR_SIGNALS = TableSpec(
+    name="behaviour_signals",
+    description="Problems located from what customers do: one row per signal day, signal rule and subject (the "
+    "order, else the visitor) whose events met a rule of behaviour_signals.yaml, with its evidence.",
+    partition_column="signal_date",
+    primary_key=("signal_date", "rule", "subject_id"),
+    columns=(
+        Column("signal_date", "date", "Partition: detected_at as a date in the business time zone.", False),
+        Column("rule", "text", "Signal rule name (behaviour_signals.yaml).", False),
+        Column("cause", "text", "Cause the rule points to (payment, not_delivered, cumbersome_return).", False),
+        Column("suggested_action", "text", "Service action the rule suggests (e.g. 更换支付方式).", False),
+        Column("subject_id", "text", "order_id when known, else 'visitor:' and the visitor id.", False),
+        Column("order_id", "text", "Order the signal is about: the events' order, else the user's latest order."),
+        Column("order_attributed", "bool", "True when order_id came from the user's latest order, not the "
+               "events.", False),
+        Column("visitor_id", "text", "Visitor of the last evidence event.", False),
+        Column("user_id", "text", "User of the evidence events, when logged in."),
+        Column("detected_at", "timestamptz", "When the rule became true (the triggering event, or the end of "
+               "the waiting time).", False),
+        Column("first_event_at", "timestamptz", "First evidence event.", False),
+        Column("last_event_at", "timestamptz", "Last evidence event.", False),
+        Column("event_count", "int", "Evidence events.", False),
+        Column("event_ids", "text", "Evidence event ids, comma-separated, oldest first.", False),
+        Column("order_date", "date", "The order's business date (the partition of its work order), if known."),
+        Column("channel", "text", "The order's sales channel, if known."),
+    ),
 )
 
-SIGNAL_ACCURACY = register_table(
-    TableSpec(
-        name="signal_accuracy",
-        description="Each signal rule measured against complaints (own feedback rated below 3, or any ticket that "
-        "is not a review) per day D: precision of the signals detected on D (a complaint on the order within 7 "
-        "days after), recall over the complaints of the rule's cause created on D (a signal on the order within "
-        "the 7 days before) and the lead time; rule 'all' counts each subject flagged by any rule once a day "
-        "(docs/metrics.md).",
-        partition_column="business_date",
-        primary_key=("business_date", "rule"),
-        columns=(
-            Column("business_date", "date", "Partition: the day D.", False),
-            Column("rule", "text", "Signal rule, or 'all' for any rule.", False),
-            Column("cause", "text", "Cause of the rule ('all' for any rule).", False),
-            Column("signals", "int", "Signals detected on D.", False),
-            Column("signals_with_order", "int", "Of those, signals with an order_id (only they can be confirmed).",
-                   False),
-            Column("confirmed_signals", "int", "Of those, signals followed by a complaint on the order within 7 "
-                   "days after detected_at.", False),
-            Column("precision", "float", "confirmed_signals / signals."),
-            Column("complaints", "int", "Complaints created on D located to the rule's cause (any covered cause "
-                   "for 'all').", False),
-            Column("anticipated_complaints", "int", "Of those, complaints whose order had a signal of the rule "
-                   "detected in the 7 days before the complaint.", False),
-            Column("recall", "float", "anticipated_complaints / complaints."),
-            Column("lead_hours_mean", "float", "Mean hours from the earliest such signal to the complaint."),
-            Column("lead_hours_median", "float", "Median of those hours."),
-            Column("window_closed", "bool", "True when D + 7 days has passed in the data (complaints landed after "
-                   "D + 7): precision is final; else it may still rise.", False),
-        ),
-    )
+SIGNAL_ACCURACY = TableSpec(
+    name="signal_accuracy",
+    description="Each signal rule measured against complaints (own feedback rated below 3, or any ticket that "
+    "is not a review) per day D: precision of the signals detected on D (a complaint on the order within 7 "
+    "days after), recall over the complaints of the rule's cause created on D (a signal on the order within "
+    "the 7 days before) and the lead time; rule 'all' counts each subject flagged by any rule once a day "
+    "(docs/metrics.md).",
+    partition_column="business_date",
+    primary_key=("business_date", "rule"),
+    columns=(
+        Column("business_date", "date", "Partition: the day D.", False),
+        Column("rule", "text", "Signal rule, or 'all' for any rule.", False),
+        Column("cause", "text", "Cause of the rule ('all' for any rule).", False),
+        Column("signals", "int", "Signals detected on D.", False),
+        Column("signals_with_order", "int", "Of those, signals with an order_id (only they can be confirmed).",
+               False),
+        Column("confirmed_signals", "int", "Of those, signals followed by a complaint on the order within 7 "
+               "days after detected_at.", False),
+        Column("precision", "float", "confirmed_signals / signals."),
+        Column("complaints", "int", "Complaints created on D located to the rule's cause (any covered cause "
+               "for 'all').", False),
+        Column("anticipated_complaints", "int", "Of those, complaints whose order had a signal of the rule "
+               "detected in the 7 days before the complaint.", False),
+        Column("recall", "float", "anticipated_complaints / complaints."),
+        Column("lead_hours_mean", "float", "Mean hours from the earliest such signal to the complaint."),
+        Column("lead_hours_median", "float", "Median of those hours."),
+        Column("window_closed", "bool", "True when D + 7 days has passed in the data (complaints landed after "
+               "D + 7): precision is final; else it may still rise.", False),
+    ),
 )
 
-BEHAVIOUR_FUNNELS = register_table(
-    TableSpec(
-        name="behaviour_funnels",
-        description="Own-site funnels and search analytics per business day D of the events: checkout to payment "
-        "success, payment failures and their reasons, tracking after the promised date, return completion, "
-        "contact rate, searches, zero-result searches and the top terms (docs/metrics.md).",
-        partition_column="business_date",
-        primary_key=("business_date",),
-        columns=(
-            Column("business_date", "date", "Partition: the day D the events happened.", False),
-            Column("checkout_orders", "int", "Orders with a checkout_start on D.", False),
-            Column("paid_checkout_orders", "int", "Of those, orders with a successful payment_result within 24 h "
-                   "of the first checkout_start.", False),
-            Column("checkout_payment_rate", "float", "paid_checkout_orders / checkout_orders."),
-            Column("payment_results", "int", "payment_result events on D.", False),
-            Column("payment_failures", "int", "Of those, result failure.", False),
-            Column("payment_failure_rate", "float", "payment_failures / payment_results."),
-            Column("payment_failure_reasons", "text", "Failure reason codes with counts, most frequent first."),
-            Column("tracked_orders", "int", "Orders with an order_track_view on D.", False),
-            Column("tracked_late_orders", "int", "Of those, orders viewed after their promised delivery time "
-                   "(created_at + promised_delivery_days).", False),
-            Column("tracked_late_rate", "float", "tracked_late_orders / tracked_orders."),
-            Column("return_starts", "int", "return_start events on D.", False),
-            Column("returns_submitted", "int", "Of those, followed by a return_submit of the same subject within "
-                   "24 h.", False),
-            Column("return_completion_rate", "float", "returns_submitted / return_starts."),
-            Column("visitors", "int", "Distinct visitors with an event on D.", False),
-            Column("contacting_visitors", "int", "Of those, visitors with a contact_service or form_submit.", False),
-            Column("contact_rate", "float", "contacting_visitors / visitors."),
-            Column("searches", "int", "search events on D.", False),
-            Column("after_sales_searches", "int", "Of those, searches the cause keyword table locates (jieba).",
-                   False),
-            Column("zero_result_searches", "int", "Searches with result count 0.", False),
-            Column("zero_result_rate", "float", "zero_result_searches / searches."),
-            Column("top_after_sales_terms", "text", "The 10 most frequent after-sales queries with counts."),
-            Column("top_zero_result_terms", "text", "The 10 most frequent zero-result queries with counts."),
-        ),
-    )
+BEHAVIOUR_FUNNELS = TableSpec(
+    name="behaviour_funnels",
+    description="Own-site funnels and search analytics per business day D of the events: checkout to payment "
+    "success, payment failures and their reasons, tracking after the promised date, return completion, "
+    "contact rate, searches, zero-result searches and the top terms (docs/metrics.md).",
+    partition_column="business_date",
+    primary_key=("business_date",),
+    columns=(
+        Column("business_date", "date", "Partition: the day D the events happened.", False),
+        Column("checkout_orders", "int", "Orders with a checkout_start on D.", False),
+        Column("paid_checkout_orders", "int", "Of those, orders with a successful payment_result within 24 h "
+               "of the first checkout_start.", False),
+        Column("checkout_payment_rate", "float", "paid_checkout_orders / checkout_orders."),
+        Column("payment_results", "int", "payment_result events on D.", False),
+        Column("payment_failures", "int", "Of those, result failure.", False),
+        Column("payment_failure_rate", "float", "payment_failures / payment_results."),
+        Column("payment_failure_reasons", "text", "Failure reason codes with counts, most frequent first."),
+        Column("tracked_orders", "int", "Orders with an order_track_view on D.", False),
+        Column("tracked_late_orders", "int", "Of those, orders viewed after their promised delivery time "
+               "(created_at + promised_delivery_days).", False),
+        Column("tracked_late_rate", "float", "tracked_late_orders / tracked_orders."),
+        Column("return_starts", "int", "return_start events on D.", False),
+        Column("returns_submitted", "int", "Of those, followed by a return_submit of the same subject within "
+               "24 h.", False),
+        Column("return_completion_rate", "float", "returns_submitted / return_starts."),
+        Column("visitors", "int", "Distinct visitors with an event on D.", False),
+        Column("contacting_visitors", "int", "Of those, visitors with a contact_service or form_submit.", False),
+        Column("contact_rate", "float", "contacting_visitors / visitors."),
+        Column("searches", "int", "search events on D.", False),
+        Column("after_sales_searches", "int", "Of those, searches the cause keyword table locates (jieba).",
+               False),
+        Column("zero_result_searches", "int", "Searches with result count 0.", False),
+        Column("zero_result_rate", "float", "zero_result_searches / searches."),
+        Column("top_after_sales_terms", "text", "The 10 most frequent after-sales queries with counts."),
+        Column("top_zero_result_terms", "text", "The 10 most frequent zero-result queries with counts."),
+    ),
 )
+
+
+# --- Per-source staging tables: the same columns under each configured marketplace source's name
+
+STG_ORDER_ITEMS = TableSpec(
+    name="stg_order_items",
+    description="Order lines (items) of a marketplace source, one row per landed item line.",
+    partition_column="landing_date",
+    primary_key=("landing_date", "source", "source_file", "source_row"),
+    columns=(
+        Column("order_id", "text", "Order the line belongs to.", False),
+        Column("line_no", "int", "1-based line number of the order within its file.", False),
+        Column("sku", "text", "SKU / product id or merchant code."),
+        Column("product", "text", "Product name or title."),
+        Column("quantity", "int", "Units on the line."),
+        Column("unit_price", "money", "Unit price, in yuan."),
+        Column("amount", "money", "Line amount: the file's, else unit price x quantity."),
+        Column("channel", "text", "Sales channel of the source.", False),
+        Column("landing_date", "date", "Partition: the day the file landed (landing folder date).", False),
+        Column("source", "text", "Landing source the row came from.", False),
+        Column("source_file", "text", "Path of the landed file, relative to the landing directory.", False),
+        Column("source_row", "int", "1-based data row number within source_file (header excluded).", False),
+    ),
+)
+
+
+def marketplace_tables(source: SourceConfig) -> dict[str, TableSpec]:
+    """The staging tables of a marketplace source, by kind."""
+    return {
+        "orders": STG_ORDERS.renamed(
+            f"stg_{source.name}_orders", f"{source.label} ({source.name}) order exports, typed, one row per order."
+        ),
+        "feedback": STG_FEEDBACK.renamed(
+            f"stg_{source.name}_feedback",
+            f"{source.label} ({source.name}) refund, after-sales and review exports, typed, one row per ticket.",
+        ),
+    }
+
+
+def order_items_table(source: SourceConfig) -> TableSpec:
+    """The order-lines side table of a marketplace source (written by its staging step, like the quarantine)."""
+    return STG_ORDER_ITEMS.renamed(
+        f"stg_{source.name}_order_items",
+        f"{source.label} ({source.name}) order lines from items files and per-SKU order lines.",
+    )
+
+
+SOURCE_TABLES = tuple(
+    spec
+    for source in MARKETPLACE_SOURCES.values()
+    for spec in (*marketplace_tables(source).values(), order_items_table(source))
+)
+# Every staging table of orders (feedback): the own site's and each marketplace source's; the fact table reads them.
+ORDER_TABLES = [STG_ORDERS.name, *(marketplace_tables(s)["orders"].name for s in MARKETPLACE_SOURCES.values())]
+FEEDBACK_TABLES = [STG_FEEDBACK.name, *(marketplace_tables(s)["feedback"].name for s in MARKETPLACE_SOURCES.values())]
+
+
+def _registry(*specs: TableSpec) -> dict[str, TableSpec]:
+    """Tables by name; two specs under one name are a mistake."""
+    registry: dict[str, TableSpec] = {}
+    for spec in specs:
+        if spec.name in registry:
+            raise ValueError(f"two tables are called {spec.name}")
+        registry[spec.name] = spec
+    return registry
+
+
+# The table registry, built here and only here (never changed by importing another module).
+ALL_TABLES: dict[str, TableSpec] = _registry(
+    STG_ORDERS,
+    STG_FEEDBACK,
+    STG_BEHAVIOUR,
+    FCT_ORDER_FEEDBACK,
+    PROBLEM_ORDERS,
+    WORK_ORDERS,
+    METRICS_DAILY,
+    WORK_ORDER_FEEDBACK,
+    QUARANTINE,
+    QUARANTINE_FILES,
+    LANDING_FILES,
+    DATA_QUALITY_RUNS,
+    *METRIC_TABLES,
+    STG_EVENTS,
+    EVENT_SESSIONS,
+    BEHAVIOUR_SIGNALS,
+    SIGNAL_ACCURACY,
+    BEHAVIOUR_FUNNELS,
+    *SOURCE_TABLES,
+)
+
+
+def table_spec(name: str) -> TableSpec:
+    """The registered table called name."""
+    try:
+        return ALL_TABLES[name]
+    except KeyError:
+        raise KeyError(f"no table spec registered for {name!r}; known: {', '.join(sorted(ALL_TABLES))}") from None

@@ -7,7 +7,6 @@ import pandas as pd
 
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import partitioned_asset_kwargs
-from after_sales.assets.marketplaces import FEEDBACK_TABLES, ORDER_TABLES
 from after_sales.behaviour.proactive import mark_found_by, order_signals, with_proactive
 from after_sales.behaviour.rules import load_signal_rules
 from after_sales.checks.conservation import (
@@ -29,7 +28,14 @@ from after_sales.partitions import (
     landing_window,
 )
 from after_sales.resources import Companion, UpstreamRows, WarehouseResource, upstream_in
-from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDER_FEEDBACK, WORK_ORDERS
+from after_sales.tables import (
+    FCT_ORDER_FEEDBACK,
+    FEEDBACK_TABLES,
+    ORDER_TABLES,
+    PROBLEM_ORDERS,
+    WORK_ORDER_FEEDBACK,
+    WORK_ORDERS,
+)
 from after_sales.transforms.marts import (
     FEEDBACK_IDS,
     build_order_feedback,

@@ -14,7 +14,6 @@ import pandas as pd
 
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import partitioned_asset_kwargs
-from after_sales.assets.marketplaces import MARKETPLACE_SOURCES
 from after_sales.checks.metrics_checks import (
     BY_CAUSE_CHECKS,
     BY_CHANNEL_CHECKS,
@@ -31,6 +30,7 @@ from after_sales.checks.metrics_checks import (
 from after_sales.checks.quality import check_specs
 from after_sales.partitions import SESSIONS_WITH_HISTORY, SETTINGS, date_window
 from after_sales.resources import UpstreamRows, WarehouseResource, upstream_in
+from after_sales.sources import MARKETPLACE_SOURCES
 from after_sales.tables import (
     FCT_ORDER_FEEDBACK,
     METRIC_TABLES,
