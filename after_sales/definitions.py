@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from after_sales.assets import bi, bi_snapshot, exports, marketplaces, marts, metrics, reports, staging
+from after_sales.assets import bi, bi_snapshot, exports, marketplaces, marts, metrics, own_staging, reports
 from after_sales.assets.common import FRESHNESS_GROUPS, MARTS_FRESHNESS
 from after_sales.assets.quality import quality_assets
 from after_sales.behaviour import assets as behaviour
@@ -61,7 +61,7 @@ def with_operations(spec: dg.AssetSpec) -> dg.AssetSpec:
     return spec.merge_attributes(metadata=lineage)
 
 
-ASSET_MODULES = [staging, marketplaces, marts, metrics, reports, exports, bi, bi_snapshot, behaviour]
+ASSET_MODULES = [own_staging, marketplaces, marts, metrics, reports, exports, bi, bi_snapshot, behaviour]
 
 
 def with_quality(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:

@@ -11,12 +11,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from after_sales.assets.marketplaces import MARKETPLACE_SOURCES
 from after_sales.definitions import defs
 from after_sales.jobs import daily_job
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS
 from after_sales.resources import LandingZone
 from after_sales.sensors.landing import FILES_TAG, RANGE_END, RANGE_START, TRIGGER_TAG, last_partition_day, scan
+from after_sales.sources import MARKETPLACE_SOURCES
 from tests.landing_builders import BEHAVIOUR_HEADER, ORDERS_HEADER, write_landing
 
 REPO = defs.get_repository_def()
