@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import dagster as dg
 
 from after_sales.marketplaces.config import SourceConfig
+from after_sales.measures import DAILY_MEASURES, MEASURE
 from after_sales.sources import MARKETPLACE_SOURCES
 
 # Logical type -> SQL type per backend family. money is exact end to end: parsed as decimals
@@ -276,6 +277,15 @@ WORK_ORDER_FEEDBACK = TableSpec(
     ),
 )
 
+def measure_columns(*names: str, nullable: bool | None = None, **described: str) -> tuple[Column, ...]:
+    """Columns of registered measures (after_sales/measures.py), in order; keyword ones with a table's own wording."""
+    columns = []
+    for name, text in [*((n, "") for n in names), *described.items()]:
+        m = MEASURE[name]
+        columns.append(Column(name, m.type, text or m.description, m.nullable if nullable is None else nullable))
+    return tuple(columns)
+
+
 # A day whose landing files were refused as a whole (quarantine_files) is flagged, so a dashboard never shows a
 # partial day as a whole one. Rows of business date D land from D to D + AFTER_SALES_LATE_ARRIVAL_DAYS.
 COMPLETENESS_COLUMNS = (
@@ -301,136 +311,7 @@ METRICS_DAILY = TableSpec(
     primary_key=("business_date",),
     columns=(
         Column("business_date", "date", "Partition: business date D (order date in AFTER_SALES_TIMEZONE).", False),
-        Column("orders", "int", "The row's orders: distinct order_id in fct_order_feedback.", False),
-        Column("orders_with_feedback", "int", "Of those, orders with at least one feedback row.", False),
-        Column("feedback_count", "int", "Feedback rows (reviews and tickets) on those orders.", False),
-        Column(
-            "problem_orders", "int", "Orders with at least one problem issue (rating < 3 or complaint type).", False
-        ),
-        Column("complaint_rate", "float", "Complaint rate: problem_orders / orders; null without orders."),
-        Column("visitors", "int", "Distinct visitor_id over own-site sessions starting on D.", False),
-        Column(
-            "visitors_trailing_7d_mean",
-            "float",
-            "Mean of daily visitors over D-7..D-1, over the days that have sessions, as staged when D was built.",
-        ),
-        Column(
-            "rolling_visitor_rate",
-            "float",
-            "Traffic-surge signal, not a service score: visitors / visitors_trailing_7d_mean (fixed when D is built; "
-            "metrics_rollups has the backfill-safe value).",
-        ),
-        Column("sessions", "int", "Own-site sessions starting on D.", False),
-        Column("sessions_with_submission", "int", "Of those, sessions that submitted the after-sales form.", False),
-        Column("submission_rate", "float", "Submission rate: sessions_with_submission / sessions."),
-        Column(
-            "effective_after_sales_count",
-            "int",
-            "Effective after-sales: tickets with a first response, resolved with a resolution other than rejected, "
-            "not reopened.",
-            False,
-        ),
-        Column("handled_tickets", "int", "Tickets with a resolved_at.", False),
-        Column(
-            "handling_time_hours_mean", "float", "Handling (dwell) time: handling_time_hours_sum / handled_tickets."
-        ),
-        Column(
-            "handling_time_hours_median",
-            "float",
-            "Median over handled tickets of hours from feedback created_at to resolved_at.",
-        ),
-        Column("work_orders", "int", "The row's work orders (one per problem order and matched cause).", False),
-        Column("order_amount", "money", "Sum of amount over the row's orders, in yuan.", False),
-        Column("tickets", "int", "Tickets: feedback rows on the row's orders whose issue_type is not review.", False),
-        Column(
-            "handling_time_hours_sum",
-            "float",
-            "Sum over handled tickets of hours from feedback created_at to resolved_at.",
-            False,
-        ),
-        Column("rated_tickets", "int", "Tickets with a rating.", False),
-        Column(
-            "satisfied_tickets", "int", "Rated tickets rated at or above csat_min_rating (4) of metrics.yaml.", False
-        ),
-        Column("csat", "float", "CSAT: satisfied_tickets / rated_tickets; null without rated tickets."),
-        Column("responded_tickets", "int", "Tickets with a first_response_at.", False),
-        Column(
-            "first_response_hours_sum",
-            "float",
-            "Sum over responded tickets of hours from feedback created_at to first_response_at.",
-            False,
-        ),
-        Column(
-            "first_response_hours_mean", "float", "First response time: first_response_hours_sum / responded_tickets."
-        ),
-        Column("first_response_hours_median", "float", "Median first-response hours over responded tickets."),
-        Column(
-            "first_response_hours_p90",
-            "float",
-            "90th percentile (linear interpolation) of first-response hours over responded tickets.",
-        ),
-        Column("reopened_tickets", "int", "Handled tickets reopened after resolution.", False),
-        Column("reopen_rate", "float", "Reopen rate: reopened_tickets / handled_tickets."),
-        Column(
-            "resolved_work_orders", "int", "Work orders with a resolved_at (every issue behind them resolved).", False
-        ),
-        Column(
-            "resolution_hours_sum",
-            "float",
-            "Sum over resolved work orders of hours from opened_at to resolved_at (full resolution time).",
-            False,
-        ),
-        Column("resolution_hours_mean", "float", "Full resolution time: resolution_hours_sum / resolved_work_orders."),
-        Column("resolution_hours_median", "float", "Median full-resolution hours over resolved work orders."),
-        Column(
-            "resolution_hours_p90",
-            "float",
-            "90th percentile (linear interpolation) of full-resolution hours over resolved work orders.",
-        ),
-        Column(
-            "one_touch_work_orders",
-            "int",
-            "One-touch (first-contact) resolutions: resolved work orders with status resolved (not reopened), one "
-            "problem feedback, and no later ticket on the order.",
-            False,
-        ),
-        Column("one_touch_rate", "float", "One-touch rate: one_touch_work_orders / resolved_work_orders."),
-        Column("sla_met", "int", "Work orders resolved by due_at.", False),
-        Column(
-            "sla_breached",
-            "int",
-            "Work orders with sla_breached (resolved after due_at, or open past due_at at the work-order build).",
-            False,
-        ),
-        Column("sla_pending", "int", "Work orders still open and not yet past due_at at the work-order build.", False),
-        Column("sla_achieved_rate", "float", "SLA achieved: sla_met / (sla_met + sla_breached)."),
-        Column("work_orders_p1", "int", "Work orders of priority P1.", False),
-        Column("sla_met_p1", "int", "P1 work orders resolved by due_at.", False),
-        Column("sla_breached_p1", "int", "P1 work orders with sla_breached.", False),
-        Column("sla_achieved_rate_p1", "float", "sla_met_p1 / (sla_met_p1 + sla_breached_p1)."),
-        Column("work_orders_p2", "int", "Work orders of priority P2.", False),
-        Column("sla_met_p2", "int", "P2 work orders resolved by due_at.", False),
-        Column("sla_breached_p2", "int", "P2 work orders with sla_breached.", False),
-        Column("sla_achieved_rate_p2", "float", "sla_met_p2 / (sla_met_p2 + sla_breached_p2)."),
-        Column("work_orders_p3", "int", "Work orders of priority P3.", False),
-        Column("sla_met_p3", "int", "P3 work orders resolved by due_at.", False),
-        Column("sla_breached_p3", "int", "P3 work orders with sla_breached.", False),
-        Column("sla_achieved_rate_p3", "float", "sla_met_p3 / (sla_met_p3 + sla_breached_p3)."),
-        Column(
-            "refund_orders",
-            "int",
-            "Orders with a feedback whose issue_type is a refund type of metrics.yaml (refund, return) or whose "
-            "refund_amount > 0.",
-            False,
-        ),
-        Column("refund_rate", "float", "Refund rate: refund_orders / orders."),
-        Column(
-            "refund_amount", "money", "Sum of refund_amount over feedback rows on the row's orders, in yuan.", False
-        ),
-        Column(
-            "dispute_orders", "int", "Orders with a feedback whose issue_type is a dispute type of metrics.yaml.", False
-        ),
-        Column("dispute_rate", "float", "Dispute rate: dispute_orders / orders."),
+        *measure_columns(*(m.name for m in DAILY_MEASURES)),
         *COMPLETENESS_COLUMNS,
     ),
 )
@@ -546,19 +427,8 @@ WORK_ORDER_MEASURES = tuple(
         "sla_achieved_rate",
     )
 )
-FOLLOWUP_COLUMNS = (
-    Column(
-        "followup_ratings",
-        "int",
-        "Work orders with a follow-up rating: the latest rated feedback on the same order created after the work "
-        "order opened.",
-        False,
-    ),
-    Column("satisfied_followups", "int", "Follow-up ratings at or above csat_min_rating (4).", False),
-    Column("followup_rating_sum", "int", "Sum of the follow-up ratings (1-5).", False),
-    Column(
-        "followup_rating_sq_sum", "int", "Sum of the squared follow-up ratings (for the standard deviation).", False
-    ),
+FOLLOWUP_COLUMNS = measure_columns(
+    "followup_ratings", "satisfied_followups", "followup_rating_sum", "followup_rating_sq_sum"
 )
 _CHANNEL = Column("channel", "text", "Sales channel: own site (web, app, mini_program, ...) or marketplace.", False)
 _CAUSE = Column("cause", "text", "Located cause (payment, not_delivered, cumbersome_return, quality, other).", False)
@@ -607,26 +477,21 @@ METRICS_DAILY_BY_CAUSE = TableSpec(
     columns=(
         METRICS_DAILY.column("business_date"),
         _CAUSE,
-        Column("problem_issues", "int", "Problem issues (problem_orders rows) whose primary cause is this one.", False),
-        Column("problem_orders", "int", "Distinct orders behind those issues.", False),
+        *measure_columns("problem_issues", problem_orders="Distinct orders behind those issues."),
         *WORK_ORDER_MEASURES,
-        Column("reopened_work_orders", "int", "Work orders with status reopened.", False),
+        *measure_columns("reopened_work_orders"),
         *FOLLOWUP_COLUMNS,
-        Column("followup_score", "float", "Mean follow-up rating: followup_rating_sum / followup_ratings."),
+        *measure_columns("followup_score"),
     ),
 )
 
 _ITEM_COUNTS = (
-    Column("suggested_work_orders", "int", "Work orders that list the item among their suggested actions.", False),
-    Column(
-        "work_orders",
-        "int",
-        "Work orders that used the item: the first suggested action listed in metrics.yaml for the work order's "
-        "final resolution, else its primary suggested action.",
-        False,
+    *measure_columns(
+        "suggested_work_orders",
+        work_orders="Work orders that used the item: the first suggested action listed in metrics.yaml for the work "
+        "order's final resolution, else its primary suggested action.",
     ),
-    Column("used_by_resolution", "int", "Of those, work orders whose item was recognised from the resolution.", False),
-    Column("resolved_work_orders", "int", "Of those, work orders with a resolved_at.", False),
+    *measure_columns("used_by_resolution", resolved_work_orders="Of those, work orders with a resolved_at."),
     *FOLLOWUP_COLUMNS,
 )
 
@@ -653,29 +518,27 @@ METRICS_ROLLUPS = TableSpec(
         *_PERIOD_COLUMNS,
         Column("channel", "text", "Sales channel, or 'all' for every channel together.", False),
         *SERVICE_MEASURES,
-        Column("visitor_days", "int", "Channel all only: sum of the daily distinct visitors over the period."),
-        Column("visitors_daily_mean", "float", "Channel all only: visitor_days / days_with_data."),
-        Column(
-            "rolling_visitor_rate",
-            "float",
-            "Channel all only, a traffic-surge signal, not a service score: visitors_daily_mean / mean daily "
-            "visitors over the 7 days before period_start (days with sessions). For period day it is the daily "
-            "rolling visitor rate.",
+        # Site traffic is for channel all only: null on the other channels.
+        *measure_columns("visitor_days", nullable=True),
+        *measure_columns(
+            "visitors_daily_mean",
+            rolling_visitor_rate="Channel all only, a traffic-surge signal, not a service score: visitors_daily_mean "
+            "/ mean daily visitors over the 7 days before period_start (days with sessions). For period day it is "
+            "the daily rolling visitor rate.",
         ),
-        Column("sessions", "int", "Channel all only: own-site sessions in the period."),
-        Column("sessions_with_submission", "int", "Channel all only: of those, sessions that submitted the form."),
-        Column("submission_rate", "float", "Channel all only: sessions_with_submission / sessions."),
-        Column(
+        *measure_columns(
+            sessions="Channel all only: own-site sessions in the period.",
+            sessions_with_submission="Channel all only: of those, sessions that submitted the form.",
+            nullable=True,
+        ),
+        *measure_columns(submission_rate="Channel all only: sessions_with_submission / sessions."),
+        *measure_columns(
             "backlog_work_orders",
-            "int",
-            "Backlog at the end of as_of_date: work orders of orders placed in the backlog_lookback_days up to "
-            "as_of_date, opened before and not resolved by that instant.",
-            False,
+            "backlog_overdue",
+            "backlog_age_hours_mean",
+            "backlog_age_hours_median",
+            "backlog_age_hours_max",
         ),
-        Column("backlog_overdue", "int", "Of the backlog, work orders past due_at at that instant.", False),
-        Column("backlog_age_hours_mean", "float", "Mean age of the backlog: hours from opened_at to that instant."),
-        Column("backlog_age_hours_median", "float", "Median age of the backlog, in hours."),
-        Column("backlog_age_hours_max", "float", "Age of the oldest backlog work order, in hours."),
     ),
 )
 
@@ -700,13 +563,7 @@ SERVICE_ITEM_SCORES = TableSpec(
         *_PERIOD_COLUMNS,
         _ACTION,
         *_ITEM_COUNTS,
-        Column("score", "float", "Mean follow-up rating (1-5): followup_rating_sum / followup_ratings."),
-        Column("score_stddev", "float", "Sample standard deviation of the follow-up ratings."),
-        Column(
-            "score_ci_low", "float", "Lower bound of the t confidence interval of the score (level in metrics.yaml)."
-        ),
-        Column("score_ci_high", "float", "Upper bound of that interval (clipped to 1-5)."),
-        Column("followup_csat", "float", "satisfied_followups / followup_ratings."),
+        *measure_columns("score", "score_stddev", "score_ci_low", "score_ci_high", "followup_csat"),
         Column(
             "grade", "text", "Grade of the score on the scale of metrics.yaml (A+ ... C); null when too few ratings."
         ),
