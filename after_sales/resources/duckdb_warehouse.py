@@ -33,6 +33,7 @@ class DuckDBWarehouse(Warehouse):
     """A DuckDB file; one short connection per operation so other processes get their turn."""
 
     family = "duckdb"
+    kind = "duckdb"  # the Dagster kind tag of assets stored here
 
     def __init__(self, url: URL, schema: str, timezone: str, lock_timeout_seconds: float = 60.0) -> None:
         super().__init__(url, schema, timezone)

@@ -149,6 +149,7 @@ class PostgresWarehouse(Warehouse):
     """A PostgreSQL database; one short psycopg 3 connection per operation, the database created if missing."""
 
     family = "postgresql"
+    kind = "postgres"  # the Dagster kind tag of assets stored here
 
     def __init__(self, url: URL, schema: str, timezone: str) -> None:
         super().__init__(url, schema, timezone)

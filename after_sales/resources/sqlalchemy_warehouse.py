@@ -83,6 +83,7 @@ class SQLAlchemyWarehouse(Warehouse):
     """A database behind SQLAlchemy Core; SQLite has no schemas, so there the schema is ignored."""
 
     family = "generic"
+    kind = "sqlalchemy"  # the Dagster kind tag of assets stored here
 
     def __init__(self, url: URL, schema: str, timezone: str) -> None:
         super().__init__(url, schema, timezone)

@@ -32,15 +32,20 @@ __all__ = [
     "open_warehouse",
     "quote_ident",
     "sql_literal",
+    "warehouse_class",
 ]
 
 
+def warehouse_class(url: str) -> type[Warehouse]:
+    """The warehouse class for a SQLAlchemy URL: DuckDB or PostgreSQL natively, anything else (SQLite) through
+    SQLAlchemy."""
+    backend = make_url(url).get_backend_name()
+    return {"duckdb": DuckDBWarehouse, "postgresql": PostgresWarehouse}.get(backend, SQLAlchemyWarehouse)
+
+
 def open_warehouse(url: str, schema: str, timezone: str, lock_timeout_seconds: float = 60.0) -> Warehouse:
-    """The warehouse for a SQLAlchemy URL: DuckDB or PostgreSQL natively, anything else (SQLite) through SQLAlchemy."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "duckdb":
-        return DuckDBWarehouse(parsed, schema, timezone, lock_timeout_seconds=lock_timeout_seconds)
-    if backend == "postgresql":
-        return PostgresWarehouse(parsed, schema, timezone)
-    return SQLAlchemyWarehouse(parsed, schema, timezone)
+    """The warehouse for a SQLAlchemy URL."""
+    cls = warehouse_class(url)
+    if cls is DuckDBWarehouse:
+        return DuckDBWarehouse(make_url(url), schema, timezone, lock_timeout_seconds=lock_timeout_seconds)
+    return cls(make_url(url), schema, timezone)

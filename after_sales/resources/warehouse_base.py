@@ -92,7 +92,8 @@ class ViewText:
 class Warehouse(ABC):
     """One warehouse behind a SQLAlchemy URL."""
 
-    family: str = "generic"
+    family: str = "generic"  # the column of SQL_TYPES this backend uses
+    kind: str = "sql"
 
     def __init__(self, url: str | URL, schema: str, timezone: str) -> None:
         self.url = make_url(url) if isinstance(url, str) else url
