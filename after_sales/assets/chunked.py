@@ -28,7 +28,7 @@ from after_sales.resources import Companion, WarehouseOutput, WarehouseResource,
 from after_sales.tables import DATA_QUALITY_RUNS, TableSpec
 from after_sales.windows import DateWindow
 
-Emitted = Iterator[dg.MaterializeResult | dg.AssetCheckResult]
+Emitted = Iterator[dg.MaterializeResult | dg.AssetCheckResult | dg.AssetMaterialization]
 # Check metadata that adds up over chunks; the rest is taken from the first failing chunk, else the last one.
 SUMMED_CHECK_METADATA = (
     "failed_expectations",
@@ -186,6 +186,35 @@ def merge_check_results(per_chunk: list[list[dg.AssetCheckResult]]) -> list[dg.A
     return merged
 
 
+def rewritten_partitions(
+    context: dg.AssetExecutionContext, name: str, whole: DateWindow, figures: dict[dt.date, dict[str, object]]
+) -> Iterator[dg.AssetMaterialization]:
+    """A materialization for each existing partition the run rewrote outside its own range.
+
+    Only partitions that hold rows now or were materialized before: the UI then shows every rewritten day as
+    fresh with its own row count, and days the run merely cleared stay as they were (missing).
+    """
+    partitions = context.assets_def.partitions_def
+    if not figures or partitions is None:
+        return
+    last = partitions.get_last_partition_key()
+    first = partitions.get_first_partition_key()
+    before = context.instance.get_materialized_partitions(dg.AssetKey(name))
+    targeted = date_window(context.partition_time_window)
+    last_day = dt.timedelta(days=1)
+    note = f"rewritten by the run of {targeted.start} .. {targeted.end - last_day}, which wrote {whole.start} .. "
+    for day, metadata in sorted(figures.items()):
+        key = day.isoformat()
+        if first is None or last is None or not first <= key <= last:
+            continue
+        if metadata.get("dagster/row_count", 0) or key in before:
+            yield dg.AssetMaterialization(
+                asset_key=name,
+                partition=key,
+                metadata={**metadata, "rewritten_by": note + str(whole.end - last_day)},
+            )
+
+
 @classified_faults
 def materialize_in_chunks(
     context: dg.AssetExecutionContext,
@@ -211,6 +240,8 @@ def materialize_in_chunks(
     results: dict[str, list[list[dg.AssetCheckResult]]] = {s.name: [] for s in specs}
     totals: dict[str, dict[str, object]] = {s.name: {} for s in specs}
     per_day: dict[str, dict[dt.date, dict[str, object]]] = {s.name: {} for s in specs}
+    # Days written outside the run's partitions (roll-ups rewrite the periods a rebuilt day reaches).
+    beyond: dict[str, dict[dt.date, dict[str, object]]] = {s.name: {} for s in specs}
     for part in chunks:
         built = build(part)
         for spec in specs:
@@ -237,10 +268,13 @@ def materialize_in_chunks(
             _add(totals[spec.name], {**metadata, **chunk.metadata})
             days = [d for d in part.days() if d in targeted]
             per_day[spec.name].update(partition_figures(spec, chunk, report.rows, days))
+            others = [d for d in part.days() if d not in targeted]
+            beyond[spec.name].update(partition_figures(spec, chunk, report.rows, others))
         del built
     for spec in specs:
         for day, figures in per_day[spec.name].items():
             context.add_asset_metadata(figures, asset_key=spec.name, partition_key=day.isoformat())
+        yield from rewritten_partitions(context, spec.name, whole, beyond[spec.name])
         metadata = render(spec.name, totals[spec.name]) if render else totals[spec.name]
         context.log.info(_run_totals_text(spec.name, whole, metadata))
         # Only what describes the run, not its totals: the partition's own figures are set above.

@@ -2,7 +2,9 @@
 
 The daily tables are built chunk by chunk over the run's partition window. The roll-up tables are windowed
 by period end: rebuilding days [a, b] rewrites every period whose window reaches them (period ends from a
-to about two months after b, see transforms/rollups.py), so a backfill in any order leaves them right.
+to about two months after b, see transforms/rollups.py), so a backfill in any order leaves them right. Every
+existing partition rewritten that way gets its own materialization (assets/chunked.py), so the UI's partition
+status and row counts stay true after a backfill of earlier days.
 """
 
 import datetime as dt
