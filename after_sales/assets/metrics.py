@@ -32,7 +32,7 @@ from after_sales.checks.metrics_checks import (
 from after_sales.checks.quality import check_specs
 from after_sales.partitions import SESSIONS_WITH_HISTORY, SETTINGS, date_window
 from after_sales.resources import UpstreamRows, WarehouseResource, upstream_in
-from after_sales.sources import MARKETPLACE_SOURCES
+from after_sales.sources import CHANNEL_SOURCES
 from after_sales.tables import (
     FCT_ORDER_FEEDBACK,
     METRIC_TABLES,
@@ -109,10 +109,6 @@ def _trailing(lookback: int) -> dg.TimeWindowPartitionMapping:
     )
 
 
-# A marketplace channel's rows come from its source's landing folder; every other channel from the own sources.
-CHANNEL_SOURCES: dict[str, tuple[str, ...]] = {}
-for _source in MARKETPLACE_SOURCES.values():
-    CHANNEL_SOURCES[_source.channel] = (*CHANNEL_SOURCES.get(_source.channel, ()), _source.name)
 
 
 def read_work_orders(work_orders: UpstreamRows, window: DateWindow) -> pd.DataFrame:
