@@ -277,6 +277,7 @@ WORK_ORDER_FEEDBACK = TableSpec(
     ),
 )
 
+
 def measure_columns(*names: str, nullable: bool | None = None, **described: str) -> tuple[Column, ...]:
     """Columns of registered measures (after_sales/measures.py), in order; keyword ones with a table's own wording."""
     columns = []
