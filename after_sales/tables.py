@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import dagster as dg
 
 from after_sales.marketplaces.config import SourceConfig
+from after_sales.marketplaces.multi import DETAIL_TYPES
 from after_sales.measures import DAILY_MEASURES, MEASURE
 from after_sales.sources import MARKETPLACE_SOURCES
 
@@ -776,10 +777,34 @@ def order_items_table(source: SourceConfig) -> TableSpec:
     )
 
 
+def order_details_table(source: SourceConfig) -> TableSpec | None:
+    """The side table of the order fields a source's mapping joins from other files, if it declares any."""
+    attributes = source.order_attributes()
+    if not attributes:
+        return None
+    return TableSpec(
+        name=f"stg_{source.name}_order_details",
+        description=f"{source.label} ({source.name}) order fields joined from other files (payments, customers, "
+        "...), one row per staged order row.",
+        partition_column="landing_date",
+        primary_key=("landing_date", "source", "source_file", "source_row"),
+        columns=(
+            Column("order_id", "text", "Order the fields belong to.", False),
+            *(Column(f, DETAIL_TYPES.get(t, "text"), d) for f, (t, d) in attributes.items()),
+            Column("channel", "text", "Sales channel of the source.", False),
+            Column("landing_date", "date", "Partition: the day the order file landed.", False),
+            Column("source", "text", "Landing source the row came from.", False),
+            Column("source_file", "text", "The order's landed file, relative to the landing directory.", False),
+            Column("source_row", "int", "The order's 1-based data row number within source_file.", False),
+        ),
+    )
+
+
 SOURCE_TABLES = tuple(
     spec
     for source in MARKETPLACE_SOURCES.values()
-    for spec in (*marketplace_tables(source).values(), order_items_table(source))
+    for spec in (*marketplace_tables(source).values(), order_items_table(source), order_details_table(source))
+    if spec is not None
 )
 # Every staging table of orders (feedback): the own site's and each marketplace source's; the fact table reads them.
 ORDER_TABLES = [STG_ORDERS.name, *(marketplace_tables(s)["orders"].name for s in MARKETPLACE_SOURCES.values())]
