@@ -285,6 +285,11 @@ OTHER_MEASURES: tuple[Measure, ...] = (
     _rate("followup_csat", "satisfied_followups", "followup_ratings", "satisfied_followups / followup_ratings."),
     _count("suggested_work_orders", "Work orders that list the item among their suggested actions."),
     _count("used_by_resolution", "Of those, work orders whose item was recognised from the resolution.", "work_orders"),
+    _count(
+        "used_by_log",
+        "Of those, work orders whose item is the last action the helpdesk logged for it (stg_actions).",
+        "work_orders",
+    ),
     # Roll-ups: site traffic and the backlog
     _count("visitor_days", "Channel all only: sum of the daily distinct visitors over the period."),
     Measure("visitors_daily_mean", "derived", "Channel all only: visitor_days / days_with_data."),
