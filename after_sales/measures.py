@@ -111,7 +111,7 @@ def _per_priority(p: str) -> tuple[Measure, ...]:
 
 # The measures of metrics_daily, in its column order (metrics_daily_by_channel and metrics_rollups reuse them).
 DAILY_MEASURES: tuple[Measure, ...] = (
-    _count("orders", "The row's orders: distinct order_id in fct_order_feedback."),
+    _count("orders", "The row's orders: distinct (order_scope, order_id) in fct_order_feedback."),
     _count("orders_with_feedback", "Of those, orders with at least one feedback row.", "orders"),
     _count("feedback_count", "Feedback rows (reviews and tickets) on those orders."),
     _count("problem_orders", "Orders with at least one problem issue (rating < 3 or complaint type).", "orders"),

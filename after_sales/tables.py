@@ -167,10 +167,12 @@ FCT_ORDER_FEEDBACK = TableSpec(
         "order and feedback; orders without feedback keep one row with empty feedback columns."
     ),
     partition_column="business_date",
-    primary_key=("business_date", "order_id", "feedback_id"),
+    primary_key=("business_date", "order_scope", "order_id", "feedback_id"),
     columns=(
         Column("business_date", "date", "Partition: the order's business date.", False),
-        Column("order_id", "text", "Order id.", False),
+        Column("order_id", "text", "Order id, exact text as the platform wrote it.", False),
+        Column("order_scope", "text", "Order-id namespace: 'own' for the own site (every own channel and the own "
+               "helpdesk), else the marketplace channel; an order is (order_scope, order_id).", False),
         Column("order_created_at", "timestamptz", "When the order was placed.", False),
         Column("channel", "text", "Sales channel.", False),
         Column("user_id", "text", "Buyer id."),
@@ -179,7 +181,7 @@ FCT_ORDER_FEEDBACK = TableSpec(
         Column("amount", "money", "Amount paid, in yuan.", False),
         Column("payment_method", "text", "Payment method."),
         Column("order_status", "text", "Canonical order status.", False),
-        Column("feedback_id", "text", "Feedback id; null for an order without feedback."),
+        Column("feedback_id", "text", "Feedback id (unique within order_scope); null for an order without feedback."),
         Column("feedback_created_at", "timestamptz", "When the feedback was submitted."),
         Column("rating", "int", "Rating 1-5."),
         Column("issue_type", "text", "Ticket type."),
@@ -201,11 +203,13 @@ PROBLEM_ORDERS = TableSpec(
         "dispute, located to one cause by the rule table."
     ),
     partition_column="business_date",
-    primary_key=("business_date", "order_id", "feedback_id"),
+    primary_key=("business_date", "order_scope", "order_id", "feedback_id"),
     columns=(
         Column("business_date", "date", "Partition: the order's business date.", False),
-        Column("order_id", "text", "Order id.", False),
-        Column("feedback_id", "text", "Feedback that raised the problem.", False),
+        Column("order_id", "text", "Order id, exact text as the platform wrote it.", False),
+        Column("order_scope", "text", "Order-id namespace: 'own' for the own site (every own channel and the own "
+               "helpdesk), else the marketplace channel; an order is (order_scope, order_id).", False),
+        Column("feedback_id", "text", "Feedback that raised the problem (unique within order_scope).", False),
         Column("channel", "text", "Sales channel.", False),
         Column("amount", "money", "Order amount, in yuan.", False),
         Column("feedback_created_at", "timestamptz", "When the feedback was submitted.", False),
@@ -232,9 +236,12 @@ WORK_ORDERS = TableSpec(
     partition_column="business_date",
     primary_key=("work_order_id",),
     columns=(
-        Column("work_order_id", "text", "Stable id: WO- and a hash of order id and cause.", False),
+        Column("work_order_id", "text", "Stable id: WO- and a hash of order scope, order id and cause (own-site "
+               "orders: of order id and cause, as before order scopes).", False),
         Column("business_date", "date", "Partition: the order's business date.", False),
-        Column("order_id", "text", "Order id.", False),
+        Column("order_id", "text", "Order id, exact text as the platform wrote it.", False),
+        Column("order_scope", "text", "Order-id namespace: 'own' for the own site (every own channel and the own "
+               "helpdesk), else the marketplace channel; an order is (order_scope, order_id).", False),
         Column("channel", "text", "Sales channel.", False),
         Column("cause", "text", "Located cause.", False),
         Column("issue_count", "int", "Number of problem feedbacks behind this work order.", False),
@@ -274,6 +281,8 @@ WORK_ORDER_FEEDBACK = TableSpec(
     columns=(
         Column("business_date", "date", "Partition: the order's business date (as in work_orders).", False),
         Column("work_order_id", "text", "Work order (work_orders.work_order_id).", False),
+        Column("order_scope", "text", "The work order's order scope: with feedback_id, the problem_orders key.",
+               False),
         Column("feedback_id", "text", "A problem feedback behind it (problem_orders.feedback_id), exact text.", False),
     ),
 )

@@ -32,13 +32,14 @@ SIGNALS = pd.DataFrame(
 )
 
 
-def complaint(created: str) -> pd.DataFrame:
+def complaint(created: str, scope: str = "own", channel: str = "web") -> pd.DataFrame:
     row = {c: None for c in PROBLEM_ORDERS.column_names}
     row.update(
         business_date=D,
         order_id="O1",
+        order_scope=scope,
         feedback_id="F1",
-        channel="web",
+        channel=channel,
         amount=99.0,
         feedback_created_at=t(created),
         rating=1,
@@ -91,6 +92,21 @@ def test_complaint_without_signal_is_found_by_feedback_and_not_proactive() -> No
     assert problems["found_by"].iloc[0] == "feedback"
     wo = with_proactive(build_work_orders(problems, rules, None), late_signal, rules).iloc[0]
     assert (wo["proactive"], wo["found_by"], wo["opened_at"]) == (False, "both", t("2025-03-11 10:00"))
+
+
+def test_own_site_signal_leaves_a_marketplace_order_with_the_same_id_alone() -> None:
+    """Behaviour is the own site's: its signal on order O1 neither marks nor joins tmall's order O1."""
+    rules = load_service_rules()
+    signals = order_signals(SIGNALS, D, D + dt.timedelta(days=1))
+    problems = mark_found_by(complaint("2025-03-11 10:00", scope="tmall", channel="tmall"), signals, window_days=7)
+    assert problems["found_by"].iloc[0] == "feedback"
+    wo = with_proactive(build_work_orders(problems, rules, None), signals, rules)
+    by_scope = wo.set_index("order_scope")
+    assert sorted(wo["order_scope"]) == ["own", "tmall"]  # the signal opens the own order's work order
+    assert by_scope.at["tmall", "found_by"] == "feedback" and not by_scope.at["tmall", "proactive"]
+    assert by_scope.at["own", "work_order_id"] == work_order_id("O1", "payment")
+    assert by_scope.at["tmall", "work_order_id"] == work_order_id("O1", "payment", "tmall")
+    assert by_scope.at["tmall", "work_order_id"] != by_scope.at["own", "work_order_id"]
 
 
 def test_materialized_proactive_work_order_then_the_complaint_joins_it(

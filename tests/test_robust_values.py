@@ -129,6 +129,7 @@ def test_sums_of_amounts_are_exact() -> None:
         {
             "business_date": [LANDED] * 3,
             "order_id": ["O1", "O2", "O3"],
+            "order_scope": ["own"] * 3,
             "channel": ["web"] * 3,
             "amount": pd.array([Decimal("0.10"), Decimal("0.20"), Decimal("99999999999999.99")], dtype=money),
             "feedback_id": ["F1", None, None],

@@ -29,6 +29,7 @@ from after_sales.partitions import (
     landing_window,
 )
 from after_sales.resources import Companion, UpstreamRows, WarehouseResource, upstream_in
+from after_sales.sources import MARKETPLACE_SOURCES
 from after_sales.tables import (
     FCT_ORDER_FEEDBACK,
     FEEDBACK_TABLES,
@@ -42,13 +43,19 @@ from after_sales.transforms.marts import (
     build_order_feedback,
     build_problem_orders,
     build_work_orders,
+    with_order_scope,
     work_order_feedback,
 )
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
 from after_sales.windows import DateWindow
 
+# Each marketplace channel is an order-id namespace of its own; every other channel is the own site's.
+MARKETPLACE_CHANNELS = frozenset(s.channel.lower() for s in MARKETPLACE_SOURCES.values())
 
-def build_fact_asset(order_tables: list[str], feedback_tables: list[str]) -> dg.AssetsDefinition:
+
+def build_fact_asset(
+    order_tables: list[str], feedback_tables: list[str], marketplaces: frozenset[str] = MARKETPLACE_CHANNELS
+) -> dg.AssetsDefinition:
     """fct_order_feedback over every order and feedback staging table (own site and each marketplace)."""
     ins = {
         **{t: upstream_in(t, LATE_ROWS) for t in order_tables},
@@ -59,7 +66,7 @@ def build_fact_asset(order_tables: list[str], feedback_tables: list[str]) -> dg.
         **partitioned_asset_kwargs(FCT_ORDER_FEEDBACK, "marts"),
         ins=ins,
         check_specs=check_specs("fct_order_feedback", FACT_CHECKS, non_blocking=(FEEDBACK_CONSERVED,)),
-        code_version="2",
+        code_version="3",
     )
     def fct_order_feedback(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, **staged: UpstreamRows
@@ -75,12 +82,12 @@ def build_fact_asset(order_tables: list[str], feedback_tables: list[str]) -> dg.
         ) -> CustomCheck:
             # Feedback landed in the chunk may belong to an earlier business date: judge it against the stored fact.
             before = DateWindow(window.start - dt.timedelta(days=FEEDBACK_OF_ORDERS.end_offset), window.start)
-            earlier = _concat([staged[t].read(before) for t in order_tables])
-            stored = warehouse.open().read(FCT_ORDER_FEEDBACK, before, ["business_date", "feedback_id"])
+            earlier = with_order_scope(_concat([staged[t].read(before) for t in order_tables]), marketplaces)
+            stored = warehouse.open().read(FCT_ORDER_FEEDBACK, before, ["business_date", "order_scope", "feedback_id"])
             check = feedback_conservation(
                 feedback,
                 _concat([earlier, orders]),
-                _concat([stored, fact[["business_date", "feedback_id"]]]),
+                _concat([stored, fact[["business_date", "order_scope", "feedback_id"]]]),
                 window.days(),
                 FEEDBACK_OF_ORDERS.end_offset,
                 built,
@@ -89,9 +96,9 @@ def build_fact_asset(order_tables: list[str], feedback_tables: list[str]) -> dg.
             return check
 
         def build(window: DateWindow) -> dict[str, Chunk]:
-            orders = _concat([staged[t].read(window) for t in order_tables])
-            feedback = _concat([staged[t].read(window) for t in feedback_tables])
-            fact = build_order_feedback(orders, feedback, window.start, window.end, issue_types)
+            orders = with_order_scope(_concat([staged[t].read(window) for t in order_tables]), marketplaces)
+            feedback = with_order_scope(_concat([staged[t].read(window) for t in feedback_tables]), marketplaces)
+            fact = build_order_feedback(orders, feedback, window.start, window.end, issue_types, marketplaces)
             checks = [fact_conservation(orders, fact, window.days()), feedback_check(window, orders, feedback, fact)]
             return {FCT_ORDER_FEEDBACK.name: Chunk(fact, checks=checks)}
 
@@ -116,7 +123,7 @@ SIGNALS_OF_ORDERS = upstream_in("behaviour_signals", landing_window(0, FEEDBACK_
     **partitioned_asset_kwargs(PROBLEM_ORDERS, "marts"),
     ins={"behaviour_signals": SIGNALS_OF_ORDERS},
     check_specs=check_specs("problem_orders", PROBLEM_CHECKS),
-    code_version="2",
+    code_version="3",
 )
 def problem_orders(
     context: dg.AssetExecutionContext,

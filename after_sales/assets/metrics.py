@@ -81,6 +81,7 @@ GROUP = "metrics"
 FACT_COLUMNS = [
     "business_date",
     "order_id",
+    "order_scope",
     "channel",
     "amount",
     "feedback_id",

@@ -3,6 +3,8 @@
 A behaviour signal on an order opens the work order of that order and the signal's cause (the same stable id
 `WO-` + hash of order id and cause as a complaint's), flagged `proactive`, before any complaint. A complaint
 that follows on the same order and cause is an issue of that same work order: no second one is opened.
+Behaviour is the own site's (its events and orders), so a signal's order is an own-site order (order scope 'own'):
+it never marks or opens the work order of a marketplace order that happens to have the same id.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from after_sales.transforms.marts import work_order_id
+from after_sales.transforms.marts import ORDER_KEY, OWN_SCOPE, work_order_id
 from after_sales.transforms.rules import ServiceRules
 
 FOUND_FEEDBACK, FOUND_BEHAVIOUR, FOUND_BOTH = "feedback", "behaviour", "both"
@@ -36,10 +38,13 @@ def mark_found_by(problems: pd.DataFrame, signals: pd.DataFrame, window_days: in
     if p.empty or signals.empty:
         return p
     pairs = (
-        p.reset_index()[["index", "order_id", "matched_causes", "feedback_created_at"]]
+        p.reset_index()[["index", *ORDER_KEY, "matched_causes", "feedback_created_at"]]
         .assign(cause=lambda f: f["matched_causes"].str.split(","))
         .explode("cause")
-        .merge(signals[["order_id", "cause", "detected_at", "rule"]], on=["order_id", "cause"])
+        .merge(
+            signals[["order_id", "cause", "detected_at", "rule"]].assign(order_scope=OWN_SCOPE),
+            on=[*ORDER_KEY, "cause"],
+        )
     )
     before = pairs["detected_at"] <= pairs["feedback_created_at"]
     recent = pairs["detected_at"] >= pairs["feedback_created_at"] - pd.Timedelta(days=window_days)
@@ -91,6 +96,7 @@ def with_proactive(work_orders: pd.DataFrame, signals: pd.DataFrame, rules: Serv
             "work_order_id": new["work_order_id"],
             "business_date": new["order_date"],
             "order_id": new["order_id"],
+            "order_scope": OWN_SCOPE,
             "channel": new["channel"].fillna("web"),
             "cause": new["cause"],
             "issue_count": 0,
@@ -111,4 +117,4 @@ def with_proactive(work_orders: pd.DataFrame, signals: pd.DataFrame, rules: Serv
         }
     )
     out = pd.concat([wo, opened_rows[[c for c in wo.columns if c in opened_rows.columns]]], ignore_index=True)
-    return out.sort_values(["business_date", "order_id", "cause"], kind="stable").reset_index(drop=True)
+    return out.sort_values(["business_date", *ORDER_KEY, "cause"], kind="stable").reset_index(drop=True)

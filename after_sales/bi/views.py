@@ -133,7 +133,7 @@ BI_VIEWS: tuple[ViewSpec, ...] = (
         "bi_work_order_feedback",
         WORK_ORDER_FEEDBACK,
         "BI: the feedback behind each work order, one row per work order and feedback id (join on work_order_id "
-        "to bi_work_orders, on feedback_id to bi_problem_orders).",
+        "to bi_work_orders, on order_scope and feedback_id to bi_problem_orders).",
     ),
     _passthrough(
         "bi_metrics_daily_by_channel", METRICS_DAILY_BY_CHANNEL, "BI: the daily measures per sales channel."

@@ -8,7 +8,7 @@ import pandas as pd
 
 from after_sales.checks.quality import CustomCheck, PartitionCounts
 from after_sales.transforms.arrow_ops import isin
-from after_sales.transforms.marts import latest_version
+from after_sales.transforms.marts import FEEDBACK_KEY, ORDER_KEY, key_of, latest_version
 from after_sales.transforms.staging import StagingResult
 
 ROWS_CONSERVED = "rows_conserved"
@@ -62,9 +62,9 @@ def staging_conservation(result: StagingResult, days: list[dt.date]) -> CustomCh
     )
 
 
-def _keys_per_day(frame: pd.DataFrame, day_column: str, key: str) -> pd.DataFrame:
-    """The distinct (day, key) pairs of a frame, as columns day and key."""
-    pairs = frame[[day_column, key]].dropna(subset=[day_column]).drop_duplicates()
+def _keys_per_day(frame: pd.DataFrame, day_column: str, key: list[str]) -> pd.DataFrame:
+    """The distinct (day, key) pairs of a frame (key: its columns as one value), as columns day and key."""
+    pairs = frame[[day_column]].assign(key=key_of(frame, key)).dropna(subset=[day_column, "key"]).drop_duplicates()
     # Python-backed strings: pandas cannot merge two empty Arrow-backed string columns (an empty day).
     return pairs.set_axis(["day", "key"], axis=1).astype({"day": object, "key": KEY_DTYPE})
 
@@ -100,15 +100,15 @@ def _compare_sets(
 
 def fact_conservation(orders: pd.DataFrame, fact: pd.DataFrame, days: list[dt.date]) -> CustomCheck:
     """The fact holds exactly the day's orders, one row per order without feedback."""
-    latest = latest_version(orders, "order_id")
+    latest = latest_version(orders, ORDER_KEY)
     without = fact.loc[~fact["has_feedback"].astype(bool)]
-    duplicated = without["order_id"].duplicated().sum()
+    duplicated = without[ORDER_KEY].duplicated().sum()
     check = _compare_sets(
         "orders_conserved",
-        "set(fct.order_id) = set(stg orders of the day)",
+        "set(fct (order_scope, order_id)) = set(stg orders of the day)",
         FACT_CHECKS["orders_conserved"],
-        _keys_per_day(latest, "business_date", "order_id"),
-        _keys_per_day(fact, "business_date", "order_id"),
+        _keys_per_day(latest, "business_date", ORDER_KEY),
+        _keys_per_day(fact, "business_date", ORDER_KEY),
         days,
     )
     if duplicated:
@@ -124,8 +124,8 @@ def problem_conservation(fact: pd.DataFrame, problems: pd.DataFrame, days: list[
         "problems_conserved",
         "set(problem feedback) = set(fct feedback where is_problem)",
         PROBLEM_CHECKS["problems_conserved"],
-        _keys_per_day(flagged, "business_date", "feedback_id"),
-        _keys_per_day(problems, "business_date", "feedback_id"),
+        _keys_per_day(flagged, "business_date", FEEDBACK_KEY),
+        _keys_per_day(problems, "business_date", FEEDBACK_KEY),
         days,
     )
 
@@ -134,14 +134,14 @@ def work_order_coverage(problems: pd.DataFrame, work_orders: pd.DataFrame, days:
     """Every problem issue appears in some work order's feedback_ids (a list per work order: ids are values, a
     comma inside an id is just a character)."""
     covered = (
-        work_orders[["business_date", "feedback_ids"]]
+        work_orders[["business_date", "order_scope", "feedback_ids"]]
         .explode("feedback_ids")
         .rename(columns={"feedback_ids": "feedback_id"})
         if len(work_orders)
-        else pd.DataFrame({"business_date": [], "feedback_id": []})
+        else pd.DataFrame({"business_date": [], "order_scope": [], "feedback_id": []})
     )
     counted, missing, _ = _set_differences(
-        _keys_per_day(problems, "business_date", "feedback_id"), _keys_per_day(covered, "business_date", "feedback_id")
+        _keys_per_day(problems, "business_date", FEEDBACK_KEY), _keys_per_day(covered, "business_date", FEEDBACK_KEY)
     )
     parts = []
     for day in days:
@@ -169,23 +169,25 @@ def feedback_conservation(
     order (latest version) is dated B within that reach must be in fct partition B, which may lie before the
     days built: fact holds those partitions as stored, and only partitions in days or in built are judged.
     """
-    landed = feedback.loc[feedback["landing_date"].isin(days), ["landing_date", "feedback_id", "order_id"]]
+    landed = feedback.loc[feedback["landing_date"].isin(days), ["landing_date", "feedback_id", *ORDER_KEY]]
     expected = missing = landed.iloc[:0]
     outside_window = 0
     if len(landed) and len(orders):
-        named = orders.loc[isin(orders["order_id"], landed["order_id"])]  # only the orders some feedback names
-        dated = latest_version(named, "order_id")[["order_id", "business_date"]]
-        expected = landed.merge(dated, on="order_id")
+        # only the orders some feedback names (same order scope)
+        named = orders.loc[isin(key_of(orders, ORDER_KEY), key_of(landed, ORDER_KEY))]
+        dated = latest_version(named, ORDER_KEY)[[*ORDER_KEY, "business_date"]]
+        expected = landed.merge(dated, on=ORDER_KEY)
         gap = (pd.to_datetime(expected["landing_date"]) - pd.to_datetime(expected["business_date"])).dt.days
         judged = expected["business_date"].isin(set(days) | (built or set()))
         reach = (gap >= 0) & (gap <= feedback_days)
         outside_window = int((~reach).sum())
         expected = expected.loc[reach & judged]
     if len(expected):
-        present = fact.loc[fact["feedback_id"].notna(), ["feedback_id", "business_date"]].drop_duplicates()
-        present = present.astype({"feedback_id": "string"}).assign(in_fact=True)
-        keys = ["feedback_id", "business_date"]
-        both = expected.astype({"feedback_id": "string"}).merge(present, on=keys, how="left")
+        keys = [*FEEDBACK_KEY, "business_date"]
+        present = fact.loc[fact["feedback_id"].notna(), keys].drop_duplicates()
+        text = {"order_scope": "string", "feedback_id": "string"}
+        present = present.astype(text).assign(in_fact=True)
+        both = expected.astype(text).merge(present, on=keys, how="left")
         missing = both.loc[both["in_fact"].isna()]
     counted = expected.groupby("landing_date").size() if len(expected) else pd.Series(dtype=int)
     lost = missing.groupby("landing_date").size() if len(missing) else pd.Series(dtype=int)
@@ -194,7 +196,7 @@ def feedback_conservation(
         for day in days
     ]
     examples = [
-        f"{r.feedback_id} (landed {r.landing_date}, fct partition {r.business_date})"
+        f"{r.feedback_id} of {r.order_scope} (landed {r.landing_date}, fct partition {r.business_date})"
         for r in missing.head(20).itertuples()
     ]
     return CustomCheck(

@@ -10,6 +10,7 @@ import pandas as pd
 from after_sales.checks.quality import CustomCheck, PartitionCounts
 from after_sales.measures import MEASURE, MEASURES
 from after_sales.tables import TableSpec
+from after_sales.transforms.marts import ORDER_KEY, key_of
 from after_sales.transforms.metrics import ADDITIVE
 
 RANGES_DESCRIPTION = (
@@ -46,11 +47,18 @@ def _per_day(frame: pd.DataFrame, column: str) -> dict[dt.date, int]:
     return frame[column].value_counts().to_dict() if len(frame) else {}
 
 
+def _orders_per_day(fact: pd.DataFrame) -> dict[dt.date, int]:
+    """Distinct orders, (order_scope, order_id), of the fact per business date."""
+    if not len(fact):
+        return {}
+    return fact.assign(order=key_of(fact, ORDER_KEY)).groupby("business_date")["order"].nunique().to_dict()
+
+
 def metrics_conservation(
     metrics: pd.DataFrame, fact: pd.DataFrame, work_orders: pd.DataFrame, days: list[dt.date]
 ) -> CustomCheck:
     """metrics_daily counts agree with the marts they summarize."""
-    orders = fact.groupby("business_date")["order_id"].nunique().to_dict() if len(fact) else {}
+    orders = _orders_per_day(fact)
     wos = _per_day(work_orders, "business_date")
     by_day = metrics.set_index("business_date")
     parts = []
@@ -86,7 +94,7 @@ def by_channel_conservation(
     frame: pd.DataFrame, fact: pd.DataFrame, work_orders: pd.DataFrame, days: list[dt.date]
 ) -> CustomCheck:
     """Orders and work orders summed over channels equal the fact's orders and the work orders."""
-    orders = fact.groupby("business_date")["order_id"].nunique().to_dict() if len(fact) else {}
+    orders = _orders_per_day(fact)
     expected = {"orders": orders, "work_orders": _per_day(work_orders, "business_date")}
     rule = "sum over channels of orders, work_orders = fct orders, work orders"
     return _sums_match("channels_conserved", rule, BY_CHANNEL_CHECKS["channels_conserved"], frame, expected, days)

@@ -274,8 +274,35 @@ class PostgresWarehouse(Warehouse):
             if not state.owned:
                 log.warning("%s.%s belongs to another role; its comments are left as they are", self.schema, spec.name)
                 return
+            if set(spec.primary_key) - state.columns.keys():
+                self._widen_key(cur, spec, table)
         for statement in comment_statements(spec, table):
             cur.execute(statement)
+
+    def _widen_key(self, cur: psycopg.Cursor, spec: TableSpec, table: str) -> None:
+        """The table's key, which gained a column just added (order_scope): its narrower unique key is replaced."""
+        old = cur.execute(
+            "SELECT ci.relname, con.conname, "
+            "ARRAY(SELECT a.attname FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey)) "
+            "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_catalog.pg_class ci ON ci.oid = i.indexrelid "
+            "LEFT JOIN pg_catalog.pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = c.oid "
+            "WHERE n.nspname = %s AND c.relname = %s AND i.indisunique",
+            [self.schema, spec.name],
+        ).fetchall()
+        for index, constraint, columns in old:
+            if not set(columns) < set(spec.primary_key):
+                continue  # not a narrower form of the key: not ours to change
+            if constraint:
+                cur.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote_ident(constraint)}")
+            else:
+                cur.execute(f"DROP INDEX {quote_ident(self.schema)}.{quote_ident(index)}")
+        # The added column is empty in the rows already there (NULL until rebuilt), so a unique index, not a key.
+        key = ", ".join(quote_ident(c) for c in spec.primary_key)
+        nulls = " NULLS NOT DISTINCT" if cur.connection.info.server_version >= _NULLS_NOT_DISTINCT else ""
+        cur.execute(f"CREATE UNIQUE INDEX ON {table} ({key}){nulls}")
 
     def _replace_all(self, writes: list[PreparedWrite]) -> None:
         """DDL if needed, then per write DELETE of its window and scope and COPY of its rows: one transaction."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -12,13 +13,45 @@ from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDER_FE
 from after_sales.transforms.arrow_ops import has_duplicates, isin
 from after_sales.transforms.rules import CauseRules, ServiceRules
 
+# Order ids are unique per shop system, not globally: the own site (every own channel: web, app, mini_program, ...
+# and the own helpdesk, whose feedback has no channel) is one namespace, each marketplace channel another. An order
+# is (order_scope, order_id); a feedback is (order_scope, feedback_id). docs/data-model.md, "Order keys".
+OWN_SCOPE = "own"
+ORDER_KEY = ["order_scope", "order_id"]
+FEEDBACK_KEY = ["order_scope", "feedback_id"]
+# Joins the parts of an in-memory key: staging refuses NUL in text, so no id holds it.
+_KEY_SEPARATOR = "\x00"
 
-def latest_version(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+
+def order_scope(channel: pd.Series, marketplaces: Collection[str]) -> pd.Series:
+    """The order-id namespace of each row: its channel when that is a marketplace's, else the own site's."""
+    lowered = channel.astype("string").str.lower()
+    hit = isin(lowered.fillna(""), [m.lower() for m in marketplaces])
+    return pd.Series(np.where(hit, lowered.fillna(""), OWN_SCOPE), index=channel.index, dtype=object)
+
+
+def with_order_scope(frame: pd.DataFrame, marketplaces: Collection[str]) -> pd.DataFrame:
+    """frame with its order_scope column (kept when it has one, else derived from channel)."""
+    if "order_scope" in frame.columns:
+        return frame
+    return frame.assign(order_scope=order_scope(frame["channel"], marketplaces))
+
+
+def key_of(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """One text value per row for a key of several text columns (for set and duplicate tests)."""
+    out = frame[columns[0]].astype("string")
+    for c in columns[1:]:
+        out = out + _KEY_SEPARATOR + frame[c].astype("string")
+    return out
+
+
+def latest_version(frame: pd.DataFrame, key: str | list[str]) -> pd.DataFrame:
     """One row per key: the one that landed last (re-exports carry updated status)."""
-    if frame.empty or not has_duplicates(frame[key]):
+    columns = [key] if isinstance(key, str) else key
+    if frame.empty or not has_duplicates(key_of(frame, columns)):
         return frame
     ordered = frame.sort_values(["landing_date", "source_file", "source_row"], kind="stable")
-    return ordered.drop_duplicates(key, keep="last")
+    return ordered.drop_duplicates(columns, keep="last")
 
 
 def in_window(dates: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
@@ -33,18 +66,23 @@ def build_order_feedback(
     start: dt.date,
     end: dt.date,
     complaint_issue_types: tuple[str, ...],
+    marketplaces: Collection[str] = (),
 ) -> pd.DataFrame:
-    """Orders of business dates [start, end) left-joined with their feedback."""
-    o = latest_version(orders, "order_id")
+    """Orders of business dates [start, end) left-joined with their feedback of the same order scope.
+
+    marketplaces are the marketplace channels (each its own order-id namespace); rows that already carry
+    order_scope keep it.
+    """
+    o = latest_version(with_order_scope(orders, marketplaces), ORDER_KEY)
     o = o.loc[in_window(o["business_date"], start, end)]
-    f = latest_version(feedback, "feedback_id")
-    f = f.loc[isin(f["order_id"], o["order_id"])]
+    f = latest_version(with_order_scope(feedback, marketplaces), FEEDBACK_KEY)
+    f = f.loc[isin(key_of(f, ORDER_KEY), key_of(o, ORDER_KEY))]
     o = o.rename(columns={"created_at": "order_created_at", "status": "order_status"})
     f = f.rename(columns={"created_at": "feedback_created_at"})
     fact = o.merge(
         f[
             [
-                "order_id",
+                *ORDER_KEY,
                 "feedback_id",
                 "feedback_created_at",
                 "rating",
@@ -57,14 +95,16 @@ def build_order_feedback(
                 "refund_amount",
             ]
         ],
-        on="order_id",
+        on=ORDER_KEY,
         how="left",
     )
     fact["has_feedback"] = fact["feedback_id"].notna()
     low = fact["rating"].astype("Float64").lt(3).fillna(False).astype(bool)
     complaint = fact["issue_type"].isin(complaint_issue_types).fillna(False).astype(bool)
     fact["is_problem"] = fact["has_feedback"] & (low | complaint)
-    fact = fact.sort_values(["business_date", "order_id", "feedback_id"], kind="stable", na_position="first")
+    fact = fact.sort_values(
+        ["business_date", *ORDER_KEY, "feedback_id"], kind="stable", na_position="first"
+    )
     return fact[FCT_ORDER_FEEDBACK.column_names].reset_index(drop=True)
 
 
@@ -109,22 +149,24 @@ def build_problem_orders(fact: pd.DataFrame, rules: CauseRules) -> pd.DataFrame:
     return p[PROBLEM_ORDERS.column_names].reset_index(drop=True)
 
 
-def work_order_id(order_id: str, cause: str) -> str:
-    """Stable work-order id for an order and cause."""
-    return "WO-" + hashlib.sha1(f"{order_id}|{cause}".encode()).hexdigest()[:12].upper()
+def work_order_id(order_id: str, cause: str, scope: str = OWN_SCOPE) -> str:
+    """Stable work-order id for an order (of an order scope) and cause."""
+    # Own-site ids hash as they always did; a marketplace's hash its scope too, behind a NUL no own id can hold.
+    key = f"{order_id}|{cause}" if scope == OWN_SCOPE else f"{scope}{_KEY_SEPARATOR}{order_id}|{cause}"
+    return "WO-" + hashlib.sha1(key.encode()).hexdigest()[:12].upper()
 
 
 # The work orders as built: the table's columns plus feedback_ids, the list (a Python list of ids, sorted) of
 # the feedback behind each; it is stored as rows of the work_order_feedback bridge table, never joined into text.
 FEEDBACK_IDS = "feedback_ids"
-WORK_ORDER_FRAME_COLUMNS = [*WORK_ORDERS.column_names[:5], FEEDBACK_IDS, *WORK_ORDERS.column_names[5:]]
+WORK_ORDER_FRAME_COLUMNS = [*WORK_ORDERS.column_names[:6], FEEDBACK_IDS, *WORK_ORDERS.column_names[6:]]
 
 
 def work_order_feedback(work_orders: pd.DataFrame) -> pd.DataFrame:
-    """The bridge rows (business_date, work_order_id, feedback_id) of work orders carrying feedback_ids lists."""
+    """The bridge rows (business_date, work_order_id, order_scope, feedback_id) of work orders with feedback_ids."""
     if work_orders.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in WORK_ORDER_FEEDBACK.column_names})
-    links = work_orders[["business_date", "work_order_id", FEEDBACK_IDS]].explode(FEEDBACK_IDS)
+    links = work_orders[["business_date", "work_order_id", "order_scope", FEEDBACK_IDS]].explode(FEEDBACK_IDS)
     links = links.rename(columns={FEEDBACK_IDS: "feedback_id"}).dropna(subset=["feedback_id"])
     return links.sort_values(["business_date", "work_order_id", "feedback_id"], kind="stable")[
         WORK_ORDER_FEEDBACK.column_names
@@ -152,13 +194,14 @@ def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Tim
         return pd.DataFrame({c: pd.Series(dtype=object) for c in WORK_ORDER_FRAME_COLUMNS})
     # An issue that matched several causes opens a work order for each of them.
     p = problems.drop(columns="cause").assign(cause=problems["matched_causes"].str.split(",")).explode("cause")
-    p = p.sort_values(["order_id", "cause", "feedback_created_at", "feedback_id"], kind="stable")
+    p = p.sort_values([*ORDER_KEY, "cause", "feedback_created_at", "feedback_id"], kind="stable")
     p = p.assign(
         p2_type=p["issue_type"].isin(rules.p2_issue_types).fillna(False),
         unresolved=p["resolved_at"].isna(),
         reopened_flag=p["reopened"].fillna(False).astype(bool),
     )
-    g = p.groupby(["business_date", "order_id", "cause"], sort=False, dropna=False)
+    keys = ["business_date", *ORDER_KEY, "cause"]
+    g = p.groupby(keys, sort=False, dropna=False)
     wo = g.agg(
         channel=("channel", "first"),
         first_feedback=("feedback_id", "first"),
@@ -170,7 +213,6 @@ def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Tim
         any_reopened=("reopened_flag", "any"),
         any_p2_type=("p2_type", "any"),
     ).reset_index()
-    keys = ["business_date", "order_id", "cause"]
     ids = pd.Series([[f] for f in wo["first_feedback"].tolist()], index=wo.index, dtype=object)
     several = p.loc[p.duplicated(keys, keep=False)]
     if len(several):  # build longer lists only where a work order has more than one issue (Python per group)
@@ -179,7 +221,8 @@ def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Tim
         ids = pd.Series([lists.get(k, i) for k, i in zip(at, ids, strict=True)], index=wo.index, dtype=object)
     wo[FEEDBACK_IDS] = ids
     wo["work_order_id"] = [
-        work_order_id(o, c) for o, c in zip(wo["order_id"].tolist(), wo["cause"].tolist(), strict=True)
+        work_order_id(o, c, s)
+        for o, c, s in zip(wo["order_id"].tolist(), wo["cause"].tolist(), wo["order_scope"].tolist(), strict=True)
     ]
     actions = wo["cause"].map(lambda c: rules.actions.get(c) or rules.actions.get("other") or ("人工回访",))
     wo["suggested_action"] = actions.map(lambda a: a[0])
@@ -197,5 +240,5 @@ def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Tim
     wo["sla_breached"] = (late_resolution | overdue_open).astype(bool)
     # Opened by feedback; behaviour signals may open one earlier (after_sales/behaviour/proactive.py).
     wo["found_by"], wo["proactive"], wo["first_signal_at"], wo["signal_rule"] = "feedback", False, pd.NaT, None
-    wo = wo.sort_values(["business_date", "order_id", "cause"], kind="stable")
+    wo = wo.sort_values(keys, kind="stable")
     return wo[WORK_ORDER_FRAME_COLUMNS].reset_index(drop=True)

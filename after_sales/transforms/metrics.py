@@ -23,7 +23,7 @@ from after_sales.tables import (
     TableSpec,
 )
 from after_sales.transforms.arrow_ops import isin
-from after_sales.transforms.marts import latest_version
+from after_sales.transforms.marts import FEEDBACK_KEY, ORDER_KEY, key_of, latest_version
 from after_sales.transforms.metric_rules import MetricRules, load_metric_rules
 
 HOUR = 3600.0
@@ -98,6 +98,7 @@ def ticket_rows(fact: pd.DataFrame) -> pd.DataFrame:
         {
             "business_date": t["business_date"],
             "channel": t["channel"],
+            "order_scope": t["order_scope"],
             "order_id": t["order_id"],
             "feedback_id": t["feedback_id"],
             "created": t["feedback_created_at"],
@@ -128,27 +129,29 @@ def work_order_rows(
     wo["resolved"] = resolved
     wo["resolution_hours"] = hours_between(wo["opened_at"], wo["resolved_at"]).where(resolved)
     wo["sla_outcome"] = np.select([breached.to_numpy(), resolved.to_numpy()], ["breached", "met"], "pending")
-    head = wo[["work_order_id", "order_id", "opened_at"]]
+    head = wo[["work_order_id", *ORDER_KEY, "opened_at"]]
 
-    later = head.merge(ticket_rows(fact)[["order_id", "created"]], on="order_id")
+    later = head.merge(ticket_rows(fact)[[*ORDER_KEY, "created"]], on=ORDER_KEY)
     later_ids = set(later.loc[later["created"] > later["opened_at"], "work_order_id"])
     single = pd.to_numeric(wo["issue_count"]).eq(1).fillna(False).astype(bool)
     wo["one_touch"] = resolved & (wo["status"] == "resolved") & single & ~isin(wo["work_order_id"], later_ids)
 
     rated = fact.loc[fact["has_feedback"].astype(bool) & fact["rating"].notna()]
-    rated = rated[["order_id", "feedback_id", "feedback_created_at", "rating"]]
-    follow = head.merge(rated, on="order_id")
+    rated = rated[[*ORDER_KEY, "feedback_id", "feedback_created_at", "rating"]]
+    follow = head.merge(rated, on=ORDER_KEY)
     follow = follow.loc[follow["feedback_created_at"] > follow["opened_at"]]
     follow = follow.sort_values(["work_order_id", "feedback_created_at", "feedback_id"], kind="stable")
     latest = follow.drop_duplicates("work_order_id", keep="last").set_index("work_order_id")["rating"]
     wo["followup_rating"] = pd.to_numeric(wo["work_order_id"].map(latest), errors="coerce").astype("float64")
 
-    own = wo[["work_order_id", "feedback_ids"]].explode("feedback_ids").rename(columns={"feedback_ids": "feedback_id"})
-    outcomes = fact.loc[fact["resolved_at"].notna(), ["feedback_id", "resolved_at", "resolution"]]
+    own = wo[["work_order_id", "order_scope", "feedback_ids"]].explode("feedback_ids")
+    own = own.rename(columns={"feedback_ids": "feedback_id"})
+    outcomes = fact.loc[fact["resolved_at"].notna(), [*FEEDBACK_KEY, "resolved_at", "resolution"]]
     # Python-backed strings on both sides: an exploded list column is object (float when empty), the fact's Arrow.
-    own = own.dropna(subset=["feedback_id"]).astype({"feedback_id": PY_STRING})
-    outcomes = outcomes.astype({"feedback_id": PY_STRING})
-    own = own.merge(outcomes.drop_duplicates("feedback_id"), on="feedback_id")
+    text = {"order_scope": PY_STRING, "feedback_id": PY_STRING}
+    own = own.dropna(subset=["feedback_id"]).astype(text)
+    outcomes = outcomes.astype(text)
+    own = own.merge(outcomes.drop_duplicates(FEEDBACK_KEY), on=FEEDBACK_KEY)
     own = own.sort_values(["work_order_id", "resolved_at", "feedback_id"], kind="stable")
     final = own.drop_duplicates("work_order_id", keep="last").set_index("work_order_id")["resolution"]
     wo["final_resolution"] = wo["work_order_id"].map(final).where(resolved)
@@ -224,12 +227,15 @@ def service_measures(
     dispute = has & kind.isin(rules.dispute_issue_types)
     t = ticket_rows(fact)
     rated = t["rating"].notna()
-    orders = fact.drop_duplicates("order_id")
+    # An order is (order_scope, order_id): order 1 of two marketplaces is two orders.
+    fact = fact.assign(order=key_of(fact, ORDER_KEY))
+    problems = problems.assign(order=key_of(problems, ORDER_KEY))
+    orders = fact.drop_duplicates("order")
     return {
-        "orders": grouped(fact, keys)["order_id"].nunique(),
-        "orders_with_feedback": grouped(fact, keys, has)["order_id"].nunique(),
+        "orders": grouped(fact, keys)["order"].nunique(),
+        "orders_with_feedback": grouped(fact, keys, has)["order"].nunique(),
         "feedback_count": grouped(fact, keys)["feedback_id"].count(),
-        "problem_orders": grouped(problems, keys)["order_id"].nunique(),
+        "problem_orders": grouped(problems, keys)["order"].nunique(),
         "order_amount": grouped(orders, keys)["amount"].sum(),
         "tickets": grouped(t, keys).size(),
         "effective_after_sales_count": grouped(t, keys, t["effective"]).size(),
@@ -244,9 +250,9 @@ def service_measures(
         "first_response_hours_p90": grouped(t, keys)["first_response_hours"].quantile(0.9),
         "reopened_tickets": grouped(t, keys, t["reopened"]).size(),
         **work_order_measures(wo, keys),
-        "refund_orders": grouped(fact, keys, refund)["order_id"].nunique(),
+        "refund_orders": grouped(fact, keys, refund)["order"].nunique(),
         "refund_amount": grouped(fact, keys, has)["refund_amount"].sum(),
-        "dispute_orders": grouped(fact, keys, dispute)["order_id"].nunique(),
+        "dispute_orders": grouped(fact, keys, dispute)["order"].nunique(),
     }
 
 
@@ -395,7 +401,7 @@ def build_metrics_daily_by_cause(
     index = pd.MultiIndex.from_frame(pairs) if len(pairs) else pd.MultiIndex.from_arrays([[], []], names=keys)
     measures = {
         "problem_issues": grouped(problems, keys).size(),
-        "problem_orders": grouped(problems, keys)["order_id"].nunique(),
+        "problem_orders": grouped(problems.assign(order=key_of(problems, ORDER_KEY)), keys)["order"].nunique(),
         **work_order_measures(wo, keys),
         "reopened_work_orders": grouped(wo, keys, wo["status"] == "reopened").size(),
         **followup_measures(wo, keys, rules),
