@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from after_sales.assets import bi, bi_snapshot, exports, marketplaces, marts, metrics, reports, staging
+from after_sales.assets import bi, bi_snapshot, exports, marketplaces, marts, metrics, own_staging, reports
 from after_sales.assets.common import FRESHNESS_GROUPS, MARTS_FRESHNESS
 from after_sales.assets.quality import quality_assets
 from after_sales.behaviour import assets as behaviour
@@ -17,6 +17,7 @@ from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManag
 from after_sales.schedules import daily_schedule
 from after_sales.sensors import build_sensors, source_assets
 from after_sales.settings import ENV_EXPORT_DIR, ENV_LANDING_DIR, ENV_WAREHOUSE_SCHEMA, ENV_WAREHOUSE_URL
+from after_sales.sources import MARKETPLACE_SOURCES
 from after_sales.tables import ALL_TABLES
 
 
@@ -41,7 +42,7 @@ executor = dg.multiprocess_executor.configured(
     config_schema={"max_concurrent": dg.Field(int, default_value=0, description="Steps at once; 0 = one per CPU.")},
 )
 
-SOURCES = source_assets(marketplaces.MARKETPLACE_SOURCES)
+SOURCES = source_assets(MARKETPLACE_SOURCES)
 LANDING_OF = {asset: source for source, assets in SOURCES.items() for asset in assets}
 
 
@@ -61,7 +62,7 @@ def with_operations(spec: dg.AssetSpec) -> dg.AssetSpec:
     return spec.merge_attributes(metadata=lineage)
 
 
-ASSET_MODULES = [staging, marketplaces, marts, metrics, reports, exports, bi, bi_snapshot, behaviour, closed_loop]
+ASSET_MODULES = [own_staging, marketplaces, marts, metrics, reports, exports, bi, bi_snapshot, behaviour, closed_loop]
 
 
 def with_quality(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
@@ -80,7 +81,7 @@ defs = dg.Definitions(
     ),
     jobs=[daily_job],
     schedules=[daily_schedule],
-    sensors=build_sensors(marketplaces.MARKETPLACE_SOURCES),
+    sensors=build_sensors(MARKETPLACE_SOURCES),
     executor=executor,
     resources={
         "warehouse": warehouse,

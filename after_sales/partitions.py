@@ -6,8 +6,8 @@ import datetime as dt
 
 import dagster as dg
 
-from after_sales.resources.warehouse import DateWindow
 from after_sales.settings import load_settings
+from after_sales.windows import DateWindow
 
 SETTINGS = load_settings()
 TRAILING_VISITOR_DAYS = 7

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from after_sales.assets.marketplaces import MARKETPLACE_SOURCES
 from after_sales.jobs import daily_job
 from after_sales.sensors.landing import RANGE_END, RANGE_START, Scan, run_requests, source_assets
+from after_sales.sources import MARKETPLACE_SOURCES
 
 
 def replay_requests(definitions: dg.Definitions, source: str, days: Sequence[dt.date]) -> list[dg.RunRequest]:

@@ -10,6 +10,11 @@ from dataclasses import dataclass, replace
 
 import dagster as dg
 
+from after_sales.marketplaces.config import SourceConfig
+from after_sales.marketplaces.multi import DETAIL_TYPES
+from after_sales.measures import DAILY_MEASURES, MEASURE
+from after_sales.sources import MARKETPLACE_SOURCES
+
 # Logical type -> SQL type per backend family. money is exact end to end: parsed as decimals
 # (transforms/parsing.py parse_money), held in pandas as Arrow decimal128(18,2), written and read as such.
 SQL_TYPES: dict[str, dict[str, str]] = {
@@ -282,6 +287,15 @@ WORK_ORDER_FEEDBACK = TableSpec(
     ),
 )
 
+def measure_columns(*names: str, nullable: bool | None = None, **described: str) -> tuple[Column, ...]:
+    """Columns of registered measures (after_sales/measures.py), in order; keyword ones with a table's own wording."""
+    columns = []
+    for name, text in [*((n, "") for n in names), *described.items()]:
+        m = MEASURE[name]
+        columns.append(Column(name, m.type, text or m.description, m.nullable if nullable is None else nullable))
+    return tuple(columns)
+
+
 # A day whose landing files were refused as a whole (quarantine_files) is flagged, so a dashboard never shows a
 # partial day as a whole one. Rows of business date D land from D to D + AFTER_SALES_LATE_ARRIVAL_DAYS.
 COMPLETENESS_COLUMNS = (
@@ -307,136 +321,7 @@ METRICS_DAILY = TableSpec(
     primary_key=("business_date",),
     columns=(
         Column("business_date", "date", "Partition: business date D (order date in AFTER_SALES_TIMEZONE).", False),
-        Column("orders", "int", "The row's orders: distinct (order_scope, order_id) in fct_order_feedback.", False),
-        Column("orders_with_feedback", "int", "Of those, orders with at least one feedback row.", False),
-        Column("feedback_count", "int", "Feedback rows (reviews and tickets) on those orders.", False),
-        Column(
-            "problem_orders", "int", "Orders with at least one problem issue (rating < 3 or complaint type).", False
-        ),
-        Column("complaint_rate", "float", "Complaint rate: problem_orders / orders; null without orders."),
-        Column("visitors", "int", "Distinct visitor_id over own-site sessions starting on D.", False),
-        Column(
-            "visitors_trailing_7d_mean",
-            "float",
-            "Mean of daily visitors over D-7..D-1, over the days that have sessions, as staged when D was built.",
-        ),
-        Column(
-            "rolling_visitor_rate",
-            "float",
-            "Traffic-surge signal, not a service score: visitors / visitors_trailing_7d_mean (fixed when D is built; "
-            "metrics_rollups has the backfill-safe value).",
-        ),
-        Column("sessions", "int", "Own-site sessions starting on D.", False),
-        Column("sessions_with_submission", "int", "Of those, sessions that submitted the after-sales form.", False),
-        Column("submission_rate", "float", "Submission rate: sessions_with_submission / sessions."),
-        Column(
-            "effective_after_sales_count",
-            "int",
-            "Effective after-sales: tickets with a first response, resolved with a resolution other than rejected, "
-            "not reopened.",
-            False,
-        ),
-        Column("handled_tickets", "int", "Tickets with a resolved_at.", False),
-        Column(
-            "handling_time_hours_mean", "float", "Handling (dwell) time: handling_time_hours_sum / handled_tickets."
-        ),
-        Column(
-            "handling_time_hours_median",
-            "float",
-            "Median over handled tickets of hours from feedback created_at to resolved_at.",
-        ),
-        Column("work_orders", "int", "The row's work orders (one per problem order and matched cause).", False),
-        Column("order_amount", "money", "Sum of amount over the row's orders, in yuan.", False),
-        Column("tickets", "int", "Tickets: feedback rows on the row's orders whose issue_type is not review.", False),
-        Column(
-            "handling_time_hours_sum",
-            "float",
-            "Sum over handled tickets of hours from feedback created_at to resolved_at.",
-            False,
-        ),
-        Column("rated_tickets", "int", "Tickets with a rating.", False),
-        Column(
-            "satisfied_tickets", "int", "Rated tickets rated at or above csat_min_rating (4) of metrics.yaml.", False
-        ),
-        Column("csat", "float", "CSAT: satisfied_tickets / rated_tickets; null without rated tickets."),
-        Column("responded_tickets", "int", "Tickets with a first_response_at.", False),
-        Column(
-            "first_response_hours_sum",
-            "float",
-            "Sum over responded tickets of hours from feedback created_at to first_response_at.",
-            False,
-        ),
-        Column(
-            "first_response_hours_mean", "float", "First response time: first_response_hours_sum / responded_tickets."
-        ),
-        Column("first_response_hours_median", "float", "Median first-response hours over responded tickets."),
-        Column(
-            "first_response_hours_p90",
-            "float",
-            "90th percentile (linear interpolation) of first-response hours over responded tickets.",
-        ),
-        Column("reopened_tickets", "int", "Handled tickets reopened after resolution.", False),
-        Column("reopen_rate", "float", "Reopen rate: reopened_tickets / handled_tickets."),
-        Column(
-            "resolved_work_orders", "int", "Work orders with a resolved_at (every issue behind them resolved).", False
-        ),
-        Column(
-            "resolution_hours_sum",
-            "float",
-            "Sum over resolved work orders of hours from opened_at to resolved_at (full resolution time).",
-            False,
-        ),
-        Column("resolution_hours_mean", "float", "Full resolution time: resolution_hours_sum / resolved_work_orders."),
-        Column("resolution_hours_median", "float", "Median full-resolution hours over resolved work orders."),
-        Column(
-            "resolution_hours_p90",
-            "float",
-            "90th percentile (linear interpolation) of full-resolution hours over resolved work orders.",
-        ),
-        Column(
-            "one_touch_work_orders",
-            "int",
-            "One-touch (first-contact) resolutions: resolved work orders with status resolved (not reopened), one "
-            "problem feedback, and no later ticket on the order.",
-            False,
-        ),
-        Column("one_touch_rate", "float", "One-touch rate: one_touch_work_orders / resolved_work_orders."),
-        Column("sla_met", "int", "Work orders resolved by due_at.", False),
-        Column(
-            "sla_breached",
-            "int",
-            "Work orders with sla_breached (resolved after due_at, or open past due_at at the work-order build).",
-            False,
-        ),
-        Column("sla_pending", "int", "Work orders still open and not yet past due_at at the work-order build.", False),
-        Column("sla_achieved_rate", "float", "SLA achieved: sla_met / (sla_met + sla_breached)."),
-        Column("work_orders_p1", "int", "Work orders of priority P1.", False),
-        Column("sla_met_p1", "int", "P1 work orders resolved by due_at.", False),
-        Column("sla_breached_p1", "int", "P1 work orders with sla_breached.", False),
-        Column("sla_achieved_rate_p1", "float", "sla_met_p1 / (sla_met_p1 + sla_breached_p1)."),
-        Column("work_orders_p2", "int", "Work orders of priority P2.", False),
-        Column("sla_met_p2", "int", "P2 work orders resolved by due_at.", False),
-        Column("sla_breached_p2", "int", "P2 work orders with sla_breached.", False),
-        Column("sla_achieved_rate_p2", "float", "sla_met_p2 / (sla_met_p2 + sla_breached_p2)."),
-        Column("work_orders_p3", "int", "Work orders of priority P3.", False),
-        Column("sla_met_p3", "int", "P3 work orders resolved by due_at.", False),
-        Column("sla_breached_p3", "int", "P3 work orders with sla_breached.", False),
-        Column("sla_achieved_rate_p3", "float", "sla_met_p3 / (sla_met_p3 + sla_breached_p3)."),
-        Column(
-            "refund_orders",
-            "int",
-            "Orders with a feedback whose issue_type is a refund type of metrics.yaml (refund, return) or whose "
-            "refund_amount > 0.",
-            False,
-        ),
-        Column("refund_rate", "float", "Refund rate: refund_orders / orders."),
-        Column(
-            "refund_amount", "money", "Sum of refund_amount over feedback rows on the row's orders, in yuan.", False
-        ),
-        Column(
-            "dispute_orders", "int", "Orders with a feedback whose issue_type is a dispute type of metrics.yaml.", False
-        ),
-        Column("dispute_rate", "float", "Dispute rate: dispute_orders / orders."),
+        *measure_columns(*(m.name for m in DAILY_MEASURES)),
         *COMPLETENESS_COLUMNS,
     ),
 )
@@ -519,42 +404,6 @@ DATA_QUALITY_RUNS = TableSpec(
     ),
 )
 
-ALL_TABLES: dict[str, TableSpec] = {
-    t.name: t
-    for t in (
-        STG_ORDERS,
-        STG_FEEDBACK,
-        STG_BEHAVIOUR,
-        FCT_ORDER_FEEDBACK,
-        PROBLEM_ORDERS,
-        WORK_ORDERS,
-        METRICS_DAILY,
-        WORK_ORDER_FEEDBACK,
-        QUARANTINE,
-        QUARANTINE_FILES,
-        LANDING_FILES,
-        DATA_QUALITY_RUNS,
-    )
-}
-
-
-def register_table(spec: TableSpec) -> TableSpec:
-    """Add a table built at definition time (per-source staging tables) to the registry."""
-    existing = ALL_TABLES.get(spec.name)
-    if existing is not None and existing != spec:
-        raise ValueError(f"table {spec.name} is already registered with other columns")
-    ALL_TABLES[spec.name] = spec
-    return spec
-
-
-def table_spec(name: str) -> TableSpec:
-    """The registered table called name."""
-    try:
-        return ALL_TABLES[name]
-    except KeyError:
-        raise KeyError(f"no table spec registered for {name!r}; known: {', '.join(sorted(ALL_TABLES))}") from None
-
-
 # --- Service metrics: breakdowns, roll-ups and service-item scores (docs/metrics.md) --------------------------
 
 METRIC_TRAFFIC_COLUMNS = (
@@ -588,19 +437,8 @@ WORK_ORDER_MEASURES = tuple(
         "sla_achieved_rate",
     )
 )
-FOLLOWUP_COLUMNS = (
-    Column(
-        "followup_ratings",
-        "int",
-        "Work orders with a follow-up rating: the latest rated feedback on the same order created after the work "
-        "order opened.",
-        False,
-    ),
-    Column("satisfied_followups", "int", "Follow-up ratings at or above csat_min_rating (4).", False),
-    Column("followup_rating_sum", "int", "Sum of the follow-up ratings (1-5).", False),
-    Column(
-        "followup_rating_sq_sum", "int", "Sum of the squared follow-up ratings (for the standard deviation).", False
-    ),
+FOLLOWUP_COLUMNS = measure_columns(
+    "followup_ratings", "satisfied_followups", "followup_rating_sum", "followup_rating_sq_sum"
 )
 _CHANNEL = Column("channel", "text", "Sales channel: own site (web, app, mini_program, ...) or marketplace.", False)
 _CAUSE = Column("cause", "text", "Located cause (payment, not_delivered, cumbersome_return, quality, other).", False)
@@ -649,28 +487,23 @@ METRICS_DAILY_BY_CAUSE = TableSpec(
     columns=(
         METRICS_DAILY.column("business_date"),
         _CAUSE,
-        Column("problem_issues", "int", "Problem issues (problem_orders rows) whose primary cause is this one.", False),
-        Column("problem_orders", "int", "Distinct orders behind those issues.", False),
+        *measure_columns("problem_issues", problem_orders="Distinct orders behind those issues."),
         *WORK_ORDER_MEASURES,
-        Column("reopened_work_orders", "int", "Work orders with status reopened.", False),
+        *measure_columns("reopened_work_orders"),
         *FOLLOWUP_COLUMNS,
-        Column("followup_score", "float", "Mean follow-up rating: followup_rating_sum / followup_ratings."),
+        *measure_columns("followup_score"),
     ),
 )
 
 _ITEM_COUNTS = (
-    Column("suggested_work_orders", "int", "Work orders that list the item among their suggested actions.", False),
-    Column(
-        "work_orders",
-        "int",
-        "Work orders that used the item: the last action the helpdesk logged for the work order, else the first "
-        "suggested action listed in metrics.yaml for its final resolution, else its primary suggested action.",
-        False,
+    *measure_columns(
+        "suggested_work_orders",
+        work_orders="Work orders that used the item: the last action the helpdesk logged for the work order, else the "
+        "first suggested action listed in metrics.yaml for its final resolution, else its primary suggested action.",
     ),
-    Column("used_by_resolution", "int", "Of those, work orders whose item was recognised from the resolution.", False),
-    Column("used_by_log", "int", "Of those, work orders whose item is the last action the helpdesk logged for it "
-           "(stg_actions).", False),
-    Column("resolved_work_orders", "int", "Of those, work orders with a resolved_at.", False),
+    *measure_columns(
+        "used_by_resolution", "used_by_log", resolved_work_orders="Of those, work orders with a resolved_at."
+    ),
     *FOLLOWUP_COLUMNS,
 )
 
@@ -697,29 +530,27 @@ METRICS_ROLLUPS = TableSpec(
         *_PERIOD_COLUMNS,
         Column("channel", "text", "Sales channel, or 'all' for every channel together.", False),
         *SERVICE_MEASURES,
-        Column("visitor_days", "int", "Channel all only: sum of the daily distinct visitors over the period."),
-        Column("visitors_daily_mean", "float", "Channel all only: visitor_days / days_with_data."),
-        Column(
-            "rolling_visitor_rate",
-            "float",
-            "Channel all only, a traffic-surge signal, not a service score: visitors_daily_mean / mean daily "
-            "visitors over the 7 days before period_start (days with sessions). For period day it is the daily "
-            "rolling visitor rate.",
+        # Site traffic is for channel all only: null on the other channels.
+        *measure_columns("visitor_days", nullable=True),
+        *measure_columns(
+            "visitors_daily_mean",
+            rolling_visitor_rate="Channel all only, a traffic-surge signal, not a service score: visitors_daily_mean "
+            "/ mean daily visitors over the 7 days before period_start (days with sessions). For period day it is "
+            "the daily rolling visitor rate.",
         ),
-        Column("sessions", "int", "Channel all only: own-site sessions in the period."),
-        Column("sessions_with_submission", "int", "Channel all only: of those, sessions that submitted the form."),
-        Column("submission_rate", "float", "Channel all only: sessions_with_submission / sessions."),
-        Column(
+        *measure_columns(
+            sessions="Channel all only: own-site sessions in the period.",
+            sessions_with_submission="Channel all only: of those, sessions that submitted the form.",
+            nullable=True,
+        ),
+        *measure_columns(submission_rate="Channel all only: sessions_with_submission / sessions."),
+        *measure_columns(
             "backlog_work_orders",
-            "int",
-            "Backlog at the end of as_of_date: work orders of orders placed in the backlog_lookback_days up to "
-            "as_of_date, opened before and not resolved by that instant.",
-            False,
+            "backlog_overdue",
+            "backlog_age_hours_mean",
+            "backlog_age_hours_median",
+            "backlog_age_hours_max",
         ),
-        Column("backlog_overdue", "int", "Of the backlog, work orders past due_at at that instant.", False),
-        Column("backlog_age_hours_mean", "float", "Mean age of the backlog: hours from opened_at to that instant."),
-        Column("backlog_age_hours_median", "float", "Median age of the backlog, in hours."),
-        Column("backlog_age_hours_max", "float", "Age of the oldest backlog work order, in hours."),
     ),
 )
 
@@ -744,13 +575,7 @@ SERVICE_ITEM_SCORES = TableSpec(
         *_PERIOD_COLUMNS,
         _ACTION,
         *_ITEM_COUNTS,
-        Column("score", "float", "Mean follow-up rating (1-5): followup_rating_sum / followup_ratings."),
-        Column("score_stddev", "float", "Sample standard deviation of the follow-up ratings."),
-        Column(
-            "score_ci_low", "float", "Lower bound of the t confidence interval of the score (level in metrics.yaml)."
-        ),
-        Column("score_ci_high", "float", "Upper bound of that interval (clipped to 1-5)."),
-        Column("followup_csat", "float", "satisfied_followups / followup_ratings."),
+        *measure_columns("score", "score_stddev", "score_ci_low", "score_ci_high", "followup_csat"),
         Column(
             "grade", "text", "Grade of the score on the scale of metrics.yaml (A+ ... C); null when too few ratings."
         ),
@@ -771,282 +596,387 @@ METRIC_TABLES = (
     METRICS_ROLLUPS_BY_CAUSE,
     SERVICE_ITEM_SCORES,
 )
-for _spec in METRIC_TABLES:
-    register_table(_spec)
 
 
 # --- Behaviour: the event-level source, derived sessions, signals and their measured accuracy (docs/behaviour.md)
 
-STG_EVENTS = register_table(
-    TableSpec(
-        name="stg_events",
-        description="Own-site behaviour events (page views, searches, payments, tracking, returns, ...), one row per "
-        "landed event row.",
-        partition_column="landing_date",
-        primary_key=("landing_date", "source", "event_id"),
-        columns=(
-            Column("event_id", "text", "Event id.", False),
-            Column("session_id", "text", "Session id the client gave the event."),
-            Column("visitor_id", "text", "Visitor (cookie) id.", False),
-            Column("user_id", "text", "Logged-in user id (the orders' user); null when anonymous."),
-            Column("order_id", "text", "Order the event concerns (payment, tracking, return); null otherwise."),
-            Column("occurred_at", "timestamptz", "When the event happened.", False),
-            Column("business_date", "date", "occurred_at as a date in the business time zone.", False),
-            Column("event_type", "text", "page_view, search, click, add_to_cart, checkout_start, payment_attempt, "
-                   "payment_result, order_track_view, address_change, return_start, return_step, return_submit, "
-                   "contact_service or form_submit.", False),
-            Column("page", "text", "Page or screen (return steps: return_step_<n>)."),
-            Column("search_query", "text", "Search text, for search events."),
-            Column("result", "text", "payment_result: success or failure; search: the result count as text."),
-            Column("result_count", "int", "Search result count (0 = a zero-result search); null for other events."),
-            Column("reason_code", "text", "Failure or reason code (payment failures: insufficient_funds, ...)."),
-            *_lineage(),
-        ),
-    )
+STG_EVENTS = TableSpec(
+    name="stg_events",
+    description="Own-site behaviour events (page views, searches, payments, tracking, returns, ...), one row per "
+    "landed event row.",
+    partition_column="landing_date",
+    primary_key=("landing_date", "source", "event_id"),
+    columns=(
+        Column("event_id", "text", "Event id.", False),
+        Column("session_id", "text", "Session id the client gave the event."),
+        Column("visitor_id", "text", "Visitor (cookie) id.", False),
+        Column("user_id", "text", "Logged-in user id (the orders' user); null when anonymous."),
+        Column("order_id", "text", "Order the event concerns (payment, tracking, return); null otherwise."),
+        Column("occurred_at", "timestamptz", "When the event happened.", False),
+        Column("business_date", "date", "occurred_at as a date in the business time zone.", False),
+        Column("event_type", "text", "page_view, search, click, add_to_cart, checkout_start, payment_attempt, "
+               "payment_result, order_track_view, address_change, return_start, return_step, return_submit, "
+               "contact_service or form_submit.", False),
+        Column("page", "text", "Page or screen (return steps: return_step_<n>)."),
+        Column("search_query", "text", "Search text, for search events."),
+        Column("result", "text", "payment_result: success or failure; search: the result count as text."),
+        Column("result_count", "int", "Search result count (0 = a zero-result search); null for other events."),
+        Column("reason_code", "text", "Failure or reason code (payment failures: insufficient_funds, ...)."),
+        *_lineage(),
+    ),
 )
 
-EVENT_SESSIONS = register_table(
-    TableSpec(
-        name="event_sessions",
-        description="Sessions derived from events: a visitor's events with no gap over 30 minutes form one session "
-        "(docs/behaviour.md); the same measures as stg_behaviour, partitioned by the session's start date.",
-        partition_column="business_date",
-        primary_key=("session_id",),
-        columns=(
-            Column("session_id", "text", "Derived id: visitor_id, '@', start time in UTC (YYYYMMDDTHHMMSS).", False),
-            Column("visitor_id", "text", "Visitor id.", False),
-            Column("started_at", "timestamptz", "First event of the session.", False),
-            Column("ended_at", "timestamptz", "Last event of the session.", False),
-            Column("business_date", "date", "Partition: started_at as a date in the business time zone.", False),
-            Column("pages", "int", "page_view events in the session.", False),
-            Column("events", "int", "Events in the session.", False),
-            Column("submitted_after_sales_form", "bool", "Whether the session has a form_submit event.", False),
-        ),
-    )
+EVENT_SESSIONS = TableSpec(
+    name="event_sessions",
+    description="Sessions derived from events: a visitor's events with no gap over 30 minutes form one session "
+    "(docs/behaviour.md); the same measures as stg_behaviour, partitioned by the session's start date.",
+    partition_column="business_date",
+    primary_key=("session_id",),
+    columns=(
+        Column("session_id", "text", "Derived id: visitor_id, '@', start time in UTC (YYYYMMDDTHHMMSS).", False),
+        Column("visitor_id", "text", "Visitor id.", False),
+        Column("started_at", "timestamptz", "First event of the session.", False),
+        Column("ended_at", "timestamptz", "Last event of the session.", False),
+        Column("business_date", "date", "Partition: started_at as a date in the business time zone.", False),
+        Column("pages", "int", "page_view events in the session.", False),
+        Column("events", "int", "Events in the session.", False),
+        Column("submitted_after_sales_form", "bool", "Whether the session has a form_submit event.", False),
+    ),
 )
 
-BEHAVIOUR_SIGNALS = register_table(
-    TableSpec(
-        name="behaviour_signals",
-        description="Problems located from what customers do: one row per signal day, signal rule and subject (the "
-        "order, else the visitor) whose events met a rule of behaviour_signals.yaml, with its evidence.",
-        partition_column="signal_date",
-        primary_key=("signal_date", "rule", "subject_id"),
-        columns=(
-            Column("signal_date", "date", "Partition: detected_at as a date in the business time zone.", False),
-            Column("rule", "text", "Signal rule name (behaviour_signals.yaml).", False),
-            Column("cause", "text", "Cause the rule points to (payment, not_delivered, cumbersome_return).", False),
-            Column("suggested_action", "text", "Service action the rule suggests (e.g. 更换支付方式).", False),
-            Column("subject_id", "text", "order_id when known, else 'visitor:' and the visitor id.", False),
-            Column("order_id", "text", "Order the signal is about: the events' order, else the user's latest order."),
-            Column("order_attributed", "bool", "True when order_id came from the user's latest order, not the "
-                   "events.", False),
-            Column("visitor_id", "text", "Visitor of the last evidence event.", False),
-            Column("user_id", "text", "User of the evidence events, when logged in."),
-            Column("detected_at", "timestamptz", "When the rule became true (the triggering event, or the end of "
-                   "the waiting time).", False),
-            Column("first_event_at", "timestamptz", "First evidence event.", False),
-            Column("last_event_at", "timestamptz", "Last evidence event.", False),
-            Column("event_count", "int", "Evidence events.", False),
-            Column("event_ids", "text", "Evidence event ids, comma-separated, oldest first.", False),
-            Column("order_date", "date", "The order's business date (the partition of its work order), if known."),
-            Column("channel", "text", "The order's sales channel, if known."),
-        ),
-    )
+BEHAVIOUR_SIGNALS = TableSpec(
+    name="behaviour_signals",
+    description="Problems located from what customers do: one row per signal day, signal rule and subject (the "
+    "order, else the visitor) whose events met a rule of behaviour_signals.yaml, with its evidence.",
+    partition_column="signal_date",
+    primary_key=("signal_date", "rule", "subject_id"),
+    columns=(
+        Column("signal_date", "date", "Partition: detected_at as a date in the business time zone.", False),
+        Column("rule", "text", "Signal rule name (behaviour_signals.yaml).", False),
+        Column("cause", "text", "Cause the rule points to (payment, not_delivered, cumbersome_return).", False),
+        Column("suggested_action", "text", "Service action the rule suggests (e.g. 更换支付方式).", False),
+        Column("subject_id", "text", "order_id when known, else 'visitor:' and the visitor id.", False),
+        Column("order_id", "text", "Order the signal is about: the events' order, else the user's latest order."),
+        Column("order_attributed", "bool", "True when order_id came from the user's latest order, not the "
+               "events.", False),
+        Column("visitor_id", "text", "Visitor of the last evidence event.", False),
+        Column("user_id", "text", "User of the evidence events, when logged in."),
+        Column("detected_at", "timestamptz", "When the rule became true (the triggering event, or the end of "
+               "the waiting time).", False),
+        Column("first_event_at", "timestamptz", "First evidence event.", False),
+        Column("last_event_at", "timestamptz", "Last evidence event.", False),
+        Column("event_count", "int", "Evidence events.", False),
+        Column("event_ids", "text", "Evidence event ids, comma-separated, oldest first.", False),
+        Column("order_date", "date", "The order's business date (the partition of its work order), if known."),
+        Column("channel", "text", "The order's sales channel, if known."),
+    ),
 )
 
-SIGNAL_ACCURACY = register_table(
-    TableSpec(
-        name="signal_accuracy",
-        description="Each signal rule measured against complaints (own feedback rated below 3, or any ticket that "
-        "is not a review) per day D: precision of the signals detected on D (a complaint on the order within 7 "
-        "days after), recall over the complaints of the rule's cause created on D (a signal on the order within "
-        "the 7 days before) and the lead time; rule 'all' counts each subject flagged by any rule once a day "
-        "(docs/metrics.md).",
-        partition_column="business_date",
-        primary_key=("business_date", "rule"),
-        columns=(
-            Column("business_date", "date", "Partition: the day D.", False),
-            Column("rule", "text", "Signal rule, or 'all' for any rule.", False),
-            Column("cause", "text", "Cause of the rule ('all' for any rule).", False),
-            Column("signals", "int", "Signals detected on D.", False),
-            Column("signals_with_order", "int", "Of those, signals with an order_id (only they can be confirmed).",
-                   False),
-            Column("confirmed_signals", "int", "Of those, signals followed by a complaint on the order within 7 "
-                   "days after detected_at.", False),
-            Column("precision", "float", "confirmed_signals / signals."),
-            Column("complaints", "int", "Complaints created on D located to the rule's cause (any covered cause "
-                   "for 'all').", False),
-            Column("anticipated_complaints", "int", "Of those, complaints whose order had a signal of the rule "
-                   "detected in the 7 days before the complaint.", False),
-            Column("recall", "float", "anticipated_complaints / complaints."),
-            Column("lead_hours_mean", "float", "Mean hours from the earliest such signal to the complaint."),
-            Column("lead_hours_median", "float", "Median of those hours."),
-            Column("window_closed", "bool", "True when D + 7 days has passed in the data (complaints landed after "
-                   "D + 7): precision is final; else it may still rise.", False),
-        ),
-    )
+SIGNAL_ACCURACY = TableSpec(
+    name="signal_accuracy",
+    description="Each signal rule measured against complaints (own feedback rated below 3, or any ticket that "
+    "is not a review) per day D: precision of the signals detected on D (a complaint on the order within 7 "
+    "days after), recall over the complaints of the rule's cause created on D (a signal on the order within "
+    "the 7 days before) and the lead time; rule 'all' counts each subject flagged by any rule once a day "
+    "(docs/metrics.md).",
+    partition_column="business_date",
+    primary_key=("business_date", "rule"),
+    columns=(
+        Column("business_date", "date", "Partition: the day D.", False),
+        Column("rule", "text", "Signal rule, or 'all' for any rule.", False),
+        Column("cause", "text", "Cause of the rule ('all' for any rule).", False),
+        Column("signals", "int", "Signals detected on D.", False),
+        Column("signals_with_order", "int", "Of those, signals with an order_id (only they can be confirmed).",
+               False),
+        Column("confirmed_signals", "int", "Of those, signals followed by a complaint on the order within 7 "
+               "days after detected_at.", False),
+        Column("precision", "float", "confirmed_signals / signals."),
+        Column("complaints", "int", "Complaints created on D located to the rule's cause (any covered cause "
+               "for 'all').", False),
+        Column("anticipated_complaints", "int", "Of those, complaints whose order had a signal of the rule "
+               "detected in the 7 days before the complaint.", False),
+        Column("recall", "float", "anticipated_complaints / complaints."),
+        Column("lead_hours_mean", "float", "Mean hours from the earliest such signal to the complaint."),
+        Column("lead_hours_median", "float", "Median of those hours."),
+        Column("window_closed", "bool", "True when D + 7 days has passed in the data (complaints landed after "
+               "D + 7): precision is final; else it may still rise.", False),
+    ),
 )
 
-BEHAVIOUR_FUNNELS = register_table(
-    TableSpec(
-        name="behaviour_funnels",
-        description="Own-site funnels and search analytics per business day D of the events: checkout to payment "
-        "success, payment failures and their reasons, tracking after the promised date, return completion, "
-        "contact rate, searches, zero-result searches and the top terms (docs/metrics.md).",
-        partition_column="business_date",
-        primary_key=("business_date",),
-        columns=(
-            Column("business_date", "date", "Partition: the day D the events happened.", False),
-            Column("checkout_orders", "int", "Orders with a checkout_start on D.", False),
-            Column("paid_checkout_orders", "int", "Of those, orders with a successful payment_result within 24 h "
-                   "of the first checkout_start.", False),
-            Column("checkout_payment_rate", "float", "paid_checkout_orders / checkout_orders."),
-            Column("payment_results", "int", "payment_result events on D.", False),
-            Column("payment_failures", "int", "Of those, result failure.", False),
-            Column("payment_failure_rate", "float", "payment_failures / payment_results."),
-            Column("payment_failure_reasons", "text", "Failure reason codes with counts, most frequent first."),
-            Column("tracked_orders", "int", "Orders with an order_track_view on D.", False),
-            Column("tracked_late_orders", "int", "Of those, orders viewed after their promised delivery time "
-                   "(created_at + promised_delivery_days).", False),
-            Column("tracked_late_rate", "float", "tracked_late_orders / tracked_orders."),
-            Column("return_starts", "int", "return_start events on D.", False),
-            Column("returns_submitted", "int", "Of those, followed by a return_submit of the same subject within "
-                   "24 h.", False),
-            Column("return_completion_rate", "float", "returns_submitted / return_starts."),
-            Column("visitors", "int", "Distinct visitors with an event on D.", False),
-            Column("contacting_visitors", "int", "Of those, visitors with a contact_service or form_submit.", False),
-            Column("contact_rate", "float", "contacting_visitors / visitors."),
-            Column("searches", "int", "search events on D.", False),
-            Column("after_sales_searches", "int", "Of those, searches the cause keyword table locates (jieba).",
-                   False),
-            Column("zero_result_searches", "int", "Searches with result count 0.", False),
-            Column("zero_result_rate", "float", "zero_result_searches / searches."),
-            Column("top_after_sales_terms", "text", "The 10 most frequent after-sales queries with counts."),
-            Column("top_zero_result_terms", "text", "The 10 most frequent zero-result queries with counts."),
-        ),
-    )
+BEHAVIOUR_FUNNELS = TableSpec(
+    name="behaviour_funnels",
+    description="Own-site funnels and search analytics per business day D of the events: checkout to payment "
+    "success, payment failures and their reasons, tracking after the promised date, return completion, "
+    "contact rate, searches, zero-result searches and the top terms (docs/metrics.md).",
+    partition_column="business_date",
+    primary_key=("business_date",),
+    columns=(
+        Column("business_date", "date", "Partition: the day D the events happened.", False),
+        Column("checkout_orders", "int", "Orders with a checkout_start on D.", False),
+        Column("paid_checkout_orders", "int", "Of those, orders with a successful payment_result within 24 h "
+               "of the first checkout_start.", False),
+        Column("checkout_payment_rate", "float", "paid_checkout_orders / checkout_orders."),
+        Column("payment_results", "int", "payment_result events on D.", False),
+        Column("payment_failures", "int", "Of those, result failure.", False),
+        Column("payment_failure_rate", "float", "payment_failures / payment_results."),
+        Column("payment_failure_reasons", "text", "Failure reason codes with counts, most frequent first."),
+        Column("tracked_orders", "int", "Orders with an order_track_view on D.", False),
+        Column("tracked_late_orders", "int", "Of those, orders viewed after their promised delivery time "
+               "(created_at + promised_delivery_days).", False),
+        Column("tracked_late_rate", "float", "tracked_late_orders / tracked_orders."),
+        Column("return_starts", "int", "return_start events on D.", False),
+        Column("returns_submitted", "int", "Of those, followed by a return_submit of the same subject within "
+               "24 h.", False),
+        Column("return_completion_rate", "float", "returns_submitted / return_starts."),
+        Column("visitors", "int", "Distinct visitors with an event on D.", False),
+        Column("contacting_visitors", "int", "Of those, visitors with a contact_service or form_submit.", False),
+        Column("contact_rate", "float", "contacting_visitors / visitors."),
+        Column("searches", "int", "search events on D.", False),
+        Column("after_sales_searches", "int", "Of those, searches the cause keyword table locates (jieba).",
+               False),
+        Column("zero_result_searches", "int", "Searches with result count 0.", False),
+        Column("zero_result_rate", "float", "zero_result_searches / searches."),
+        Column("top_after_sales_terms", "text", "The 10 most frequent after-sales queries with counts."),
+        Column("top_zero_result_terms", "text", "The 10 most frequent zero-result queries with counts."),
+    ),
 )
 
 
 # --- The closed loop: the helpdesk action log, each action's measured effect and the ranking (docs/behaviour.md)
 
-STG_ACTIONS = register_table(
-    TableSpec(
-        name="stg_actions",
-        description="The helpdesk action log: one row per service action an agent took on a work order, mapped by "
-        "helpdesk_actions.yaml, with the work order's order and cause resolved.",
+STG_ACTIONS = TableSpec(
+    name="stg_actions",
+    description="The helpdesk action log: one row per service action an agent took on a work order, mapped by "
+    "helpdesk_actions.yaml, with the work order's order and cause resolved.",
+    partition_column="landing_date",
+    primary_key=("landing_date", "source", "action_id"),
+    columns=(
+        Column("action_id", "text", "The helpdesk's id of the logged action (audit or activity id).", False),
+        Column("work_order_id", "text", "Work order the action was taken on (named, or that of the order and the "
+               "action's cause).", False),
+        Column("order_id", "text", "Order of the work order.", False),
+        Column("cause", "text", "Cause of the work order.", False),
+        Column("action", "text", "Service action taken, canonical (a service item of service_actions.yaml).",
+               False),
+        Column("action_raw", "text", "The action exactly as the helpdesk wrote it.", False),
+        Column("agent", "text", "Agent who took it."),
+        Column("acted_at", "timestamptz", "When the action was taken.", False),
+        Column("business_date", "date", "acted_at as a date in the business time zone.", False),
+        Column("outcome", "text", "Outcome the agent logged: resolved, pending, escalated or failed; null if "
+               "none."),
+        Column("outcome_raw", "text", "The outcome exactly as the helpdesk wrote it."),
+        *_lineage(),
+    ),
+)
+
+ACTION_EFFECTS = TableSpec(
+    name="action_effects",
+    description="One row per service action taken (stg_actions), with what the customer did in the 7 days after "
+    "it (came back, tracked again, paid, completed the return, contacted again, rated) and whether it resolved "
+    "the problem (docs/metrics.md).",
+    partition_column="business_date",
+    primary_key=("business_date", "action_id"),
+    columns=(
+        Column("business_date", "date", "Partition: the action's day (acted_at in the business time zone).",
+               False),
+        Column("action_id", "text", "Logged action id.", False),
+        Column("work_order_id", "text", "Work order.", False),
+        Column("order_id", "text", "Order of the work order.", False),
+        Column("cause", "text", "Cause of the work order.", False),
+        Column("action", "text", "Service action taken.", False),
+        Column("agent", "text", "Agent."),
+        Column("acted_at", "timestamptz", "When the action was taken.", False),
+        Column("logged_outcome", "text", "Outcome the agent logged (not used by the measures)."),
+        Column("problem_found_at", "timestamptz", "When the work order's problem was found: its first complaint "
+               "or behaviour signal (problem_orders.found_at, behaviour_signals.detected_at); null if unknown."),
+        Column("came_back", "bool", "An event on the order, or by its user, in the window.", False),
+        Column("tracked_again", "bool", "An order_track_view of the order in the window.", False),
+        Column("paid", "bool", "A successful payment_result on the order in the window.", False),
+        Column("completed_return", "bool", "A return_submit on the order in the window.", False),
+        Column("recontacted", "bool", "A complaint on the order (rated below 3, or a ticket that is not a review), "
+               "or a contact_service / form_submit event on the order or by its user, in the window.", False),
+        Column("followed_by_action", "bool", "Another logged action on the same work order in the window.", False),
+        Column("followup_rating", "int", "Rating of the first rated feedback on the order in the window."),
+        Column("window_closed", "bool", "True when acted_at + 7 days lies within the data seen (events and "
+               "feedback landed through that day): the action is measured.", False),
+        Column("resolved", "bool", "Measured and neither recontacted, followed by another action nor rated below 3;"
+               " null while the window is open."),
+        Column("resolution_hours", "float", "For resolved actions: hours from problem_found_at (else the "
+               "action) to the action."),
+    ),
+)
+
+ACTION_EFFECTIVENESS = TableSpec(
+    name="action_effectiveness",
+    description="Per action day D, cause and service action: the actions taken and their measured effect as "
+    "additive counts, with the rates derived from them (docs/metrics.md).",
+    partition_column="business_date",
+    primary_key=("business_date", "cause", "action"),
+    columns=(
+        Column("business_date", "date", "Partition: the actions' day D.", False),
+        Column("cause", "text", "Cause of the work orders.", False),
+        Column("action", "text", "Service action taken.", False),
+        Column("actions", "int", "Actions taken on D.", False),
+        Column("measured_actions", "int", "Of those, actions whose 7-day window has closed.", False),
+        Column("resolved_actions", "int", "Of those, actions that resolved the problem.", False),
+        Column("recontacted_actions", "int", "Of the measured, actions the customer re-contacted after.", False),
+        Column("came_back_actions", "int", "Of the measured, actions after which the customer came back.", False),
+        Column("rated_actions", "int", "Of the measured, actions followed by a rating.", False),
+        Column("followup_rating_sum", "int", "Sum of those ratings.", False),
+        Column("resolution_hours_sum", "float", "Sum of resolution_hours over the resolved actions.", False),
+        Column("resolution_rate", "float", "resolved_actions / measured_actions."),
+        Column("recontact_rate", "float", "recontacted_actions / measured_actions."),
+        Column("followup_score", "float", "followup_rating_sum / rated_actions."),
+        Column("resolution_hours_mean", "float", "resolution_hours_sum / resolved_actions."),
+    ),
+)
+
+ACTION_RANKING = TableSpec(
+    name="action_ranking",
+    description="Per day D and cause, the service actions ranked by measured effectiveness as of D: the Wilson "
+    "lower bound of the resolution rate over the actions measured before D; an action keeps its place of "
+    "service_actions.yaml until it has min_evidence measured actions (docs/behaviour.md).",
+    partition_column="business_date",
+    primary_key=("business_date", "cause", "action"),
+    columns=(
+        Column("business_date", "date", "Partition: the day D the ranking holds for (work orders of D use it).",
+               False),
+        Column("cause", "text", "Cause.", False),
+        Column("action", "text", "Service action.", False),
+        Column("prior_rank", "int", "Place in service_actions.yaml (actions taken but not listed follow, by "
+               "name).", False),
+        Column("listed", "bool", "True for an action of service_actions.yaml for the cause.", False),
+        Column("measured_actions", "int", "Actions measured in the lookback: taken in the 28 days before D, "
+               "window closed by D.", False),
+        Column("resolved_actions", "int", "Of those, resolved.", False),
+        Column("resolution_rate", "float", "resolved_actions / measured_actions."),
+        Column("wilson_low", "float", "Wilson lower bound of the resolution rate at the configured confidence."),
+        Column("has_evidence", "bool", "measured_actions >= min_evidence.", False),
+        Column("rank", "int", "Rank of the action for the cause (1 = suggested first).", False),
+    ),
+)
+
+
+# --- Per-source staging tables: the same columns under each configured marketplace source's name
+
+STG_ORDER_ITEMS = TableSpec(
+    name="stg_order_items",
+    description="Order lines (items) of a marketplace source, one row per landed item line.",
+    partition_column="landing_date",
+    primary_key=("landing_date", "source", "source_file", "source_row"),
+    columns=(
+        Column("order_id", "text", "Order the line belongs to.", False),
+        Column("line_no", "int", "1-based line number of the order within its file.", False),
+        Column("sku", "text", "SKU / product id or merchant code."),
+        Column("product", "text", "Product name or title."),
+        Column("quantity", "int", "Units on the line."),
+        Column("unit_price", "money", "Unit price, in yuan."),
+        Column("amount", "money", "Line amount: the file's, else unit price x quantity."),
+        Column("channel", "text", "Sales channel of the source.", False),
+        Column("landing_date", "date", "Partition: the day the file landed (landing folder date).", False),
+        Column("source", "text", "Landing source the row came from.", False),
+        Column("source_file", "text", "Path of the landed file, relative to the landing directory.", False),
+        Column("source_row", "int", "1-based data row number within source_file (header excluded).", False),
+    ),
+)
+
+
+def marketplace_tables(source: SourceConfig) -> dict[str, TableSpec]:
+    """The staging tables of a marketplace source, by kind."""
+    return {
+        "orders": STG_ORDERS.renamed(
+            f"stg_{source.name}_orders", f"{source.label} ({source.name}) order exports, typed, one row per order."
+        ),
+        "feedback": STG_FEEDBACK.renamed(
+            f"stg_{source.name}_feedback",
+            f"{source.label} ({source.name}) refund, after-sales and review exports, typed, one row per ticket.",
+        ),
+    }
+
+
+def order_items_table(source: SourceConfig) -> TableSpec:
+    """The order-lines side table of a marketplace source (written by its staging step, like the quarantine)."""
+    return STG_ORDER_ITEMS.renamed(
+        f"stg_{source.name}_order_items",
+        f"{source.label} ({source.name}) order lines from items files and per-SKU order lines.",
+    )
+
+
+def order_details_table(source: SourceConfig) -> TableSpec | None:
+    """The side table of the order fields a source's mapping joins from other files, if it declares any."""
+    attributes = source.order_attributes()
+    if not attributes:
+        return None
+    return TableSpec(
+        name=f"stg_{source.name}_order_details",
+        description=f"{source.label} ({source.name}) order fields joined from other files (payments, customers, "
+        "...), one row per staged order row.",
         partition_column="landing_date",
-        primary_key=("landing_date", "source", "action_id"),
+        primary_key=("landing_date", "source", "source_file", "source_row"),
         columns=(
-            Column("action_id", "text", "The helpdesk's id of the logged action (audit or activity id).", False),
-            Column("work_order_id", "text", "Work order the action was taken on (named, or that of the order and the "
-                   "action's cause).", False),
-            Column("order_id", "text", "Order of the work order.", False),
-            Column("cause", "text", "Cause of the work order.", False),
-            Column("action", "text", "Service action taken, canonical (a service item of service_actions.yaml).",
-                   False),
-            Column("action_raw", "text", "The action exactly as the helpdesk wrote it.", False),
-            Column("agent", "text", "Agent who took it."),
-            Column("acted_at", "timestamptz", "When the action was taken.", False),
-            Column("business_date", "date", "acted_at as a date in the business time zone.", False),
-            Column("outcome", "text", "Outcome the agent logged: resolved, pending, escalated or failed; null if "
-                   "none."),
-            Column("outcome_raw", "text", "The outcome exactly as the helpdesk wrote it."),
-            *_lineage(),
+            Column("order_id", "text", "Order the fields belong to.", False),
+            *(Column(f, DETAIL_TYPES.get(t, "text"), d) for f, (t, d) in attributes.items()),
+            Column("channel", "text", "Sales channel of the source.", False),
+            Column("landing_date", "date", "Partition: the day the order file landed.", False),
+            Column("source", "text", "Landing source the row came from.", False),
+            Column("source_file", "text", "The order's landed file, relative to the landing directory.", False),
+            Column("source_row", "int", "The order's 1-based data row number within source_file.", False),
         ),
     )
+
+
+SOURCE_TABLES = tuple(
+    spec
+    for source in MARKETPLACE_SOURCES.values()
+    for spec in (*marketplace_tables(source).values(), order_items_table(source), order_details_table(source))
+    if spec is not None
+)
+# Every staging table of orders (feedback): the own site's and each marketplace source's; the fact table reads them.
+ORDER_TABLES = [STG_ORDERS.name, *(marketplace_tables(s)["orders"].name for s in MARKETPLACE_SOURCES.values())]
+FEEDBACK_TABLES = [STG_FEEDBACK.name, *(marketplace_tables(s)["feedback"].name for s in MARKETPLACE_SOURCES.values())]
+
+
+def _registry(*specs: TableSpec) -> dict[str, TableSpec]:
+    """Tables by name; two specs under one name are a mistake."""
+    registry: dict[str, TableSpec] = {}
+    for spec in specs:
+        if spec.name in registry:
+            raise ValueError(f"two tables are called {spec.name}")
+        registry[spec.name] = spec
+    return registry
+
+
+# The table registry, built here and only here (never changed by importing another module).
+ALL_TABLES: dict[str, TableSpec] = _registry(
+    STG_ORDERS,
+    STG_FEEDBACK,
+    STG_BEHAVIOUR,
+    FCT_ORDER_FEEDBACK,
+    PROBLEM_ORDERS,
+    WORK_ORDERS,
+    METRICS_DAILY,
+    WORK_ORDER_FEEDBACK,
+    QUARANTINE,
+    QUARANTINE_FILES,
+    LANDING_FILES,
+    DATA_QUALITY_RUNS,
+    *METRIC_TABLES,
+    STG_EVENTS,
+    EVENT_SESSIONS,
+    BEHAVIOUR_SIGNALS,
+    SIGNAL_ACCURACY,
+    BEHAVIOUR_FUNNELS,
+    STG_ACTIONS,
+    ACTION_EFFECTS,
+    ACTION_EFFECTIVENESS,
+    ACTION_RANKING,
+    *SOURCE_TABLES,
 )
 
-ACTION_EFFECTS = register_table(
-    TableSpec(
-        name="action_effects",
-        description="One row per service action taken (stg_actions), with what the customer did in the 7 days after "
-        "it (came back, tracked again, paid, completed the return, contacted again, rated) and whether it resolved "
-        "the problem (docs/metrics.md).",
-        partition_column="business_date",
-        primary_key=("business_date", "action_id"),
-        columns=(
-            Column("business_date", "date", "Partition: the action's day (acted_at in the business time zone).",
-                   False),
-            Column("action_id", "text", "Logged action id.", False),
-            Column("work_order_id", "text", "Work order.", False),
-            Column("order_id", "text", "Order of the work order.", False),
-            Column("cause", "text", "Cause of the work order.", False),
-            Column("action", "text", "Service action taken.", False),
-            Column("agent", "text", "Agent."),
-            Column("acted_at", "timestamptz", "When the action was taken.", False),
-            Column("logged_outcome", "text", "Outcome the agent logged (not used by the measures)."),
-            Column("problem_found_at", "timestamptz", "When the work order's problem was found: its first complaint "
-                   "or behaviour signal (problem_orders.found_at, behaviour_signals.detected_at); null if unknown."),
-            Column("came_back", "bool", "An event on the order, or by its user, in the window.", False),
-            Column("tracked_again", "bool", "An order_track_view of the order in the window.", False),
-            Column("paid", "bool", "A successful payment_result on the order in the window.", False),
-            Column("completed_return", "bool", "A return_submit on the order in the window.", False),
-            Column("recontacted", "bool", "A complaint on the order (rated below 3, or a ticket that is not a review), "
-                   "or a contact_service / form_submit event on the order or by its user, in the window.", False),
-            Column("followed_by_action", "bool", "Another logged action on the same work order in the window.", False),
-            Column("followup_rating", "int", "Rating of the first rated feedback on the order in the window."),
-            Column("window_closed", "bool", "True when acted_at + 7 days lies within the data seen (events and "
-                   "feedback landed through that day): the action is measured.", False),
-            Column("resolved", "bool", "Measured and neither recontacted, followed by another action nor rated below 3;"
-                   " null while the window is open."),
-            Column("resolution_hours", "float", "For resolved actions: hours from problem_found_at (else the "
-                   "action) to the action."),
-        ),
-    )
-)
 
-ACTION_EFFECTIVENESS = register_table(
-    TableSpec(
-        name="action_effectiveness",
-        description="Per action day D, cause and service action: the actions taken and their measured effect as "
-        "additive counts, with the rates derived from them (docs/metrics.md).",
-        partition_column="business_date",
-        primary_key=("business_date", "cause", "action"),
-        columns=(
-            Column("business_date", "date", "Partition: the actions' day D.", False),
-            Column("cause", "text", "Cause of the work orders.", False),
-            Column("action", "text", "Service action taken.", False),
-            Column("actions", "int", "Actions taken on D.", False),
-            Column("measured_actions", "int", "Of those, actions whose 7-day window has closed.", False),
-            Column("resolved_actions", "int", "Of those, actions that resolved the problem.", False),
-            Column("recontacted_actions", "int", "Of the measured, actions the customer re-contacted after.", False),
-            Column("came_back_actions", "int", "Of the measured, actions after which the customer came back.", False),
-            Column("rated_actions", "int", "Of the measured, actions followed by a rating.", False),
-            Column("followup_rating_sum", "int", "Sum of those ratings.", False),
-            Column("resolution_hours_sum", "float", "Sum of resolution_hours over the resolved actions.", False),
-            Column("resolution_rate", "float", "resolved_actions / measured_actions."),
-            Column("recontact_rate", "float", "recontacted_actions / measured_actions."),
-            Column("followup_score", "float", "followup_rating_sum / rated_actions."),
-            Column("resolution_hours_mean", "float", "resolution_hours_sum / resolved_actions."),
-        ),
-    )
-)
-
-ACTION_RANKING = register_table(
-    TableSpec(
-        name="action_ranking",
-        description="Per day D and cause, the service actions ranked by measured effectiveness as of D: the Wilson "
-        "lower bound of the resolution rate over the actions measured before D; an action keeps its place of "
-        "service_actions.yaml until it has min_evidence measured actions (docs/behaviour.md).",
-        partition_column="business_date",
-        primary_key=("business_date", "cause", "action"),
-        columns=(
-            Column("business_date", "date", "Partition: the day D the ranking holds for (work orders of D use it).",
-                   False),
-            Column("cause", "text", "Cause.", False),
-            Column("action", "text", "Service action.", False),
-            Column("prior_rank", "int", "Place in service_actions.yaml (actions taken but not listed follow, by "
-                   "name).", False),
-            Column("listed", "bool", "True for an action of service_actions.yaml for the cause.", False),
-            Column("measured_actions", "int", "Actions measured in the lookback: taken in the 28 days before D, "
-                   "window closed by D.", False),
-            Column("resolved_actions", "int", "Of those, resolved.", False),
-            Column("resolution_rate", "float", "resolved_actions / measured_actions."),
-            Column("wilson_low", "float", "Wilson lower bound of the resolution rate at the configured confidence."),
-            Column("has_evidence", "bool", "measured_actions >= min_evidence.", False),
-            Column("rank", "int", "Rank of the action for the cause (1 = suggested first).", False),
-        ),
-    )
-)
+def table_spec(name: str) -> TableSpec:
+    """The registered table called name."""
+    try:
+        return ALL_TABLES[name]
+    except KeyError:
+        raise KeyError(f"no table spec registered for {name!r}; known: {', '.join(sorted(ALL_TABLES))}") from None

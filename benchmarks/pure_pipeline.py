@@ -21,7 +21,7 @@ import pandas as pd
 
 from after_sales.landing import landed_paths, read_landed_file
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS
-from after_sales.resources.warehouse import DateWindow, TableWrite, open_warehouse
+from after_sales.resources.warehouse import TableWrite, open_warehouse
 from after_sales.tables import FCT_ORDER_FEEDBACK, METRICS_DAILY, PROBLEM_ORDERS, WORK_ORDER_FEEDBACK, WORK_ORDERS
 from after_sales.transforms.marts import (
     build_order_feedback,
@@ -32,6 +32,7 @@ from after_sales.transforms.marts import (
 from after_sales.transforms.metrics import build_metrics_daily
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
 from after_sales.transforms.staging import KINDS, StagingContext, StagingResult, combine, quarantine_unknown_orders
+from after_sales.windows import DateWindow
 
 
 @dataclass

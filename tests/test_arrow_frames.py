@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from after_sales.resources.arrow_frames import SchemaMismatchError, frame_to_arrow
+from after_sales.arrow_frames import SchemaMismatchError, frame_to_arrow
 from after_sales.tables import Column, TableSpec
 
 D1, D2 = dt.date(2024, 3, 1), dt.date(2024, 12, 31)

@@ -81,10 +81,10 @@ def test_backfill_in_chunks_equals_one_pass(tmp_path: Path, landing: Path, monke
 
 @pytest.mark.slow
 def test_a_frame_without_rows_is_judged_as_gx_judges_it() -> None:
+    from after_sales.arrow_frames import empty_frame
     from after_sales.checks.gx_runner import validate
     from after_sales.checks.quality import evaluate
     from after_sales.checks.suites import rules_for
-    from after_sales.resources.arrow_frames import empty_frame
     from after_sales.tables import STG_ORDERS
 
     window = DateWindow(dt.date(2025, 3, 1), dt.date(2025, 3, 3))

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from after_sales.arrow_frames import arrow_to_frame, frame_to_arrow
 from after_sales.assets.exports import write_daily_csvs
-from after_sales.resources.arrow_frames import arrow_to_frame, frame_to_arrow
 from after_sales.tables import WORK_ORDER_FEEDBACK, WORK_ORDERS
 from after_sales.transforms.marts import (
     WORK_ORDER_FRAME_COLUMNS,

@@ -19,13 +19,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from after_sales.assets.marketplaces import STG_ORDER_ITEMS, stage_reads
+from after_sales.arrow_frames import frame_to_arrow
+from after_sales.assets.marketplaces import stage_reads
 from after_sales.landing import read_landed_file
 from after_sales.marketplaces import SourceConfig, load_sources, read_export
 from after_sales.marketplaces.config import KindConfig
 from after_sales.marketplaces.reader import ExportFileError
-from after_sales.resources.arrow_frames import frame_to_arrow
-from after_sales.tables import QUARANTINE, TableSpec
+from after_sales.tables import QUARANTINE, STG_ORDER_ITEMS, TableSpec
 from after_sales.transforms.parsing import not_storable
 from after_sales.transforms.staging import (
     BEHAVIOUR_OPTIONAL,

@@ -398,8 +398,9 @@ def test_feedback_matches_orders_of_the_same_channel_from_another_source(
     sources, tmp_path: Path, resources: dict[str, object]
 ) -> None:
     """Refunds landed by a channel's second source find the orders the channel's first source staged."""
-    from after_sales.assets.marketplaces import _known_orders, marketplace_tables
+    from after_sales.assets.marketplaces import _known_orders
     from after_sales.resources.warehouse import DateWindow
+    from after_sales.tables import marketplace_tables
     from after_sales.transforms.staging import quarantine_unknown_orders
 
     (tmp_path / "tmall_shop2.yaml").write_text("extend: tmall\nlabel: 天猫二店\nkinds: {}\n", "utf-8")

@@ -20,10 +20,10 @@ from sqlalchemy.engine import make_url
 
 import after_sales.assets.chunked as chunked
 from after_sales.alerts import ENV_WEBHOOK_URL
+from after_sales.arrow_frames import SchemaMismatchError, frame_to_arrow
 from after_sales.assets import marts as marts_assets
 from after_sales.assets.faults import data_faults_fail, is_transient
 from after_sales.marketplaces import ExportFileError
-from after_sales.resources.arrow_frames import SchemaMismatchError, frame_to_arrow
 from after_sales.resources.postgres_warehouse import PostgresWarehouse
 from after_sales.resources.warehouse import Warehouse, WarehouseError, WarehouseLockedError
 from after_sales.sample import generate

@@ -12,16 +12,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from after_sales.assets.marketplaces import STG_ORDER_ITEMS, stage_export, stage_reads
+from after_sales.arrow_frames import empty_frame, frame_to_arrow
+from after_sales.assets.marketplaces import stage_export, stage_reads
 from after_sales.landing import read_landed_file
 from after_sales.marketplaces import load_sources, read_export
 from after_sales.marketplaces.cleaning import clean_amounts, clean_datetimes
 from after_sales.marketplaces.config import ALWAYS_DATE_FORMATS
 from after_sales.marketplaces.multi import _sum_text, item_table_rows
 from after_sales.marketplaces.reader import ExportFileError, _line_amount
-from after_sales.resources.arrow_frames import empty_frame, frame_to_arrow
 from after_sales.resources.warehouse import DateWindow, Warehouse, open_warehouse
-from after_sales.tables import QUARANTINE, STG_ORDERS, WORK_ORDERS
+from after_sales.tables import QUARANTINE, STG_ORDER_ITEMS, STG_ORDERS, WORK_ORDERS
 from after_sales.transforms.metric_rules import load_metric_rules
 from after_sales.transforms.metrics import service_measures, work_order_rows
 from after_sales.transforms.parsing import MONEY_DTYPE, parse_money, parse_timestamps

@@ -9,11 +9,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from after_sales.assets.marketplaces import MARKETPLACE_SOURCES
 from after_sales.definitions import defs
 from after_sales.jobs import daily_job
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS
 from after_sales.sensors.landing import FILES_TAG, RANGE_END, RANGE_START, TRIGGER_TAG, last_partition_day, scan
+from after_sales.sources import MARKETPLACE_SOURCES
 from tests.support.landing import BEHAVIOUR_HEADER, ORDERS_HEADER, write_landing
 from tests.support.sensors import age, tick
 

@@ -16,8 +16,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from after_sales.arrow_frames import arrow_to_frame, frame_to_arrow
 from after_sales.resources import postgres_warehouse, sqlalchemy_warehouse
-from after_sales.resources.arrow_frames import arrow_to_frame, frame_to_arrow
 from after_sales.resources.postgres_warehouse import PostgresWarehouse, conninfo_from_url
 from after_sales.resources.warehouse import (
     DateWindow,

@@ -25,8 +25,8 @@ from after_sales.assets.faults import classified_faults
 from after_sales.checks.quality import CustomCheck, evaluate
 from after_sales.partitions import SETTINGS, date_window
 from after_sales.resources import Companion, WarehouseOutput, WarehouseResource, write_output
-from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import DATA_QUALITY_RUNS, TableSpec
+from after_sales.windows import DateWindow
 
 Emitted = Iterator[dg.MaterializeResult | dg.AssetCheckResult | dg.AssetMaterialization]
 # Check metadata that adds up over chunks; the rest is taken from the first failing chunk, else the last one.

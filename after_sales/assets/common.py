@@ -4,12 +4,12 @@ import datetime as dt
 import os
 
 import dagster as dg
-from sqlalchemy.engine import make_url
 
 from after_sales.partitions import SETTINGS, daily_partitions
+from after_sales.resources.warehouse import warehouse_class
 from after_sales.tables import TableSpec
 
-WAREHOUSE_KIND = "postgres" if make_url(SETTINGS.warehouse_url).get_backend_name() == "postgresql" else "duckdb"
+WAREHOUSE_KIND = warehouse_class(SETTINGS.warehouse_url).kind
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 OWNERS = ["team:data"]
 # Transient faults (DuckDB file locked past its own wait, connection refused or lost, disk full) are retried after

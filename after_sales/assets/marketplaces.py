@@ -29,13 +29,20 @@ from after_sales.assets.staging import (
 )
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
-from after_sales.marketplaces import ExportFileError, ExportRead, SourceConfig, load_sources, read_export
-from after_sales.marketplaces.multi import DETAIL_TYPES, detail_table_rows, item_table_rows, join_files
+from after_sales.marketplaces import ExportFileError, ExportRead, SourceConfig, read_export
+from after_sales.marketplaces.multi import detail_table_rows, item_table_rows, join_files
 from after_sales.marketplaces.reader import to_business_time
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partitions
 from after_sales.resources import Companion, LandingZone, WarehouseResource
-from after_sales.resources.warehouse import DateWindow
-from after_sales.tables import QUARANTINE, STG_FEEDBACK, STG_ORDERS, Column, TableSpec, register_table
+from after_sales.sources import MARKETPLACE_SOURCES
+from after_sales.tables import (
+    QUARANTINE,
+    STG_ORDERS,
+    TableSpec,
+    marketplace_tables,
+    order_details_table,
+    order_items_table,
+)
 from after_sales.transforms.parsing import printable
 from after_sales.transforms.staging import (
     KINDS,
@@ -45,6 +52,7 @@ from after_sales.transforms.staging import (
     combine,
     quarantine_unknown_orders,
 )
+from after_sales.windows import DateWindow
 
 
 def _render(table: str, totals: dict[str, object]) -> dict[str, object]:
@@ -53,81 +61,6 @@ def _render(table: str, totals: dict[str, object]) -> dict[str, object]:
     out["export_files"] = dg.MetadataValue.json(totals.get("export_files") or {})
     out["skipped_files"] = dg.MetadataValue.json(totals.get("skipped_files") or [])
     return out
-
-
-# Order lines: from items files (e.g. Taobao 宝贝报表) and from the per-SKU lines of order exports (JD 订单导出).
-STG_ORDER_ITEMS = TableSpec(
-    name="stg_order_items",
-    description="Order lines (items) of a marketplace source, one row per landed item line.",
-    partition_column="landing_date",
-    primary_key=("landing_date", "source", "source_file", "source_row"),
-    columns=(
-        Column("order_id", "text", "Order the line belongs to.", False),
-        Column("line_no", "int", "1-based line number of the order within its file.", False),
-        Column("sku", "text", "SKU / product id or merchant code."),
-        Column("product", "text", "Product name or title."),
-        Column("quantity", "int", "Units on the line."),
-        Column("unit_price", "money", "Unit price, in yuan."),
-        Column("amount", "money", "Line amount: the file's, else unit price x quantity."),
-        Column("channel", "text", "Sales channel of the source.", False),
-        Column("landing_date", "date", "Partition: the day the file landed (landing folder date).", False),
-        Column("source", "text", "Landing source the row came from.", False),
-        Column("source_file", "text", "Path of the landed file, relative to the landing directory.", False),
-        Column("source_row", "int", "1-based data row number within source_file (header excluded).", False),
-    ),
-)
-
-
-def marketplace_tables(source: SourceConfig) -> dict[str, TableSpec]:
-    """The staging tables of a marketplace source, by kind, registered in the table registry."""
-    return {
-        "orders": register_table(
-            STG_ORDERS.renamed(
-                f"stg_{source.name}_orders", f"{source.label} ({source.name}) order exports, typed, one row per order."
-            )
-        ),
-        "feedback": register_table(
-            STG_FEEDBACK.renamed(
-                f"stg_{source.name}_feedback",
-                f"{source.label} ({source.name}) refund, after-sales and review exports, typed, one row per ticket.",
-            )
-        ),
-    }
-
-
-def order_items_table(source: SourceConfig) -> TableSpec:
-    """The order-lines side table of a marketplace source (written by its staging step, like the quarantine)."""
-    return register_table(
-        STG_ORDER_ITEMS.renamed(
-            f"stg_{source.name}_order_items",
-            f"{source.label} ({source.name}) order lines from items files and per-SKU order lines.",
-        )
-    )
-
-
-def order_details_table(source: SourceConfig) -> TableSpec | None:
-    """The side table of the order fields a source's mapping joins from other files, if it declares any."""
-    attributes = source.order_attributes()
-    if not attributes:
-        return None
-    return register_table(
-        TableSpec(
-            name=f"stg_{source.name}_order_details",
-            description=f"{source.label} ({source.name}) order fields joined from other files (payments, customers, "
-            "...), one row per staged order row.",
-            partition_column="landing_date",
-            primary_key=("landing_date", "source", "source_file", "source_row"),
-            columns=(
-                Column("order_id", "text", "Order the fields belong to.", False),
-                *(Column(f, DETAIL_TYPES.get(t, "text"), d) for f, (t, d) in attributes.items()),
-                Column("channel", "text", "Sales channel of the source.", False),
-                Column("landing_date", "date", "Partition: the day the order file landed.", False),
-                Column("source", "text", "Landing source the row came from.", False),
-                Column("source_file", "text", "The order's landed file, relative to the landing directory.", False),
-                Column("source_row", "int", "The order's 1-based data row number within source_file.", False),
-            ),
-        )
-    )
 
 
 def rejected_to_quarantine(read: ExportRead, source: str, landing_date: dt.date) -> pd.DataFrame:
@@ -330,7 +263,4 @@ def marketplace_staging_asset(
     return _stage
 
 
-MARKETPLACE_SOURCES = load_sources(SETTINGS.sources_dirs)
 marketplace_assets = [marketplace_staging_asset(s, MARKETPLACE_SOURCES) for s in MARKETPLACE_SOURCES.values()]
-ORDER_TABLES = ["stg_orders", *(f"stg_{name}_orders" for name in MARKETPLACE_SOURCES)]
-FEEDBACK_TABLES = ["stg_feedback", *(f"stg_{name}_feedback" for name in MARKETPLACE_SOURCES)]

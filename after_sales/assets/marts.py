@@ -7,7 +7,6 @@ import pandas as pd
 
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import partitioned_asset_kwargs
-from after_sales.assets.marketplaces import FEEDBACK_TABLES, MARKETPLACE_SOURCES, ORDER_TABLES
 from after_sales.behaviour.effects import apply_ranking
 from after_sales.behaviour.proactive import mark_found_by, order_signals, with_proactive
 from after_sales.behaviour.rules import load_signal_rules
@@ -30,8 +29,15 @@ from after_sales.partitions import (
     landing_window,
 )
 from after_sales.resources import Companion, UpstreamRows, WarehouseResource, upstream_in
-from after_sales.resources.warehouse import DateWindow
-from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDER_FEEDBACK, WORK_ORDERS
+from after_sales.sources import MARKETPLACE_SOURCES
+from after_sales.tables import (
+    FCT_ORDER_FEEDBACK,
+    FEEDBACK_TABLES,
+    ORDER_TABLES,
+    PROBLEM_ORDERS,
+    WORK_ORDER_FEEDBACK,
+    WORK_ORDERS,
+)
 from after_sales.transforms.marts import (
     FEEDBACK_IDS,
     build_order_feedback,
@@ -41,6 +47,7 @@ from after_sales.transforms.marts import (
     work_order_feedback,
 )
 from after_sales.transforms.rules import load_cause_rules, load_service_rules
+from after_sales.windows import DateWindow
 
 # Each marketplace channel is an order-id namespace of its own; every other channel is the own site's.
 MARKETPLACE_CHANNELS = frozenset(s.channel.lower() for s in MARKETPLACE_SOURCES.values())

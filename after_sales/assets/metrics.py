@@ -16,7 +16,6 @@ import pandas as pd
 
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import partitioned_asset_kwargs
-from after_sales.assets.marketplaces import MARKETPLACE_SOURCES
 from after_sales.checks.metrics_checks import (
     BY_CAUSE_CHECKS,
     BY_CHANNEL_CHECKS,
@@ -40,7 +39,7 @@ from after_sales.partitions import (
     landing_window,
 )
 from after_sales.resources import UpstreamRows, WarehouseResource, upstream_in
-from after_sales.resources.warehouse import DateWindow
+from after_sales.sources import CHANNEL_SOURCES
 from after_sales.tables import (
     FCT_ORDER_FEEDBACK,
     METRIC_TABLES,
@@ -75,6 +74,7 @@ from after_sales.transforms.rollups import (
 )
 from after_sales.transforms.service_scores import build_metrics_daily_by_service_item
 from after_sales.transforms.sessions import EVENT_SESSION_COLUMNS, metric_sessions
+from after_sales.windows import DateWindow
 
 GROUP = "metrics"
 # The fact columns the metrics read (the IO manager reads only these).
@@ -124,10 +124,6 @@ def _trailing(lookback: int) -> dg.TimeWindowPartitionMapping:
     )
 
 
-# A marketplace channel's rows come from its source's landing folder; every other channel from the own sources.
-CHANNEL_SOURCES: dict[str, tuple[str, ...]] = {}
-for _source in MARKETPLACE_SOURCES.values():
-    CHANNEL_SOURCES[_source.channel] = (*CHANNEL_SOURCES.get(_source.channel, ()), _source.name)
 
 
 def read_work_orders(work_orders: UpstreamRows, window: DateWindow) -> pd.DataFrame:

@@ -15,8 +15,8 @@ import pandas as pd
 from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN, WAREHOUSE_KIND, table_metadata
 from after_sales.partitions import daily_partitions, date_window
 from after_sales.resources import WarehouseResource
-from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import DATA_QUALITY_RUNS, QUARANTINE
+from after_sales.windows import DateWindow
 
 GROUP = "quality"
 

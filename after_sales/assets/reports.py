@@ -28,9 +28,10 @@ from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
 from after_sales.assets.faults import classified_faults
 from after_sales.behaviour.charts import PNG_NAME as BEHAVIOUR_PNG
 from after_sales.behaviour.charts import behaviour_html, load_behaviour_data, render_behaviour_png
+from after_sales.measures import MEASURE, PRIORITIES
 from after_sales.resources import ExportDirectory, WarehouseResource
 from after_sales.resources.export_directory import neutralize_cell
-from after_sales.resources.warehouse import DateWindow, Warehouse
+from after_sales.resources.warehouse import Warehouse
 from after_sales.tables import (
     BEHAVIOUR_FUNNELS,
     METRICS_DAILY,
@@ -39,7 +40,8 @@ from after_sales.tables import (
     SERVICE_ITEM_SCORES,
     SIGNAL_ACCURACY,
 )
-from after_sales.transforms.metric_rules import PRIORITIES, MetricRules, load_metric_rules
+from after_sales.transforms.metric_rules import MetricRules, load_metric_rules
+from after_sales.windows import DateWindow
 
 REPORT_DAYS = 30
 REPORT_FOLDER = "reports"
@@ -66,17 +68,17 @@ CJK_FONT_FILES = (
     "/usr/share/fonts/**/NotoSansSC*.otf",
 )
 
-# (column of metrics_rollups, panel title, kind): rate panels show percentages.
+# (measure of metrics_rollups, panel title): shares (rates, per the measure registry) show percentages.
 CHANNEL_PANELS = (
-    ("orders", "Orders", "count"),
-    ("complaint_rate", "Complaint rate", "rate"),
-    ("csat", "CSAT (share of 4-5 ratings)", "rate"),
-    ("first_response_hours_median", "First response, median (h)", "hours"),
-    ("resolution_hours_median", "Full resolution, median (h)", "hours"),
-    ("sla_achieved_rate", "SLA achieved", "rate"),
-    ("refund_rate", "Refund rate", "rate"),
-    ("dispute_rate", "Dispute rate", "rate"),
-    ("backlog_work_orders", "Backlog: open work orders\nat day end", "count"),
+    ("orders", "Orders"),
+    ("complaint_rate", "Complaint rate"),
+    ("csat", "CSAT (share of 4-5 ratings)"),
+    ("first_response_hours_median", "First response, median (h)"),
+    ("resolution_hours_median", "Full resolution, median (h)"),
+    ("sla_achieved_rate", "SLA achieved"),
+    ("refund_rate", "Refund rate"),
+    ("dispute_rate", "Dispute rate"),
+    ("backlog_work_orders", "Backlog: open work orders\nat day end"),
 )
 SUMMARY_COLUMNS = (
     "orders",
@@ -249,7 +251,7 @@ def render_png(data: ReportData, path: Path, rules: MetricRules, stamp: Stamp | 
     channels = _channel_order(data.days)
     few = (data.last_day - data.first_day).days < 10
     marker = {"marker": "o", "markersize": 4} if few else {}
-    for ax, (column, title, kind) in zip(axes.flat[:9], CHANNEL_PANELS, strict=True):
+    for ax, (column, title) in zip(axes.flat[:9], CHANNEL_PANELS, strict=True):
         for channel in channels:
             rows = data.days.loc[data.days["channel"] == channel]
             style = {"color": "black", "linewidth": 2.4, "zorder": 5} if channel == "all" else {"linewidth": 1.2}
@@ -259,7 +261,7 @@ def render_png(data: ReportData, path: Path, rules: MetricRules, stamp: Stamp | 
                 if p in rules.sla_achievement_targets:
                     ax.axhline(rules.sla_achievement_targets[p], linestyle=":", linewidth=0.8, color="grey")
         ax.set_title(title)
-        if kind == "rate":
+        if MEASURE[column].is_share:
             ax.yaxis.set_major_formatter(ticker.PercentFormatter(1.0))
         if pd.to_numeric(data.days[column]).notna().any():
             ax.set_ylim(bottom=0)
@@ -318,7 +320,7 @@ def _cell(value: object, column: str, percent: bool = False) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "&ndash;"
     if isinstance(value, float):
-        if percent or column.endswith("_rate") or column in ("csat", "followup_csat"):
+        if percent or (column in MEASURE and MEASURE[column].is_share):
             return f"{value:.1%}"
         return f"{value:,.2f}"
     # A table pasted from the page into a spreadsheet is evaluated like a CSV: text cells made formula-safe.
@@ -380,7 +382,7 @@ def render_html(
         )
     items = items.sort_values(["rating_status", "score"], ascending=[True, False])
     shown = sorted(
-        {c for c, _, _ in CHANNEL_PANELS}
+        {c for c, _ in CHANNEL_PANELS}
         | set(SUMMARY_COLUMNS)
         | {"visitor_days", "rolling_visitor_rate"}
         | {"submission_rate"}

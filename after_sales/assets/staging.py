@@ -1,4 +1,4 @@
-"""Staging assets: one per landing source, partitioned by landing date."""
+"""Staging steps shared by every staging asset: read each landed file, refuse whole-file faults, stage chunks."""
 
 import datetime as dt
 import hashlib
@@ -14,13 +14,10 @@ import pandas as pd
 
 from after_sales.alerts import FILE_REFUSED, Alert, AlertDeliveryError, notifier_from_env, send_all
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
-from after_sales.assets.common import partitioned_asset_kwargs
-from after_sales.checks.conservation import STAGING_CHECKS, staging_conservation
-from after_sales.checks.quality import check_specs
+from after_sales.checks.conservation import staging_conservation
 from after_sales.marketplaces import ExportFileError
-from after_sales.partitions import FEEDBACK_WINDOW_DAYS, ORDERS_FOR_FEEDBACK, SETTINGS
-from after_sales.resources import Companion, LandingZone, UpstreamRows, WarehouseResource, upstream_in
-from after_sales.resources.warehouse import DateWindow
+from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS
+from after_sales.resources import Companion, LandingZone, UpstreamRows, WarehouseResource
 from after_sales.tables import LANDING_FILES, QUARANTINE_FILES
 from after_sales.transforms.staging import (
     KINDS,
@@ -31,6 +28,7 @@ from after_sales.transforms.staging import (
     combine,
     quarantine_unknown_orders,
 )
+from after_sales.windows import DateWindow
 
 
 def staging_context() -> StagingContext:
@@ -290,36 +288,3 @@ def stage_source(
         return {kind.spec.name: staged_chunk(result, window, ledger=ledger)}
 
     yield from materialize_in_chunks(context, warehouse, [kind.spec], build, render=render_staged)
-
-
-@dg.asset(
-    **partitioned_asset_kwargs(KINDS["orders"].spec, "staging"),
-    check_specs=check_specs("stg_orders", STAGING_CHECKS),
-    code_version="2",
-)
-def stg_orders(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
-    """Own-site orders, typed; bad rows quarantined."""
-    yield from stage_source(context, landing, warehouse, "orders")
-
-
-@dg.asset(
-    **partitioned_asset_kwargs(KINDS["feedback"].spec, "staging"),
-    ins={"known_orders": upstream_in("stg_orders", ORDERS_FOR_FEEDBACK, ["order_id", "landing_date"])},
-    check_specs=check_specs("stg_feedback", STAGING_CHECKS),
-    code_version="2",
-)
-def stg_feedback(
-    context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource, known_orders: UpstreamRows
-) -> Emitted:
-    """Own helpdesk tickets and reviews, typed; bad rows and feedback for unknown orders quarantined."""
-    yield from stage_source(context, landing, warehouse, "feedback", known_orders)
-
-
-@dg.asset(
-    **partitioned_asset_kwargs(KINDS["behaviour"].spec, "staging"),
-    check_specs=check_specs("stg_behaviour", STAGING_CHECKS),
-    code_version="2",
-)
-def stg_behaviour(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
-    """Own-site sessions, typed; bad rows quarantined."""
-    yield from stage_source(context, landing, warehouse, "behaviour")

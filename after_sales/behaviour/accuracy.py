@@ -8,9 +8,9 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from after_sales.arrow_frames import arrow_to_frame, frame_to_arrow
 from after_sales.behaviour.rules import SignalConfig, sql_text
 from after_sales.behaviour.signals import run_sql, to_arrow
-from after_sales.resources.arrow_frames import arrow_to_frame, frame_to_arrow
 from after_sales.tables import BEHAVIOUR_SIGNALS, SIGNAL_ACCURACY
 from after_sales.transforms.marts import latest_version, locate_causes
 from after_sales.transforms.rules import CauseRules, load_cause_rules

@@ -27,7 +27,6 @@ from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.partitions import SETTINGS, landing_window
 from after_sales.resources import LandingZone, UpstreamRows, WarehouseResource, upstream_in
-from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import (
     BEHAVIOUR_FUNNELS,
     BEHAVIOUR_SIGNALS,
@@ -36,6 +35,7 @@ from after_sales.tables import (
     STG_EVENTS,
     TableSpec,
 )
+from after_sales.windows import DateWindow
 
 GROUP = "behaviour"
 CONFIG = load_signal_rules()

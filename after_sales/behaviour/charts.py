@@ -14,8 +14,9 @@ from matplotlib import ticker
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from after_sales.resources.warehouse import DateWindow, Warehouse
+from after_sales.resources.warehouse import Warehouse
 from after_sales.tables import BEHAVIOUR_FUNNELS, SIGNAL_ACCURACY
+from after_sales.windows import DateWindow
 
 PNG_NAME = "behaviour_30d.png"
 FUNNEL_PANELS = (

@@ -10,10 +10,10 @@ import pandas as pd
 import pyarrow as pa
 from scipy import stats
 
+from after_sales.arrow_frames import arrow_to_frame, frame_to_arrow
 from after_sales.behaviour.actions import ActionLogConfig
 from after_sales.behaviour.rules import sql_text
 from after_sales.behaviour.signals import run_sql, to_arrow
-from after_sales.resources.arrow_frames import arrow_to_frame, frame_to_arrow
 from after_sales.tables import (
     ACTION_EFFECTIVENESS,
     ACTION_EFFECTS,

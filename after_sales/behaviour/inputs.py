@@ -10,7 +10,8 @@ from pathlib import Path
 from after_sales.behaviour.signals import Source
 from after_sales.resources import UpstreamRows
 from after_sales.resources.duckdb_warehouse import DuckDBWarehouse
-from after_sales.resources.warehouse import DateWindow, quote_ident
+from after_sales.resources.warehouse import quote_ident
+from after_sales.windows import DateWindow
 
 
 def export_window(rows: UpstreamRows, window: DateWindow, path: Path) -> Path | None:

@@ -8,7 +8,6 @@ import pandas as pd
 
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import WAREHOUSE_KIND, partitioned_asset_kwargs
-from after_sales.assets.marketplaces import ORDER_TABLES
 from after_sales.assets.staging import FileLedger, alert_refused, render_staged, stage_window, staged_chunk
 from after_sales.behaviour.accuracy import complaints_of
 from after_sales.behaviour.actions import ACTIONS_KIND, SOURCE, load_action_log_config, resolve_work_orders
@@ -23,10 +22,17 @@ from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, landing_window
 from after_sales.resources import LandingZone, UpstreamRows, WarehouseResource, upstream_in
-from after_sales.resources.warehouse import DateWindow
-from after_sales.tables import ACTION_EFFECTIVENESS, ACTION_EFFECTS, ACTION_RANKING, STG_ACTIONS, TableSpec
+from after_sales.tables import (
+    ACTION_EFFECTIVENESS,
+    ACTION_EFFECTS,
+    ACTION_RANKING,
+    ORDER_TABLES,
+    STG_ACTIONS,
+    TableSpec,
+)
 from after_sales.transforms.marts import latest_version
 from after_sales.transforms.rules import load_service_rules
+from after_sales.windows import DateWindow
 
 GROUP = "behaviour"
 CONFIG = load_action_log_config()

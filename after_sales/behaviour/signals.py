@@ -12,8 +12,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from after_sales.arrow_frames import arrow_to_frame, empty_frame, frame_to_arrow
 from after_sales.behaviour.rules import COUNTED_KINDS, SignalConfig, SignalRule, query_causes, sql_text
-from after_sales.resources.arrow_frames import arrow_to_frame, empty_frame, frame_to_arrow
 from after_sales.tables import BEHAVIOUR_FUNNELS, BEHAVIOUR_SIGNALS, EVENT_SESSIONS, STG_EVENTS, STG_ORDERS, TableSpec
 from after_sales.transforms.rules import CauseRules, load_cause_rules
 

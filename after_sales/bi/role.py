@@ -18,10 +18,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from after_sales.bi.comments import sql_literal
 from after_sales.bi.views import view_names
 from after_sales.resources.postgres_warehouse import PostgresWarehouse
-from after_sales.resources.warehouse import WarehouseError, open_warehouse, quote_ident
+from after_sales.resources.warehouse import WarehouseError, open_warehouse, quote_ident, sql_literal
 from after_sales.settings import ENV_TIMEZONE, ENV_WAREHOUSE_SCHEMA, ENV_WAREHOUSE_URL, env
 
 DEFAULT_ROLE = "after_sales_bi"

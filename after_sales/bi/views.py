@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from after_sales.resources.warehouse import Warehouse, WarehouseError, quote_ident
+from after_sales.resources.warehouse import ViewText, Warehouse, WarehouseError, quote_ident
 from after_sales.tables import (
     ACTION_EFFECTIVENESS,
     ACTION_EFFECTS,
@@ -41,10 +42,14 @@ from after_sales.tables import (
 )
 
 VIEW_PREFIX = "bi_"
-# Privileges a grant on a view may carry; anything else read back from the catalog is refused.
-VIEW_PRIVILEGES = {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"}
 
 Qualify = Callable[[str], str]
+
+
+class Dialect(Protocol):
+    """The backend SQL a view may need beyond the standard (each warehouse class provides it)."""
+
+    def hours_until(self, column: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -53,16 +58,16 @@ class ViewSpec:
 
     spec: TableSpec
     sources: tuple[TableSpec, ...]
-    select: Callable[[Qualify, str], str]
+    select: Callable[[Qualify, Dialect], str]
 
     @property
     def name(self) -> str:
         """The view's name."""
         return self.spec.name
 
-    def sql(self, qualify: Qualify, family: str) -> str:
-        """The SELECT for a backend family (duckdb, postgresql or generic)."""
-        return self.select(qualify, family)
+    def sql(self, qualify: Qualify, dialect: Dialect) -> str:
+        """The SELECT in one backend's SQL."""
+        return self.select(qualify, dialect)
 
 
 def _cols(spec: TableSpec, prefix: str = "") -> str:
@@ -73,25 +78,15 @@ def _cols(spec: TableSpec, prefix: str = "") -> str:
 def _passthrough(name: str, source: TableSpec, description: str) -> ViewSpec:
     """A view showing every column of one table as is."""
     spec = TableSpec(name=name, description=description, columns=source.columns)
-    return ViewSpec(spec, (source,), lambda q, _family: f"SELECT {_cols(source)} FROM {q(source.name)}")
+    return ViewSpec(spec, (source,), lambda q, _dialect: f"SELECT {_cols(source)} FROM {q(source.name)}")
 
 
-def _hours_until(column: str, family: str) -> str:
-    """Hours from now until a timestamp column, negative once it has passed."""
-    col = quote_ident(column)
-    if family == "postgresql":
-        return f"CAST(EXTRACT(EPOCH FROM ({col} - CURRENT_TIMESTAMP)) / 3600.0 AS DOUBLE PRECISION)"
-    if family == "duckdb":
-        return f"CAST(date_diff('second', CURRENT_TIMESTAMP, {col}) / 3600.0 AS DOUBLE PRECISION)"
-    return f"(julianday({col}) - julianday(CURRENT_TIMESTAMP)) * 24.0"  # SQLite
-
-
-def _open_work_orders(q: Qualify, family: str) -> str:
+def _open_work_orders(q: Qualify, dialect: Dialect) -> str:
     """Open and reopened work orders with live due-time columns."""
     due = quote_ident("due_at")
     return (
         f"SELECT {_cols(WORK_ORDERS)}, CURRENT_TIMESTAMP > {due} AS {quote_ident('overdue')}, "
-        f"{_hours_until('due_at', family)} AS {quote_ident('hours_until_due')} "
+        f"{dialect.hours_until(due)} AS {quote_ident('hours_until_due')} "
         f"FROM {q(WORK_ORDERS.name)} WHERE {quote_ident('status')} <> 'resolved'"
     )
 
@@ -101,7 +96,7 @@ def _count_true(column: str, alias: str) -> str:
     return f"CAST(sum(CASE WHEN {quote_ident(column)} THEN 1 ELSE 0 END) AS BIGINT) AS {quote_ident(alias)}"
 
 
-def _causes_daily(q: Qualify, _family: str) -> str:
+def _causes_daily(q: Qualify, _dialect: Dialect) -> str:
     """Problem issues counted per day, channel and cause."""
     keys = ", ".join(quote_ident(c) for c in ("business_date", "channel", "cause"))
     return (
@@ -113,7 +108,7 @@ def _causes_daily(q: Qualify, _family: str) -> str:
     )
 
 
-def _quarantine_daily(q: Qualify, _family: str) -> str:
+def _quarantine_daily(q: Qualify, _dialect: Dialect) -> str:
     """Rejected rows counted per landing day, source and rule (no raw values: they may hold personal data)."""
     keys = ", ".join(quote_ident(c) for c in ("landing_date", "source", "rule"))
     return (
@@ -239,11 +234,15 @@ def view_names() -> list[str]:
 
 
 def views_version() -> str:
-    """A short hash of every view's SQL and columns: the bi_views asset's code version."""
+    """A short hash of every view's SQL (in each backend's dialect) and columns: the bi_views asset's code version."""
+    from after_sales.resources.duckdb_warehouse import DuckDBWarehouse
+    from after_sales.resources.postgres_warehouse import PostgresWarehouse
+    from after_sales.resources.sqlalchemy_warehouse import SQLAlchemyWarehouse
+
     digest = hashlib.sha256()
     for view in BI_VIEWS:
-        for family in ("duckdb", "postgresql", "generic"):
-            digest.update(view.sql(lambda t: t, family).encode())
+        for backend in (DuckDBWarehouse, PostgresWarehouse, SQLAlchemyWarehouse):
+            digest.update(view.sql(lambda t: t, backend).encode())
         digest.update(repr(view.spec).encode())
     return digest.hexdigest()[:12]
 
@@ -258,71 +257,13 @@ def _check_views(views: tuple[ViewSpec, ...]) -> None:
 def apply_views(wh: Warehouse, views: tuple[ViewSpec, ...] = BI_VIEWS) -> list[str]:
     """Create or replace the views (and their source tables, empty, if missing) in one transaction; return names."""
     _check_views(views)
-    if wh.family == "postgresql":
-        from after_sales.bi.postgres import apply_views_postgres
-
-        apply_views_postgres(wh, views)  # type: ignore[arg-type]
-    elif wh.family == "duckdb":
-        _apply_views_duckdb(wh, views)
-    else:
-        _apply_views_generic(wh, views)
+    wh.replace_views(source_tables(views), [ViewText(v.spec, v.sql(wh.qualified, wh)) for v in views])
     return [v.name for v in views]
 
 
 def source_tables(views: tuple[ViewSpec, ...]) -> list[TableSpec]:
     """The distinct tables the views read."""
     return list({s.name: s for v in views for s in v.sources}.values())
-
-
-def _apply_views_duckdb(wh: Warehouse, views: tuple[ViewSpec, ...]) -> None:
-    """DuckDB: CREATE OR REPLACE VIEW plus comments on views and on every registered table present."""
-    from after_sales.bi.comments import comment_statements
-    from after_sales.resources.duckdb_warehouse import DuckDBWarehouse
-    from after_sales.tables import ALL_TABLES
-
-    assert isinstance(wh, DuckDBWarehouse)
-    with wh.connect() as con:
-        wh.ensure_tables(con, source_tables(views))
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for view in views:
-                target = wh.qualified(view.name)
-                con.execute(f"CREATE OR REPLACE VIEW {target} AS {view.sql(wh.qualified, 'duckdb')}")
-                for statement in comment_statements(view.spec, target, "VIEW"):
-                    con.execute(statement)
-            present: dict[str, set[str]] = {}
-            for table, column in con.execute(
-                "SELECT c.table_name, c.column_name FROM information_schema.columns c "
-                "JOIN information_schema.tables t USING (table_catalog, table_schema, table_name) "
-                "WHERE c.table_schema = ? AND t.table_type = 'BASE TABLE'",
-                [wh.schema],
-            ).fetchall():
-                present.setdefault(table, set()).add(column)
-            for name in sorted(present.keys() & ALL_TABLES.keys()):
-                spec = ALL_TABLES[name]  # comment only the columns the table has (it may predate a new one)
-                spec = replace(spec, columns=tuple(c for c in spec.columns if c.name in present[name]))
-                for statement in comment_statements(spec, wh.qualified(name)):
-                    con.execute(statement)
-            con.execute("COMMIT")
-        except Exception as exc:
-            con.execute("ROLLBACK")
-            raise WarehouseError(f"creating the BI views in {wh.schema} failed and was rolled back: {exc}") from exc
-
-
-def _apply_views_generic(wh: Warehouse, views: tuple[ViewSpec, ...]) -> None:
-    """Other SQLAlchemy databases (SQLite): drop and create each view in one transaction; no comments."""
-    from after_sales.resources.sqlalchemy_warehouse import SQLAlchemyWarehouse
-
-    assert isinstance(wh, SQLAlchemyWarehouse)
-    try:
-        with wh.transaction() as con:
-            wh.ensure_tables(con, source_tables(views))
-            for view in views:
-                target = wh.qualified(view.name)
-                con.exec_driver_sql(f"DROP VIEW IF EXISTS {target}")
-                con.exec_driver_sql(f"CREATE VIEW {target} AS {view.sql(wh.qualified, 'generic')}")
-    except Exception as exc:
-        raise WarehouseError(f"creating the BI views in {wh.schema} failed and was rolled back: {exc}") from exc
 
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "bi.md"

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from after_sales.checks.quality import CustomCheck, PartitionCounts
+from after_sales.measures import MEASURE, MEASURES
 from after_sales.tables import TableSpec
 from after_sales.transforms.marts import ORDER_KEY, key_of
 from after_sales.transforms.metrics import ADDITIVE
@@ -38,32 +39,8 @@ ROLLUP_CHECKS = {
     "metric_ranges": RANGES_DESCRIPTION,
 }
 PERIOD_LENGTH = {"day": 1, "rolling_7d": 7, "rolling_28d": 28, "week": 7, "month": 31}
-# (part, whole): part <= whole on every row where both are columns.
-PARTS = (
-    ("orders_with_feedback", "orders"),
-    ("problem_orders", "orders"),
-    ("refund_orders", "orders"),
-    ("dispute_orders", "orders"),
-    ("effective_after_sales_count", "handled_tickets"),
-    ("handled_tickets", "tickets"),
-    ("responded_tickets", "tickets"),
-    ("rated_tickets", "tickets"),
-    ("satisfied_tickets", "rated_tickets"),
-    ("reopened_tickets", "handled_tickets"),
-    ("resolved_work_orders", "work_orders"),
-    ("one_touch_work_orders", "resolved_work_orders"),
-    ("satisfied_followups", "followup_ratings"),
-    ("followup_ratings", "work_orders"),
-    ("used_by_resolution", "work_orders"),
-    ("used_by_log", "work_orders"),
-    ("backlog_overdue", "backlog_work_orders"),
-    ("first_response_hours_median", "first_response_hours_p90"),
-    ("resolution_hours_median", "resolution_hours_p90"),
-    ("score_ci_low", "score"),
-    ("score", "score_ci_high"),
-)
-UNIT = ("csat", "followup_csat")
-SCORES = ("score", "score_ci_low", "score_ci_high", "followup_score")
+# (part, whole): part <= whole on every row where both are columns, from the measure registry.
+PARTS = tuple((m.name, m.part_of) for m in MEASURES if m.part_of)
 
 
 def _per_day(frame: pd.DataFrame, column: str) -> dict[dt.date, int]:
@@ -156,12 +133,11 @@ def _bad_rows(spec: TableSpec, frame: pd.DataFrame) -> pd.Series:
         if c.name not in frame.columns or c.type not in ("int", "float", "money"):
             continue
         values = _floats(frame[c.name])
-        low, high = 0.0, None
-        if (c.name.endswith("_rate") and c.name != "rolling_visitor_rate") or c.name in UNIT:
-            high = 1.0
-        if c.name in SCORES:
-            low, high = 1.0, 5.0
-        broken = values.lt(low - 1e-9) | (values.gt(high + 1e-9) if high is not None else False)
+        measure = MEASURE.get(c.name)
+        low, high = (measure.low, measure.high) if measure else (0.0, None)  # other numbers: non-negative
+        broken = (values.lt(low - 1e-9) if low is not None else False) | (
+            values.gt(high + 1e-9) if high is not None else False
+        )
         bad |= broken.fillna(False).astype(bool)
     for part, whole in PARTS:
         if part in frame.columns and whole in frame.columns:

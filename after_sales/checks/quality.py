@@ -11,11 +11,11 @@ import dagster as dg
 import great_expectations.expectations as gxe
 import pandas as pd
 
+from after_sales.arrow_frames import SchemaMismatchError, frame_to_arrow
 from after_sales.checks.gx_runner import Outcome, Rule, validate
 from after_sales.checks.suites import CHECK_DESCRIPTIONS, rules_for
-from after_sales.resources.arrow_frames import SchemaMismatchError, frame_to_arrow
-from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import DATA_QUALITY_RUNS, TableSpec
+from after_sales.windows import DateWindow
 
 GX_CHECKS = ("schema", "keys", "values", "window")
 

@@ -8,8 +8,8 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from after_sales.checks.gx_runner import Rule
-from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import TableSpec
+from after_sales.windows import DateWindow
 
 # Allowed ranges by column name, wherever the column appears.
 VALUE_RANGES: dict[str, tuple[float | None, float | None]] = {

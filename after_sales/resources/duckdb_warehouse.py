@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -12,16 +13,17 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy.engine import URL
 
-from after_sales.bi.comments import comment_statements
-from after_sales.resources.warehouse import (
-    DateWindow,
+from after_sales.resources.warehouse_base import (
     PreparedWrite,
+    ViewText,
     Warehouse,
     WarehouseError,
     WarehouseLockedError,
+    comment_statements,
     quote_ident,
 )
-from after_sales.tables import SQL_TYPES, TableSpec
+from after_sales.tables import ALL_TABLES, SQL_TYPES, TableSpec
+from after_sales.windows import DateWindow
 
 _LOCK_MARKERS = ("could not set lock", "conflicting lock")
 _INCOMING = "__after_sales_incoming"
@@ -31,6 +33,7 @@ class DuckDBWarehouse(Warehouse):
     """A DuckDB file; one short connection per operation so other processes get their turn."""
 
     family = "duckdb"
+    kind = "duckdb"  # the Dagster kind tag of assets stored here
 
     def __init__(self, url: URL, schema: str, timezone: str, lock_timeout_seconds: float = 60.0) -> None:
         super().__init__(url, schema, timezone)
@@ -140,3 +143,39 @@ class DuckDBWarehouse(Warehouse):
         """Run a read-only query."""
         with self.connect() as con:
             return con.sql(sql).to_arrow_table().to_pandas()
+
+    @staticmethod
+    def hours_until(column: str) -> str:
+        """Hours from now until a timestamp column, negative once it has passed."""
+        return f"CAST(date_diff('second', CURRENT_TIMESTAMP, {column}) / 3600.0 AS DOUBLE PRECISION)"
+
+    def replace_views(self, sources: Sequence[TableSpec], views: Sequence[ViewText]) -> None:
+        """CREATE OR REPLACE VIEW plus comments on the views and on every registered table present."""
+        with self.connect() as con:
+            self.ensure_tables(con, sources)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for view in views:
+                    target = self.qualified(view.spec.name)
+                    con.execute(f"CREATE OR REPLACE VIEW {target} AS {view.select}")
+                    for statement in comment_statements(view.spec, target, "VIEW"):
+                        con.execute(statement)
+                present: dict[str, set[str]] = {}
+                for table, column in con.execute(
+                    "SELECT c.table_name, c.column_name FROM information_schema.columns c "
+                    "JOIN information_schema.tables t USING (table_catalog, table_schema, table_name) "
+                    "WHERE c.table_schema = ? AND t.table_type = 'BASE TABLE'",
+                    [self.schema],
+                ).fetchall():
+                    present.setdefault(table, set()).add(column)
+                for name in sorted(present.keys() & ALL_TABLES.keys()):
+                    spec = ALL_TABLES[name]  # comment only the columns the table has (it may predate a new one)
+                    spec = replace(spec, columns=tuple(c for c in spec.columns if c.name in present[name]))
+                    for statement in comment_statements(spec, self.qualified(name)):
+                        con.execute(statement)
+                con.execute("COMMIT")
+            except Exception as exc:
+                con.execute("ROLLBACK")
+                raise WarehouseError(
+                    f"creating the BI views in {self.schema} failed and was rolled back: {exc}"
+                ) from exc

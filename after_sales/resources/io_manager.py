@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 import dagster as dg
 import pandas as pd
 
-from after_sales.resources.warehouse import DateWindow, TableWrite
+from after_sales.resources.warehouse import TableWrite
 from after_sales.resources.warehouse_resource import WarehouseResource
 from after_sales.tables import DATA_QUALITY_RUNS, QUARANTINE, TableSpec, table_spec
+from after_sales.windows import DateWindow
 
 
 @dataclass(frozen=True)

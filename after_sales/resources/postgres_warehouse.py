@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -17,10 +17,17 @@ import pyarrow.csv as pa_csv
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlalchemy.engine import URL
 
-from after_sales.bi.comments import comment_statements
-from after_sales.resources.arrow_frames import ARROW_TYPES
-from after_sales.resources.warehouse import DateWindow, PreparedWrite, Warehouse, WarehouseError, quote_ident
+from after_sales.arrow_frames import ARROW_TYPES
+from after_sales.resources.warehouse_base import (
+    PreparedWrite,
+    ViewText,
+    Warehouse,
+    WarehouseError,
+    comment_statements,
+    quote_ident,
+)
 from after_sales.tables import SQL_TYPES, TableSpec
+from after_sales.windows import DateWindow
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,8 @@ _RELKINDS_READABLE = "('r', 'p', 'v', 'm', 'f')"
 _RELKINDS_TABLE = "('r', 'p')"
 _MAINTENANCE_DBS = ("postgres", "template1")
 _NULLS_NOT_DISTINCT = 150000  # server_version from which unique indexes accept NULLS NOT DISTINCT
+# Privileges a grant on a view may carry; anything else read back from the catalog is refused.
+VIEW_PRIVILEGES = {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"}
 
 
 def conninfo_from_url(url: URL) -> str:
@@ -140,6 +149,7 @@ class PostgresWarehouse(Warehouse):
     """A PostgreSQL database; one short psycopg 3 connection per operation, the database created if missing."""
 
     family = "postgresql"
+    kind = "postgres"  # the Dagster kind tag of assets stored here
 
     def __init__(self, url: URL, schema: str, timezone: str) -> None:
         super().__init__(url, schema, timezone)
@@ -366,3 +376,50 @@ class PostgresWarehouse(Warehouse):
                 return pd.DataFrame()
             names = [d.name for d in cur.description]
             return pd.DataFrame.from_records(cur.fetchall(), columns=names)
+
+    @staticmethod
+    def hours_until(column: str) -> str:
+        """Hours from now until a timestamp column, negative once it has passed."""
+        return f"CAST(EXTRACT(EPOCH FROM ({column} - CURRENT_TIMESTAMP)) / 3600.0 AS DOUBLE PRECISION)"
+
+    def replace_views(self, sources: Sequence[TableSpec], views: Sequence[ViewText]) -> None:
+        """Ensure the source tables, then create or replace every view and its comments, all in one transaction."""
+        try:
+            with self.transaction() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(self.schema, "bi_views")])
+                self.ensure_tables(cur, sources)
+                for view in views:
+                    self._replace_view(cur, view)
+        except (psycopg.Error, WarehouseError) as exc:
+            raise WarehouseError(
+                f"creating the BI views in {self.schema} failed and was rolled back: {exc}"
+            ) from exc
+
+    def _replace_view(self, cur: psycopg.Cursor, view: ViewText) -> None:
+        """CREATE OR REPLACE VIEW, or drop and recreate it with every grant it had when PostgreSQL refuses."""
+        # PostgreSQL refuses to replace a view whose columns were renamed, dropped or retyped.
+        target = self.qualified(view.spec.name)
+        try:
+            with cur.connection.transaction():  # a savepoint: the refusal must not abort the whole transaction
+                cur.execute(f"CREATE OR REPLACE VIEW {target} AS {view.select}")
+        except psycopg.errors.InvalidTableDefinition:
+            grants = _grants(cur, target)
+            cur.execute(f"DROP VIEW {target}")
+            cur.execute(f"CREATE VIEW {target} AS {view.select}")
+            for grantee, privilege, grantable in grants:
+                option = " WITH GRANT OPTION" if grantable else ""
+                cur.execute(f"GRANT {privilege} ON {target} TO {grantee}{option}")
+        for statement in comment_statements(view.spec, target, "VIEW"):
+            cur.execute(statement)
+
+
+def _grants(cur: psycopg.Cursor, target: str) -> list[tuple[str, str, bool]]:
+    """(grantee as SQL, privilege, grantable) of every grant on a relation other than its owner's own."""
+    rows = cur.execute(
+        "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, a.privilege_type, "
+        "a.is_grantable FROM pg_catalog.pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a "
+        "LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee "
+        "WHERE c.oid = %s::regclass AND a.grantee <> c.relowner",
+        [target],
+    ).fetchall()
+    return [(g, p, bool(o)) for g, p, o in rows if p in VIEW_PRIVILEGES]

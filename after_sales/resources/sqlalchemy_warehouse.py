@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 
@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.pool import NullPool
 
-from after_sales.resources.arrow_frames import ARROW_TYPES
-from after_sales.resources.warehouse import DateWindow, PreparedWrite, Warehouse, WarehouseError, quote_ident
+from after_sales.arrow_frames import ARROW_TYPES
+from after_sales.resources.warehouse_base import PreparedWrite, ViewText, Warehouse, WarehouseError, quote_ident
 from after_sales.tables import TableSpec
+from after_sales.windows import DateWindow
 
 _INSERT_BATCH = 10_000
 _CENT = Decimal("0.01")
@@ -82,6 +83,7 @@ class SQLAlchemyWarehouse(Warehouse):
     """A database behind SQLAlchemy Core; SQLite has no schemas, so there the schema is ignored."""
 
     family = "generic"
+    kind = "sqlalchemy"  # the Dagster kind tag of assets stored here
 
     def __init__(self, url: URL, schema: str, timezone: str) -> None:
         super().__init__(url, schema, timezone)
@@ -215,6 +217,23 @@ class SQLAlchemyWarehouse(Warehouse):
         """Whether the table exists in the schema."""
         with self.engine.connect() as con:
             return sa.inspect(con).has_table(name, schema=self.table_schema)
+
+    @staticmethod
+    def hours_until(column: str) -> str:
+        """Hours from now until a timestamp column, negative once it has passed (SQLite's julianday)."""
+        return f"(julianday({column}) - julianday(CURRENT_TIMESTAMP)) * 24.0"
+
+    def replace_views(self, sources: Sequence[TableSpec], views: Sequence[ViewText]) -> None:
+        """Drop and create each view in one transaction; no comments (SQLite has none)."""
+        try:
+            with self.transaction() as con:
+                self.ensure_tables(con, sources)
+                for view in views:
+                    target = self.qualified(view.spec.name)
+                    con.exec_driver_sql(f"DROP VIEW IF EXISTS {target}")
+                    con.exec_driver_sql(f"CREATE VIEW {target} AS {view.select}")
+        except Exception as exc:
+            raise WarehouseError(f"creating the BI views in {self.schema} failed and was rolled back: {exc}") from exc
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run a read-only query; the SQL goes to the driver as is."""

@@ -1,207 +1,51 @@
-"""The warehouse interface: replace a partition window in one transaction, read windows back."""
+"""The warehouse for a SQLAlchemy URL, and the contract's names callers use."""
 
 from __future__ import annotations
 
-import datetime as dt
-from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from sqlalchemy.engine import make_url
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-from sqlalchemy.engine import URL, make_url
+from after_sales.resources.duckdb_warehouse import DuckDBWarehouse
+from after_sales.resources.postgres_warehouse import PostgresWarehouse
+from after_sales.resources.sqlalchemy_warehouse import SQLAlchemyWarehouse
+from after_sales.resources.warehouse_base import (
+    PreparedWrite,
+    TableWrite,
+    ViewText,
+    Warehouse,
+    WarehouseError,
+    WarehouseLockedError,
+    comment_statements,
+    quote_ident,
+    sql_literal,
+)
+from after_sales.windows import DateWindow
 
-from after_sales.resources.arrow_frames import arrow_to_frame, empty_frame, frame_to_arrow
-from after_sales.tables import TableSpec
-
-
-class WarehouseError(RuntimeError):
-    """A warehouse operation failed; the message says which table and why."""
-
-
-class WarehouseLockedError(WarehouseError):
-    """Another process holds the warehouse and did not let go in time."""
-
-
-@dataclass(frozen=True)
-class DateWindow:
-    """Half-open range of dates [start, end)."""
-
-    start: dt.date
-    end: dt.date
-
-    @classmethod
-    def single(cls, day: dt.date) -> DateWindow:
-        """The window of one day."""
-        return cls(day, day + dt.timedelta(days=1))
-
-    def days(self) -> list[dt.date]:
-        """Every day in the window."""
-        return [self.start + dt.timedelta(days=i) for i in range((self.end - self.start).days)]
+__all__ = [
+    "DateWindow",
+    "PreparedWrite",
+    "TableWrite",
+    "ViewText",
+    "Warehouse",
+    "WarehouseError",
+    "WarehouseLockedError",
+    "comment_statements",
+    "open_warehouse",
+    "quote_ident",
+    "sql_literal",
+    "warehouse_class",
+]
 
 
-@dataclass(frozen=True)
-class PreparedWrite:
-    """A write whose rows are already cast to the table's Arrow schema and checked."""
-
-    spec: TableSpec
-    table: pa.Table
-    window: DateWindow | None
-    scope: dict[str, str]
-
-
-@dataclass(frozen=True)
-class TableWrite:
-    """Rows for one table, replacing a window of partitions and optionally a scope inside it."""
-
-    spec: TableSpec
-    frame: pd.DataFrame
-    window: DateWindow | None
-    scope: dict[str, str]
-
-    def prepare(self) -> PreparedWrite:
-        """Cast and check the rows before any transaction starts."""
-        table = frame_to_arrow(self.spec, self.frame)
-        if self.window is not None:
-            _check_inside_window(self.spec, table, self.window)
-        for column, value in self.scope.items():
-            self.spec.column(column)
-            if table.num_rows and not pc.all(pc.equal(table.column(column), value)).as_py():
-                raise WarehouseError(f"{self.spec.name}: rows outside scope {column}={value!r}")
-        return PreparedWrite(self.spec, table, self.window, self.scope)
-
-
-def quote_ident(name: str) -> str:
-    """Quote an SQL identifier so any name, hostile ones included, stays a name."""
-    if "\x00" in name:
-        raise WarehouseError(f"identifier contains a NUL byte: {name!r}")
-    return '"' + name.replace('"', '""') + '"'
-
-
-class Warehouse(ABC):
-    """One warehouse behind a SQLAlchemy URL."""
-
-    family: str = "generic"
-
-    def __init__(self, url: str | URL, schema: str, timezone: str) -> None:
-        self.url = make_url(url) if isinstance(url, str) else url
-        self.schema = schema
-        self.timezone = timezone
-
-    def qualified(self, table: str) -> str:
-        """Schema-qualified, quoted table name."""
-        return f"{quote_ident(self.schema)}.{quote_ident(table)}"
-
-    def replace(
-        self,
-        spec: TableSpec,
-        frame: pd.DataFrame,
-        window: DateWindow | None,
-        scope: Mapping[str, str] | None = None,
-    ) -> int:
-        """Replace the rows of window (and scope) by frame in one transaction; return rows written."""
-        return self.replace_all([TableWrite(spec, frame, window, dict(scope or {}))])[0]
-
-    def replace_all(self, writes: Sequence[TableWrite]) -> list[int]:
-        """Replace several tables' windows in one transaction: all land or none do."""
-        prepared = [w.prepare() for w in writes]
-        self._replace_all(prepared)
-        return [p.table.num_rows for p in prepared]
-
-    def read(
-        self,
-        spec: TableSpec,
-        window: DateWindow | None = None,
-        columns: Sequence[str] | None = None,
-        scope: Mapping[str, str] | None = None,
-    ) -> pd.DataFrame:
-        """Rows of window (all rows without one) as a typed frame; empty when the table is absent."""
-        wanted = list(columns) if columns else spec.column_names
-        for c in wanted:
-            spec.column(c)
-        table = self._read(spec, window, wanted, dict(scope or {}))
-        if table is None:
-            return empty_frame(spec, self.timezone)[wanted]
-        return arrow_to_frame(spec, _in_key_order(spec, table), self.timezone)
-
-    def _replace_all(self, writes: list[PreparedWrite]) -> None:
-        """Delete each write's window and scope, then insert its rows, all in one transaction."""
-        if len(writes) != 1:
-            raise NotImplementedError(f"{type(self).__name__} writes one table per transaction only")
-        w = writes[0]
-        self._replace(w.spec, w.table, w.window, w.scope)
-
-    def _replace(self, spec: TableSpec, table: pa.Table, window: DateWindow | None, scope: dict[str, str]) -> None:
-        """Single-table variant of _replace_all for backends that implement only that."""
-        raise NotImplementedError
-
-    @abstractmethod
-    def _read(
-        self, spec: TableSpec, window: DateWindow | None, columns: list[str], scope: dict[str, str]
-    ) -> pa.Table | None: ...
-
-    @abstractmethod
-    def query(self, sql: str) -> pd.DataFrame:
-        """Run a read-only query (tests, benchmarks, reports)."""
-
-    @abstractmethod
-    def table_exists(self, name: str) -> bool:
-        """Whether the table exists in the schema."""
-
-    def where_clause(
-        self, spec: TableSpec, window: DateWindow | None, scope: dict[str, str], placeholder: str
-    ) -> tuple[str, list[object]]:
-        """WHERE text and parameters selecting window and scope."""
-        parts: list[str] = []
-        params: list[object] = []
-        if window is not None:
-            if spec.partition_column is None:
-                raise WarehouseError(f"{spec.name} is not partitioned; cannot select a window")
-            col = quote_ident(spec.partition_column)
-            parts += [f"{col} >= {placeholder}", f"{col} < {placeholder}"]
-            params += [window.start, window.end]
-        for column, value in scope.items():
-            parts.append(f"{quote_ident(column)} = {placeholder}")
-            params.append(value)
-        return (" WHERE " + " AND ".join(parts)) if parts else "", params
-
-
-def _in_key_order(spec: TableSpec, table: pa.Table) -> pa.Table:
-    """Rows in a fixed order (key, then lineage, then every other column read), whatever order the database
-    returned them in: computations over them (float sums) then give the same bits on every run."""
-    first = [*spec.primary_key, "source_file", "source_row"]
-    names = table.column_names
-    keys = [c for c in first if c in names] + [c for c in names if c not in first]
-    if table.num_rows < 2:
-        return table
-    return table.sort_by([(k, "ascending") for k in dict.fromkeys(keys)])
-
-
-def _check_inside_window(spec: TableSpec, table: pa.Table, window: DateWindow) -> None:
-    if spec.partition_column is None or table.num_rows == 0:
-        return
-    values = table.column(spec.partition_column)
-    low, high = pc.min(values).as_py(), pc.max(values).as_py()
-    if low < window.start or high >= window.end:
-        raise WarehouseError(
-            f"{spec.name}: {spec.partition_column} values {low}..{high} fall outside the partition window "
-            f"{window.start}..{window.end - dt.timedelta(days=1)}; writing them would duplicate rows on re-run"
-        )
+def warehouse_class(url: str) -> type[Warehouse]:
+    """The warehouse class for a SQLAlchemy URL: DuckDB or PostgreSQL natively, anything else (SQLite) through
+    SQLAlchemy."""
+    backend = make_url(url).get_backend_name()
+    return {"duckdb": DuckDBWarehouse, "postgresql": PostgresWarehouse}.get(backend, SQLAlchemyWarehouse)
 
 
 def open_warehouse(url: str, schema: str, timezone: str, lock_timeout_seconds: float = 60.0) -> Warehouse:
-    """The warehouse for a SQLAlchemy URL: DuckDB or PostgreSQL natively, anything else through SQLAlchemy."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "duckdb":
-        from after_sales.resources.duckdb_warehouse import DuckDBWarehouse
-
-        return DuckDBWarehouse(parsed, schema, timezone, lock_timeout_seconds=lock_timeout_seconds)
-    if backend == "postgresql":
-        from after_sales.resources.postgres_warehouse import PostgresWarehouse
-
-        return PostgresWarehouse(parsed, schema, timezone)
-    from after_sales.resources.sqlalchemy_warehouse import SQLAlchemyWarehouse
-
-    return SQLAlchemyWarehouse(parsed, schema, timezone)
+    """The warehouse for a SQLAlchemy URL."""
+    cls = warehouse_class(url)
+    if cls is DuckDBWarehouse:
+        return DuckDBWarehouse(make_url(url), schema, timezone, lock_timeout_seconds=lock_timeout_seconds)
+    return cls(make_url(url), schema, timezone)

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from after_sales.measures import PRIORITIES
 from after_sales.transforms.rules import CONFIG_DIR
-
-PRIORITIES = ("P1", "P2", "P3")
 
 
 @dataclass(frozen=True)

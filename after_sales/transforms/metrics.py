@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.typing import DataFrameGroupBy
 
+from after_sales.measures import MEASURE, MEASURES, PRIORITIES
 from after_sales.tables import (
     METRICS_DAILY,
     METRICS_DAILY_BY_CAUSE,
@@ -23,47 +24,27 @@ from after_sales.tables import (
 )
 from after_sales.transforms.arrow_ops import isin
 from after_sales.transforms.marts import FEEDBACK_KEY, ORDER_KEY, key_of, latest_version
-from after_sales.transforms.metric_rules import PRIORITIES, MetricRules, load_metric_rules
+from after_sales.transforms.metric_rules import MetricRules, load_metric_rules
 
 HOUR = 3600.0
 
-# Rate or mean column -> (numerator, denominator).
+# Rate or mean column -> (numerator, denominator), from the measure registry.
 RATIOS: dict[str, tuple[str, str]] = {
-    "complaint_rate": ("problem_orders", "orders"),
-    "csat": ("satisfied_tickets", "rated_tickets"),
-    "first_response_hours_mean": ("first_response_hours_sum", "responded_tickets"),
-    "handling_time_hours_mean": ("handling_time_hours_sum", "handled_tickets"),
-    "reopen_rate": ("reopened_tickets", "handled_tickets"),
-    "resolution_hours_mean": ("resolution_hours_sum", "resolved_work_orders"),
-    "one_touch_rate": ("one_touch_work_orders", "resolved_work_orders"),
-    "refund_rate": ("refund_orders", "orders"),
-    "dispute_rate": ("dispute_orders", "orders"),
-    "submission_rate": ("sessions_with_submission", "sessions"),
-    "followup_score": ("followup_rating_sum", "followup_ratings"),
-    "followup_csat": ("satisfied_followups", "followup_ratings"),
+    m.name: (m.numerator, m.denominator)
+    for m in MEASURES
+    if m.kind in ("rate", "mean") and m.numerator and m.denominator
 }
 # SLA achievement column -> (met, breached): met / (met + breached).
 SLA_RATES: dict[str, tuple[str, str]] = {
-    "sla_achieved_rate": ("sla_met", "sla_breached"),
-    **{f"sla_achieved_rate_{p.lower()}": (f"sla_met_{p.lower()}", f"sla_breached_{p.lower()}") for p in PRIORITIES},
+    m.name: (m.numerator, m.denominator) for m in MEASURES if m.kind == "sla_rate" and m.numerator and m.denominator
 }
 # Percentile column -> (hours column of the ticket or work-order rows, quantile); linear interpolation.
 QUANTILES: dict[str, tuple[str, float]] = {
-    "handling_time_hours_median": ("handling_hours", 0.5),
-    "first_response_hours_median": ("first_response_hours", 0.5),
-    "first_response_hours_p90": ("first_response_hours", 0.9),
-    "resolution_hours_median": ("resolution_hours", 0.5),
-    "resolution_hours_p90": ("resolution_hours", 0.9),
+    m.name: (m.rows, m.quantile) for m in MEASURES if m.kind == "quantile" and m.rows and m.quantile is not None
 }
 # Service measures that add up over days and channels; every other one is derived from them or from rows.
-ADDITIVE: tuple[str, ...] = tuple(
-    c.name for c in SERVICE_MEASURES if c.name not in RATIOS and c.name not in SLA_RATES and c.name not in QUANTILES
-)
-CAUSE_ADDITIVE: tuple[str, ...] = tuple(
-    c.name
-    for c in METRICS_DAILY_BY_CAUSE.columns[2:]
-    if c.name not in RATIOS and c.name not in SLA_RATES and c.name not in QUANTILES
-)
+ADDITIVE: tuple[str, ...] = tuple(c.name for c in SERVICE_MEASURES if MEASURE[c.name].additive)
+CAUSE_ADDITIVE: tuple[str, ...] = tuple(c.name for c in METRICS_DAILY_BY_CAUSE.columns[2:] if MEASURE[c.name].additive)
 TRAFFIC_ADDITIVE = ("visitors", "sessions", "sessions_with_submission")
 
 PY_STRING = pd.StringDtype("python")
@@ -277,7 +258,8 @@ def service_measures(
 
 def derived(name: str) -> bool:
     """Whether a measure is derived (a ratio, mean, SLA achievement or percentile) rather than additive."""
-    return name in RATIOS or name in SLA_RATES or name in QUANTILES
+    m = MEASURE.get(name)
+    return m is not None and m.kind in ("rate", "mean", "sla_rate", "quantile")
 
 
 def assemble(measures: dict[str, pd.Series], index: pd.Index, spec: TableSpec) -> pd.DataFrame:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import METRICS_ROLLUPS, METRICS_ROLLUPS_BY_CAUSE, SERVICE_ITEM_SCORES
 from after_sales.transforms.metric_rules import MetricRules, load_metric_rules
 from after_sales.transforms.metrics import (
@@ -30,6 +29,7 @@ from after_sales.transforms.metrics import (
     ratio,
 )
 from after_sales.transforms.service_scores import score_items
+from after_sales.windows import DateWindow
 
 PERIOD_KINDS = ("day", "rolling_7d", "rolling_28d", "week", "month")
 ROLLING_DAYS = {"rolling_7d": 7, "rolling_28d": 28}

@@ -1,0 +1,211 @@
+"""The warehouse contract every backend implements: replace a partition window in one transaction, read windows back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy.engine import URL, make_url
+
+from after_sales.arrow_frames import arrow_to_frame, empty_frame, frame_to_arrow
+from after_sales.tables import TableSpec
+from after_sales.windows import DateWindow
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse operation failed; the message says which table and why."""
+
+
+class WarehouseLockedError(WarehouseError):
+    """Another process holds the warehouse and did not let go in time."""
+
+
+@dataclass(frozen=True)
+class PreparedWrite:
+    """A write whose rows are already cast to the table's Arrow schema and checked."""
+
+    spec: TableSpec
+    table: pa.Table
+    window: DateWindow | None
+    scope: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TableWrite:
+    """Rows for one table, replacing a window of partitions and optionally a scope inside it."""
+
+    spec: TableSpec
+    frame: pd.DataFrame
+    window: DateWindow | None
+    scope: dict[str, str]
+
+    def prepare(self) -> PreparedWrite:
+        """Cast and check the rows before any transaction starts."""
+        table = frame_to_arrow(self.spec, self.frame)
+        if self.window is not None:
+            _check_inside_window(self.spec, table, self.window)
+        for column, value in self.scope.items():
+            self.spec.column(column)
+            if table.num_rows and not pc.all(pc.equal(table.column(column), value)).as_py():
+                raise WarehouseError(f"{self.spec.name}: rows outside scope {column}={value!r}")
+        return PreparedWrite(self.spec, table, self.window, self.scope)
+
+
+def quote_ident(name: str) -> str:
+    """Quote an SQL identifier so any name, hostile ones included, stays a name."""
+    if "\x00" in name:
+        raise WarehouseError(f"identifier contains a NUL byte: {name!r}")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    """A standard SQL string literal (quotes doubled; backslashes literal, as in DuckDB and PostgreSQL)."""
+    if "\x00" in text:
+        raise WarehouseError(f"text contains a NUL byte: {text!r}")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def comment_statements(spec: TableSpec, qualified: str, kind: str = "TABLE") -> list[str]:
+    """COMMENT ON the table (or view) and each of its columns, from spec's descriptions (as Dagster shows them)."""
+    if kind not in ("TABLE", "VIEW"):
+        raise ValueError(f"cannot comment on a {kind}")
+    statements = [f"COMMENT ON {kind} {qualified} IS {sql_literal(spec.description)}"]
+    statements += [
+        f"COMMENT ON COLUMN {qualified}.{quote_ident(c.name)} IS {sql_literal(c.description)}" for c in spec.columns
+    ]
+    return statements
+
+
+@dataclass(frozen=True)
+class ViewText:
+    """A view to create: its name, description and columns (for comments) and its SELECT in this backend's SQL."""
+
+    spec: TableSpec
+    select: str
+
+
+class Warehouse(ABC):
+    """One warehouse behind a SQLAlchemy URL."""
+
+    family: str = "generic"  # the column of SQL_TYPES this backend uses
+    kind: str = "sql"
+
+    def __init__(self, url: str | URL, schema: str, timezone: str) -> None:
+        self.url = make_url(url) if isinstance(url, str) else url
+        self.schema = schema
+        self.timezone = timezone
+
+    def qualified(self, table: str) -> str:
+        """Schema-qualified, quoted table name."""
+        return f"{quote_ident(self.schema)}.{quote_ident(table)}"
+
+    def replace(
+        self,
+        spec: TableSpec,
+        frame: pd.DataFrame,
+        window: DateWindow | None,
+        scope: Mapping[str, str] | None = None,
+    ) -> int:
+        """Replace the rows of window (and scope) by frame in one transaction; return rows written."""
+        return self.replace_all([TableWrite(spec, frame, window, dict(scope or {}))])[0]
+
+    def replace_all(self, writes: Sequence[TableWrite]) -> list[int]:
+        """Replace several tables' windows in one transaction: all land or none do."""
+        prepared = [w.prepare() for w in writes]
+        self._replace_all(prepared)
+        return [p.table.num_rows for p in prepared]
+
+    def read(
+        self,
+        spec: TableSpec,
+        window: DateWindow | None = None,
+        columns: Sequence[str] | None = None,
+        scope: Mapping[str, str] | None = None,
+    ) -> pd.DataFrame:
+        """Rows of window (all rows without one) as a typed frame; empty when the table is absent."""
+        wanted = list(columns) if columns else spec.column_names
+        for c in wanted:
+            spec.column(c)
+        table = self._read(spec, window, wanted, dict(scope or {}))
+        if table is None:
+            return empty_frame(spec, self.timezone)[wanted]
+        return arrow_to_frame(spec, _in_key_order(spec, table), self.timezone)
+
+    def _replace_all(self, writes: list[PreparedWrite]) -> None:
+        """Delete each write's window and scope, then insert its rows, all in one transaction."""
+        if len(writes) != 1:
+            raise NotImplementedError(f"{type(self).__name__} writes one table per transaction only")
+        w = writes[0]
+        self._replace(w.spec, w.table, w.window, w.scope)
+
+    def _replace(self, spec: TableSpec, table: pa.Table, window: DateWindow | None, scope: dict[str, str]) -> None:
+        """Single-table variant of _replace_all for backends that implement only that."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def _read(
+        self, spec: TableSpec, window: DateWindow | None, columns: list[str], scope: dict[str, str]
+    ) -> pa.Table | None: ...
+
+    @abstractmethod
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run a read-only query (tests, benchmarks, reports)."""
+
+    @abstractmethod
+    def table_exists(self, name: str) -> bool:
+        """Whether the table exists in the schema."""
+
+    @staticmethod
+    @abstractmethod
+    def hours_until(column: str) -> str:
+        """SQL for the hours from now until a timestamp column (quoted), negative once it has passed."""
+
+    @abstractmethod
+    def replace_views(self, sources: Sequence[TableSpec], views: Sequence[ViewText]) -> None:
+        """Create missing source tables, then create or replace every view (with comments where the backend has
+        them), all in one transaction; a failure leaves the previous views intact."""
+
+    def where_clause(
+        self, spec: TableSpec, window: DateWindow | None, scope: dict[str, str], placeholder: str
+    ) -> tuple[str, list[object]]:
+        """WHERE text and parameters selecting window and scope."""
+        parts: list[str] = []
+        params: list[object] = []
+        if window is not None:
+            if spec.partition_column is None:
+                raise WarehouseError(f"{spec.name} is not partitioned; cannot select a window")
+            col = quote_ident(spec.partition_column)
+            parts += [f"{col} >= {placeholder}", f"{col} < {placeholder}"]
+            params += [window.start, window.end]
+        for column, value in scope.items():
+            parts.append(f"{quote_ident(column)} = {placeholder}")
+            params.append(value)
+        return (" WHERE " + " AND ".join(parts)) if parts else "", params
+
+
+def _in_key_order(spec: TableSpec, table: pa.Table) -> pa.Table:
+    """Rows in a fixed order (key, then lineage, then every other column read), whatever order the database
+    returned them in: computations over them (float sums) then give the same bits on every run."""
+    first = [*spec.primary_key, "source_file", "source_row"]
+    names = table.column_names
+    keys = [c for c in first if c in names] + [c for c in names if c not in first]
+    if table.num_rows < 2:
+        return table
+    return table.sort_by([(k, "ascending") for k in dict.fromkeys(keys)])
+
+
+def _check_inside_window(spec: TableSpec, table: pa.Table, window: DateWindow) -> None:
+    if spec.partition_column is None or table.num_rows == 0:
+        return
+    values = table.column(spec.partition_column)
+    low, high = pc.min(values).as_py(), pc.max(values).as_py()
+    if low < window.start or high >= window.end:
+        raise WarehouseError(
+            f"{spec.name}: {spec.partition_column} values {low}..{high} fall outside the partition window "
+            f"{window.start}..{window.end - dt.timedelta(days=1)}; writing them would duplicate rows on re-run"
+        )
