@@ -654,7 +654,6 @@ def test_every_service_measure_is_additive_or_derived_from_sums_or_rows() -> Non
     assert names == set(ADDITIVE) | (derived & names) and not set(ADDITIVE) & derived
 
 
-@pytest.mark.slow
 def test_daily_metrics_match_hand_figures() -> None:
     fact, problems, work_orders, sessions = hand_marts()
     end = LAST + dt.timedelta(days=1)
@@ -664,7 +663,6 @@ def test_daily_metrics_match_hand_figures() -> None:
     check_by_item(build_metrics_daily_by_service_item(work_orders, fact, FIRST, end))
 
 
-@pytest.mark.slow
 def test_rollups_match_hand_figures() -> None:
     fact, problems, work_orders, sessions = hand_marts()
     end = LAST + dt.timedelta(days=1)
