@@ -121,6 +121,7 @@ def _log_frames(
     sample: SampleData, rng: np.random.Generator, log: list[dict[str, object]]
 ) -> dict[dt.date, pd.DataFrame]:
     frame = pd.DataFrame(log, columns=["order_id", "cause", "action", "at", "worked"])
+    frame["at"] = pd.to_datetime(frame["at"])  # typed even when no problem was generated (a tiny sample)
     frame = frame.sort_values("at", kind="stable").reset_index(drop=True)
     n = len(frame)
     ids = [work_order_id(o, c) for o, c in zip(frame["order_id"], frame["cause"], strict=True)]
