@@ -194,6 +194,16 @@ def check_file(path: Path, source: SourceConfig, landing_date: dt.date | None = 
             for reason in part.rejected["reason"].head(20):
                 out.append(f"    {reason}")
             continue
+        if part.kind == "joined":
+            join = source.kinds[part.kind_name].join
+            into = f" onto the {join.into} by {join.key}" if join is not None else ""
+            out.append(
+                f"{part.kind_name} (joined): {len(part.rows)} row(s) would be joined{into} (their match is not "
+                f"checked: it needs the other files of the window), {len(part.rejected)} rejected"
+            )
+            for reason in part.rejected["reason"].head(20):
+                out.append(f"    {reason}")
+            continue
         if part.items is not None:
             out.append(
                 f"{part.kind_name}: {part.merged_lines} item line(s) merged into their orders; "

@@ -10,6 +10,7 @@ from after_sales.assets import bi, bi_snapshot, exports, marketplaces, marts, me
 from after_sales.assets.common import FRESHNESS_GROUPS, MARTS_FRESHNESS
 from after_sales.assets.quality import quality_assets
 from after_sales.behaviour import assets as behaviour
+from after_sales.behaviour import loop_assets as closed_loop
 from after_sales.jobs import daily_job
 from after_sales.partitions import SETTINGS
 from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
@@ -60,7 +61,7 @@ def with_operations(spec: dg.AssetSpec) -> dg.AssetSpec:
     return spec.merge_attributes(metadata=lineage)
 
 
-ASSET_MODULES = [staging, marketplaces, marts, metrics, reports, exports, bi, bi_snapshot, behaviour]
+ASSET_MODULES = [staging, marketplaces, marts, metrics, reports, exports, bi, bi_snapshot, behaviour, closed_loop]
 
 
 def with_quality(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:

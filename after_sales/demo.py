@@ -183,9 +183,11 @@ def main(argv: list[str] | None = None) -> int:
         "Orders per channel: "
         + ", ".join(f"{c} {n:,}" for c, n in zip(channels["channel"], channels["orders"], strict=True))
     )
+    from after_sales.behaviour.loop_report import loop_lines
     from after_sales.behaviour.report import summary_lines
 
     print("\n".join(summary_lines(wh, settings.warehouse_schema, settings.landing_dir)))
+    print("\n".join(loop_lines(wh, settings.warehouse_schema)))
     print(f"Work-order CSVs for helpdesk import: {settings.export_dir / 'work_orders'}")
     report = settings.export_dir / REPORT_FOLDER / warehouse_folder(settings.warehouse_url, settings.warehouse_schema)
     print(f"Metrics report (last 30 days, charts and definitions): {report / HTML_NAME}")

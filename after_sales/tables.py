@@ -654,11 +654,13 @@ _ITEM_COUNTS = (
     Column(
         "work_orders",
         "int",
-        "Work orders that used the item: the first suggested action listed in metrics.yaml for the work order's "
-        "final resolution, else its primary suggested action.",
+        "Work orders that used the item: the last action the helpdesk logged for the work order, else the first "
+        "suggested action listed in metrics.yaml for its final resolution, else its primary suggested action.",
         False,
     ),
     Column("used_by_resolution", "int", "Of those, work orders whose item was recognised from the resolution.", False),
+    Column("used_by_log", "int", "Of those, work orders whose item is the last action the helpdesk logged for it "
+           "(stg_actions).", False),
     Column("resolved_work_orders", "int", "Of those, work orders with a resolved_at.", False),
     *FOLLOWUP_COLUMNS,
 )
@@ -913,6 +915,129 @@ BEHAVIOUR_FUNNELS = register_table(
             Column("zero_result_rate", "float", "zero_result_searches / searches."),
             Column("top_after_sales_terms", "text", "The 10 most frequent after-sales queries with counts."),
             Column("top_zero_result_terms", "text", "The 10 most frequent zero-result queries with counts."),
+        ),
+    )
+)
+
+
+# --- The closed loop: the helpdesk action log, each action's measured effect and the ranking (docs/behaviour.md)
+
+STG_ACTIONS = register_table(
+    TableSpec(
+        name="stg_actions",
+        description="The helpdesk action log: one row per service action an agent took on a work order, mapped by "
+        "helpdesk_actions.yaml, with the work order's order and cause resolved.",
+        partition_column="landing_date",
+        primary_key=("landing_date", "source", "action_id"),
+        columns=(
+            Column("action_id", "text", "The helpdesk's id of the logged action (audit or activity id).", False),
+            Column("work_order_id", "text", "Work order the action was taken on (named, or that of the order and the "
+                   "action's cause).", False),
+            Column("order_id", "text", "Order of the work order.", False),
+            Column("cause", "text", "Cause of the work order.", False),
+            Column("action", "text", "Service action taken, canonical (a service item of service_actions.yaml).",
+                   False),
+            Column("action_raw", "text", "The action exactly as the helpdesk wrote it.", False),
+            Column("agent", "text", "Agent who took it."),
+            Column("acted_at", "timestamptz", "When the action was taken.", False),
+            Column("business_date", "date", "acted_at as a date in the business time zone.", False),
+            Column("outcome", "text", "Outcome the agent logged: resolved, pending, escalated or failed; null if "
+                   "none."),
+            Column("outcome_raw", "text", "The outcome exactly as the helpdesk wrote it."),
+            *_lineage(),
+        ),
+    )
+)
+
+ACTION_EFFECTS = register_table(
+    TableSpec(
+        name="action_effects",
+        description="One row per service action taken (stg_actions), with what the customer did in the 7 days after "
+        "it (came back, tracked again, paid, completed the return, contacted again, rated) and whether it resolved "
+        "the problem (docs/metrics.md).",
+        partition_column="business_date",
+        primary_key=("business_date", "action_id"),
+        columns=(
+            Column("business_date", "date", "Partition: the action's day (acted_at in the business time zone).",
+                   False),
+            Column("action_id", "text", "Logged action id.", False),
+            Column("work_order_id", "text", "Work order.", False),
+            Column("order_id", "text", "Order of the work order.", False),
+            Column("cause", "text", "Cause of the work order.", False),
+            Column("action", "text", "Service action taken.", False),
+            Column("agent", "text", "Agent."),
+            Column("acted_at", "timestamptz", "When the action was taken.", False),
+            Column("logged_outcome", "text", "Outcome the agent logged (not used by the measures)."),
+            Column("problem_found_at", "timestamptz", "When the work order's problem was found: its first complaint "
+                   "or behaviour signal (problem_orders.found_at, behaviour_signals.detected_at); null if unknown."),
+            Column("came_back", "bool", "An event on the order, or by its user, in the window.", False),
+            Column("tracked_again", "bool", "An order_track_view of the order in the window.", False),
+            Column("paid", "bool", "A successful payment_result on the order in the window.", False),
+            Column("completed_return", "bool", "A return_submit on the order in the window.", False),
+            Column("recontacted", "bool", "A complaint on the order (rated below 3, or a ticket that is not a review), "
+                   "or a contact_service / form_submit event on the order or by its user, in the window.", False),
+            Column("followed_by_action", "bool", "Another logged action on the same work order in the window.", False),
+            Column("followup_rating", "int", "Rating of the first rated feedback on the order in the window."),
+            Column("window_closed", "bool", "True when acted_at + 7 days lies within the data seen (events and "
+                   "feedback landed through that day): the action is measured.", False),
+            Column("resolved", "bool", "Measured and neither recontacted, followed by another action nor rated below 3;"
+                   " null while the window is open."),
+            Column("resolution_hours", "float", "For resolved actions: hours from problem_found_at (else the "
+                   "action) to the action."),
+        ),
+    )
+)
+
+ACTION_EFFECTIVENESS = register_table(
+    TableSpec(
+        name="action_effectiveness",
+        description="Per action day D, cause and service action: the actions taken and their measured effect as "
+        "additive counts, with the rates derived from them (docs/metrics.md).",
+        partition_column="business_date",
+        primary_key=("business_date", "cause", "action"),
+        columns=(
+            Column("business_date", "date", "Partition: the actions' day D.", False),
+            Column("cause", "text", "Cause of the work orders.", False),
+            Column("action", "text", "Service action taken.", False),
+            Column("actions", "int", "Actions taken on D.", False),
+            Column("measured_actions", "int", "Of those, actions whose 7-day window has closed.", False),
+            Column("resolved_actions", "int", "Of those, actions that resolved the problem.", False),
+            Column("recontacted_actions", "int", "Of the measured, actions the customer re-contacted after.", False),
+            Column("came_back_actions", "int", "Of the measured, actions after which the customer came back.", False),
+            Column("rated_actions", "int", "Of the measured, actions followed by a rating.", False),
+            Column("followup_rating_sum", "int", "Sum of those ratings.", False),
+            Column("resolution_hours_sum", "float", "Sum of resolution_hours over the resolved actions.", False),
+            Column("resolution_rate", "float", "resolved_actions / measured_actions."),
+            Column("recontact_rate", "float", "recontacted_actions / measured_actions."),
+            Column("followup_score", "float", "followup_rating_sum / rated_actions."),
+            Column("resolution_hours_mean", "float", "resolution_hours_sum / resolved_actions."),
+        ),
+    )
+)
+
+ACTION_RANKING = register_table(
+    TableSpec(
+        name="action_ranking",
+        description="Per day D and cause, the service actions ranked by measured effectiveness as of D: the Wilson "
+        "lower bound of the resolution rate over the actions measured before D; an action keeps its place of "
+        "service_actions.yaml until it has min_evidence measured actions (docs/behaviour.md).",
+        partition_column="business_date",
+        primary_key=("business_date", "cause", "action"),
+        columns=(
+            Column("business_date", "date", "Partition: the day D the ranking holds for (work orders of D use it).",
+                   False),
+            Column("cause", "text", "Cause.", False),
+            Column("action", "text", "Service action.", False),
+            Column("prior_rank", "int", "Place in service_actions.yaml (actions taken but not listed follow, by "
+                   "name).", False),
+            Column("listed", "bool", "True for an action of service_actions.yaml for the cause.", False),
+            Column("measured_actions", "int", "Actions measured in the lookback: taken in the 28 days before D, "
+                   "window closed by D.", False),
+            Column("resolved_actions", "int", "Of those, resolved.", False),
+            Column("resolution_rate", "float", "resolved_actions / measured_actions."),
+            Column("wilson_low", "float", "Wilson lower bound of the resolution rate at the configured confidence."),
+            Column("has_evidence", "bool", "measured_actions >= min_evidence.", False),
+            Column("rank", "int", "Rank of the action for the cause (1 = suggested first).", False),
         ),
     )
 )

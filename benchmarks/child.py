@@ -192,7 +192,45 @@ def task_writes(a: dict[str, Any]) -> dict[str, object]:
     return {"results": run(int(a["rows"]))}
 
 
+def task_events_data(a: dict[str, Any]) -> dict[str, object]:
+    """The events scenario's staged orders and events (benchmarks/events_data.sql; not timed)."""
+    from benchmarks.events import generate
+
+    return generate(Path(a["db"]), _date(a["start"]), int(a["days"]), int(a["events_per_day"]), a["tz"])
+
+
+def task_events_baseline(a: dict[str, Any]) -> dict[str, object]:
+    """The hand-written DuckDB SQL for behaviour_signals and behaviour_funnels."""
+    from benchmarks.events import run_baseline
+
+    return run_baseline(Path(a["src"]), Path(a["db"]), _date(a["first"]), _date(a["last"]), a["tz"])
+
+
+def task_events_assets(a: dict[str, Any]) -> dict[str, object]:
+    """The behaviour_signals and behaviour_funnels assets, one execute_in_process run over the range."""
+    from benchmarks.events import run_assets
+
+    return run_assets(Path(a["db"]), _date(a["first"]), _date(a["last"]), a["tz"])
+
+
+def task_events_compare(a: dict[str, Any]) -> dict[str, object]:
+    """The two sides' behaviour tables compared (EXCEPT ALL both ways)."""
+    from benchmarks.compare import compare_tables, summary
+    from benchmarks.events import TABLES
+
+    comparisons = compare_tables(Path(a["a"]), Path(a["b"]), tables=TABLES)
+    return {
+        "equal": all(c.equal for c in comparisons),
+        "summary": summary(comparisons),
+        "tables": [c.as_dict() for c in comparisons],
+    }
+
+
 TASKS = {
+    "events-data": task_events_data,
+    "events-baseline": task_events_baseline,
+    "events-assets": task_events_assets,
+    "events-compare": task_events_compare,
     "writes": task_writes,
     "stage": task_stage,
     "wo-ours": task_wo_ours,

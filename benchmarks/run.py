@@ -447,6 +447,65 @@ class Runner:
             },
         )
 
+    def events(self, per_day: int, days: int) -> None:
+        """behaviour_signals and behaviour_funnels (Dagster, execute_in_process) vs hand-written DuckDB SQL."""
+        self.say(f"\n== behaviour events, {label(per_day)} events a day over {days} days: assets vs DuckDB SQL")
+        run_dir = self.work / "runs" / f"events-{label(per_day)}x{days}"
+        _fresh_dir(run_dir)
+        data_dir = self.work / "data" / f"events-{label(per_day)}x{days}"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        src = data_dir / "staged.duckdb"
+        info_file = data_dir / "info.json"
+        first, last = START, START + dt.timedelta(days=days - 1)
+        env = self.env(run_dir, "duckdb:///:memory:", run_dir)
+        if self.args.fresh or not info_file.exists():
+            made = self.child(
+                "generate (not timed)",
+                "events-data",
+                {"db": str(src), "start": first.isoformat(), "days": days, "events_per_day": per_day, "tz": TZ},
+                env=env,
+                log_dir=run_dir,
+            )
+            if not made.ok:
+                return
+            info_file.write_text(json.dumps(made.result, default=str), encoding="utf-8")
+        info = json.loads(info_file.read_text(encoding="utf-8"))
+        self.say(f"  data: {info.get('rows')} ({info.get('mb')} MB warehouse file)")
+        span = {"first": first.isoformat(), "last": last.isoformat(), "tz": TZ}
+        sides: dict[str, Measured] = {}
+        sides["duckdb_sql"] = self.child(
+            "duckdb sql baseline", "events-baseline", {"src": str(src), "db": str(run_dir / "baseline.duckdb"), **span},
+            env=env, log_dir=run_dir,
+        )
+        assets_db = run_dir / "assets.duckdb"
+        shutil.copyfile(src, assets_db)  # the assets write into their warehouse; the copy is not timed
+        sides["dagster_in_process"] = self.child(
+            "assets, execute_in_process", "events-assets", {"db": str(assets_db), **span},
+            env=self.env(run_dir, f"duckdb:///{assets_db}", run_dir), log_dir=run_dir,
+        )
+        check: dict[str, object] = {"equal": False, "summary": "not compared: a side did not finish"}
+        if all(m.ok for m in sides.values()):
+            compared = self.child(
+                "compare", "events-compare", {"a": str(run_dir / "baseline.duckdb"), "b": str(assets_db)},
+                log_dir=run_dir, quiet=True,
+            )
+            if compared.ok:
+                check = {k: compared.result[k] for k in ("equal", "summary", "tables")}
+        self.say(f"    assets vs duckdb_sql: {'EQUAL' if check['equal'] else 'DIFFERENT'} - {check['summary']}")
+        self.record(
+            f"events@{label(per_day)}x{days}",
+            {
+                "scenario": "events",
+                "scale": label(per_day),
+                "events_per_day": per_day,
+                "days": days,
+                "dataset": info,
+                "sides": {k: v.as_dict() for k, v in sides.items()},
+                "checks": {"dagster_in_process": check},
+                "baseline": "duckdb_sql",
+            },
+        )
+
     def warehouse_writes(self, rows: int) -> None:
         """DuckDB native vs PostgreSQL COPY vs pandas to_sql, from benchmarks/warehouse_writes.py when present."""
         import importlib.util
@@ -536,7 +595,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--year-orders", default="10m", help="orders in the year scenario (default 10m)")
     parser.add_argument(
         "--only",
-        choices=("workorders", "pipeline", "year", "writes"),
+        choices=("workorders", "pipeline", "year", "writes", "events"),
         action="append",
         help="run only these scenarios (repeatable)",
     )
@@ -561,6 +620,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--duckdb-memory", default="8GB", help="memory_limit of the SQL baseline; it spills beyond (default 8GB)"
     )
+    parser.add_argument("--events", default="1m", help="events a day in the events scenario (default 1m)")
+    parser.add_argument("--events-days", type=int, default=SCALE_DAYS, help="days in the events scenario (default 30)")
     parser.add_argument("--write-rows", default="1m", help="rows for the warehouse write comparison (default 1m)")
     parser.add_argument("--work-dir", default=str(ROOT / "data" / "bench"), help="data and run folders")
     parser.add_argument("--results", default=str(ROOT / "docs" / "benchmarks.json"), help="results store (merged)")
@@ -589,7 +650,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 scales.append(parse_count(item))
         if args.year:
             year_orders = parse_count(args.year_orders)
-        only = set(args.only or ("workorders", "pipeline", "year", "writes"))
+        only = set(args.only or ("workorders", "pipeline", "year", "writes", "events"))
         began = time.perf_counter()
         runner.say(
             f"benchmark: scales {', '.join(label(s) for s in scales) or '-'}"
@@ -604,6 +665,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             runner.year(year_orders)
         if "writes" in only:
             runner.warehouse_writes(parse_count(args.write_rows))
+        if "events" in only:
+            runner.events(parse_count(args.events), args.events_days)
         runner.say(f"\nmeasured in {time.perf_counter() - began:.0f} s")
     report.write(runner.store, Path(args.out), Path(args.chart))
     runner.say(f"wrote {args.out} and {args.chart}")

@@ -257,7 +257,7 @@ def _stage_marketplace(data: bytes, source: SourceConfig, name: str = "fuzz.csv"
             return
         n = len(read.rows) + len(read.rejected) + read.blank_rows + read.dropped_summary_rows
         assert read.rows_read == n, (read.rows_read, n)
-        results, item_rows = stage_reads([(DAY, read)], source, CTX)
+        results, item_rows, _ = stage_reads([(DAY, read)], source, CTX)
         for kind, staged in results.items():
             for result in staged:
                 _assert_storable(KINDS[kind].spec, result)

@@ -365,7 +365,7 @@ def test_items_file_gives_the_orders_their_amount_and_quantity(tmp_path: Path) -
     assert staged.quarantined.empty
     lines = item_table_rows(filled[0].rows, "olist", dt.date(2017, 10, 3), filled[0].file)
     assert lines["line_no"].tolist() == [1, 1, 2] and lines["amount"].sum() == Decimal("267.39")  # exact money
-    results, item_rows = stage_reads([(dt.date(2017, 10, 3), r) for r in reads], src, ctx_olist)
+    results, item_rows, _ = stage_reads([(dt.date(2017, 10, 3), r) for r in reads], src, ctx_olist)
     assert [len(r.rows) for r in results["orders"]] == [2] and results["feedback"] == []
     assert sum(len(f) for f in item_rows) == 3
     # without the items file the orders have no amount, and staging says so

@@ -476,7 +476,7 @@ def test_rejected_item_lines_are_quarantined_not_lost(tmp_path: Path) -> None:
     )
     read = read_export(day / "items.csv", src, tmp_path)
     assert read.kind == "items" and len(read.rejected) == 1
-    results, item_rows = stage_reads([(dt.date(2017, 10, 3), read)], src, CTX)
+    results, item_rows, _ = stage_reads([(dt.date(2017, 10, 3), read)], src, CTX)
     combined = combine(results["orders"], STG_ORDERS, "order_id")
     assert combined.balanced and combined.quarantined["rule"].tolist() == ["unparseable_amount"]
     assert sum(len(rows) for rows in item_rows) == 1

@@ -82,8 +82,9 @@ def test_cli_is_deterministic_and_rerun_replaces_only_its_own_days(
     assert _cli(b, "--fault-rate", "0.05") == 0
     first = _files(a)
     assert first == _files(b)
-    # orders, feedback, behaviour, events per day + faults.csv, summary.json, written.json, planted_journeys.csv
-    assert len(first) == 4 * DAYS + 4
+    # orders, feedback, behaviour, events, actions per day + faults.csv, summary.json, written.json,
+    # planted_journeys.csv
+    assert len(first) == 5 * DAYS + 4
 
     # Foreign files: the re-run refuses while its day folders hold a file it did not write; told to go on, it
     # replaces only its own files and keeps every other one.
@@ -187,7 +188,7 @@ def test_one_day_run(tmp_path: Path) -> None:
     )
     written = sorted(_files(tmp_path))
     own = ("faults.csv", "summary.json", "written.json", "planted_journeys.csv")
-    expected = [landing_relpath(s, day) for s in (*SOURCES, "events")] + [f"_sample/{f}" for f in own]
+    expected = [landing_relpath(s, day) for s in (*SOURCES, "events", "actions")] + [f"_sample/{f}" for f in own]
     assert written == sorted(expected)
     sample = generate(day, 1, 25, 3, 0.0, TZ)
     orders, feedback = sample.table("orders"), sample.table("feedback")

@@ -85,8 +85,9 @@ def test_dropped_file_requests_the_affected_partitions_once(landing: Path) -> No
     assert request.tags[TRIGGER_TAG] == "sensor:landing_orders"
     assert request.tags[FILES_TAG] == f"orders/{day}/export.csv"
     selected = {k.to_user_string() for k in request.asset_selection or []}
-    # stg_feedback is re-staged too: feedback landed before its order waits in quarantine as unknown_order.
-    assert selected == {"stg_orders", "stg_feedback"} | downstream_of("stg_orders")
+    # stg_feedback and stg_actions are re-staged too: feedback or a helpdesk action landed before its order waits in
+    # quarantine as unknown_order.
+    assert selected == {"stg_orders", "stg_feedback", "stg_actions"} | downstream_of("stg_orders")
     assert {"fct_order_feedback", "problem_orders", "work_orders", "metrics_daily"} <= selected
     assert not selected & {"stg_behaviour", "bi_views"}
     assert request.run_key and request.run_key.startswith("landing_orders:")

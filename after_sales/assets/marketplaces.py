@@ -30,7 +30,7 @@ from after_sales.assets.staging import (
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.marketplaces import ExportFileError, ExportRead, SourceConfig, load_sources, read_export
-from after_sales.marketplaces.multi import fill_from_items, item_table_rows
+from after_sales.marketplaces.multi import DETAIL_TYPES, detail_table_rows, item_table_rows, join_files
 from after_sales.marketplaces.reader import to_business_time
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partitions
 from after_sales.resources import Companion, LandingZone, WarehouseResource
@@ -105,6 +105,31 @@ def order_items_table(source: SourceConfig) -> TableSpec:
     )
 
 
+def order_details_table(source: SourceConfig) -> TableSpec | None:
+    """The side table of the order fields a source's mapping joins from other files, if it declares any."""
+    attributes = source.order_attributes()
+    if not attributes:
+        return None
+    return register_table(
+        TableSpec(
+            name=f"stg_{source.name}_order_details",
+            description=f"{source.label} ({source.name}) order fields joined from other files (payments, customers, "
+            "...), one row per staged order row.",
+            partition_column="landing_date",
+            primary_key=("landing_date", "source", "source_file", "source_row"),
+            columns=(
+                Column("order_id", "text", "Order the fields belong to.", False),
+                *(Column(f, DETAIL_TYPES.get(t, "text"), d) for f, (t, d) in attributes.items()),
+                Column("channel", "text", "Sales channel of the source.", False),
+                Column("landing_date", "date", "Partition: the day the order file landed.", False),
+                Column("source", "text", "Landing source the row came from.", False),
+                Column("source_file", "text", "The order's landed file, relative to the landing directory.", False),
+                Column("source_row", "int", "The order's 1-based data row number within source_file.", False),
+            ),
+        )
+    )
+
+
 def rejected_to_quarantine(read: ExportRead, source: str, landing_date: dt.date) -> pd.DataFrame:
     """Rows the export reader rejected, in the quarantine table's shape."""
     r = read.rejected
@@ -155,19 +180,27 @@ def stage_export(read: ExportRead, source: str, landing_date: dt.date, ctx: Stag
 
 def stage_reads(
     dated: list[tuple[dt.date, ExportRead]], source: SourceConfig, ctx: StagingContext
-) -> tuple[dict[str, list[StagingResult]], list[pd.DataFrame]]:
-    """Stage a window's reads (by landing day): items fill their orders first; item lines go to the lines table."""
+) -> tuple[dict[str, list[StagingResult]], list[pd.DataFrame], list[pd.DataFrame]]:
+    """Stage a window's reads (by landing day): joined kinds (items, payments, customers, ...) fill their orders
+    first; item lines go to the lines table, other joined order fields to the details table."""
     results: dict[str, list[StagingResult]] = {"orders": [], "feedback": []}
     item_rows: list[pd.DataFrame] = []
-    filled = fill_from_items([r for _, r in dated], source)
-    for (day, _), part in zip(dated, filled, strict=True):
+    detail_rows: list[pd.DataFrame] = []
+    attributes = {f: t for f, (t, _) in source.order_attributes().items()}
+    joined = join_files([r for _, r in dated], source)
+    for (day, _), part in zip(dated, joined, strict=True):
         lines = part.rows if part.kind == "items" else part.items
         if lines is not None and len(lines):
             item_rows.append(item_table_rows(lines, source.name, day, part.file))
-        if part.kind != "items":
-            results[part.kind].append(stage_export(part, source.name, day, ctx))
+        if part.kind in results:
+            staged = stage_export(part, source.name, day, ctx)
+            results[part.kind].append(staged)
+            if part.details is not None and len(staged.rows):
+                kept = set(staged.rows["source_row"].astype("int64"))
+                detail_rows.append(detail_table_rows(part, kept, attributes, source.name, day))
         elif len(part.rejected):
-            # An items file's rejected lines are quarantined with the orders they belong to: nothing is lost.
+            # A joined file's rejected rows (unparseable, or matching no order) are quarantined with the orders they
+            # were meant for: nothing is lost.
             rejected = rejected_to_quarantine(part, source.name, day)
             results["orders"].append(
                 StagingResult(
@@ -178,7 +211,7 @@ def stage_reads(
                     rows_read_by_day={day: len(rejected)},
                 )
             )
-    return results, item_rows
+    return results, item_rows, detail_rows
 
 
 def _known_orders(
@@ -218,6 +251,7 @@ def marketplace_staging_asset(
         if s.channel == source.channel and s.name != source.name
     )
     items_spec = order_items_table(source)
+    details_spec = order_details_table(source)
     outs = {
         spec.name: dg.AssetOut(
             key=spec.name,
@@ -264,7 +298,7 @@ def marketplace_staging_asset(
 
             # A file with a whole-file fault is refused alone (quarantine_files); the source's other files go on.
             dated = [d for part in read_each_file(landing, window, read_one, ledger) for d in part]
-            results, item_rows = stage_reads(dated, source, staging_context())
+            results, item_rows, detail_rows = stage_reads(dated, source, staging_context())
             orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
             orders.warnings[:0] = not_loaded_notes(context, landing, source.name, window)
             feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
@@ -279,6 +313,11 @@ def marketplace_staging_asset(
             # their transaction.
             orders_chunk = staged_chunk(orders, window, {**files, "order_item_lines": len(items)}, ledger, rows_read)
             orders_chunk.companions.append(Companion(items_spec, items, {"source": source.name}))
+            if details_spec is not None:
+                details = pd.concat(detail_rows, ignore_index=True) if detail_rows else pd.DataFrame()
+                details = details if len(details) else pd.DataFrame(columns=details_spec.column_names)
+                orders_chunk.companions.append(Companion(details_spec, details, {"source": source.name}))
+                orders_chunk.metadata["order_detail_rows"] = len(details)
             for day, notes in skipped.items():
                 orders_chunk.per_day.setdefault(day, {})["skipped_files"] = dg.MetadataValue.json(notes)
             return {

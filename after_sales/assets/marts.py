@@ -8,6 +8,7 @@ import pandas as pd
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import partitioned_asset_kwargs
 from after_sales.assets.marketplaces import FEEDBACK_TABLES, ORDER_TABLES
+from after_sales.behaviour.effects import apply_ranking
 from after_sales.behaviour.proactive import mark_found_by, order_signals, with_proactive
 from after_sales.behaviour.rules import load_signal_rules
 from after_sales.checks.conservation import (
@@ -132,15 +133,16 @@ def problem_orders(
 
 @dg.asset(
     **partitioned_asset_kwargs(WORK_ORDERS, "marts"),
-    ins={"behaviour_signals": SIGNALS_OF_ORDERS},
+    ins={"behaviour_signals": SIGNALS_OF_ORDERS, "action_ranking": upstream_in("action_ranking")},
     check_specs=check_specs("work_orders", WORK_ORDER_CHECKS),
-    code_version="3",
+    code_version="4",
 )
 def work_orders(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     problem_orders: UpstreamRows,
     behaviour_signals: UpstreamRows,
+    action_ranking: UpstreamRows,
 ) -> Emitted:
     """Helpdesk work orders with suggested service actions, priority and SLA; opened proactively from behaviour."""
     rules = load_service_rules()
@@ -155,6 +157,8 @@ def work_orders(
         problems = problem_orders.read(window)
         signals = order_signals(behaviour_signals.read(window), window.start, window.end)
         orders = with_proactive(build_work_orders(problems, rules, as_of), signals, rules)
+        # Suggested actions in the order measured effectiveness ranks them for the day (docs/behaviour.md).
+        orders = apply_ranking(orders, action_ranking.read(window))
         # A work order opened proactively has no feedback yet: an empty list.
         orders[FEEDBACK_IDS] = [ids if isinstance(ids, list) else [] for ids in orders[FEEDBACK_IDS]]
         # The feedback_ids lists are stored as bridge rows, in the same transaction as the work orders.

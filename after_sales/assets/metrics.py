@@ -31,7 +31,14 @@ from after_sales.checks.metrics_checks import (
     rollup_consistency,
 )
 from after_sales.checks.quality import check_specs
-from after_sales.partitions import SESSIONS_WITH_HISTORY, SETTINGS, date_window
+from after_sales.partitions import (
+    FEEDBACK_WINDOW_DAYS,
+    SESSIONS_WITH_HISTORY,
+    SETTINGS,
+    TRAILING_VISITOR_DAYS,
+    date_window,
+    landing_window,
+)
 from after_sales.resources import UpstreamRows, WarehouseResource, upstream_in
 from after_sales.resources.warehouse import DateWindow
 from after_sales.tables import (
@@ -49,7 +56,7 @@ from after_sales.tables import (
     WORK_ORDERS,
     TableSpec,
 )
-from after_sales.transforms.marts import with_feedback_ids
+from after_sales.transforms.marts import latest_version, with_feedback_ids
 from after_sales.transforms.metric_rules import load_metric_rules
 from after_sales.transforms.metrics import (
     build_metrics_daily,
@@ -67,6 +74,7 @@ from after_sales.transforms.rollups import (
     plan_rollups,
 )
 from after_sales.transforms.service_scores import build_metrics_daily_by_service_item
+from after_sales.transforms.sessions import EVENT_SESSION_COLUMNS, metric_sessions
 
 GROUP = "metrics"
 # The fact columns the metrics read (the IO manager reads only these).
@@ -87,6 +95,12 @@ FACT_COLUMNS = [
     "has_feedback",
 ]
 FACT_IN = upstream_in(columns=FACT_COLUMNS)
+# Actions logged on the work orders of day D's orders: those landed within the feedback window of D.
+ACTIONS_OF_ORDERS = upstream_in(
+    "stg_actions",
+    landing_window(0, FEEDBACK_WINDOW_DAYS),
+    ["work_order_id", "action", "acted_at", "action_id", "landing_date", "source_file", "source_row"],
+)
 # The session columns the visitor and submission measures read (a year's backfill reads about 50M session rows).
 SESSION_COLUMNS = [
     "session_id",
@@ -208,11 +222,12 @@ HEADLINE = [
     ins={
         "fct_order_feedback": FACT_IN,
         "stg_behaviour": upstream_in(mapping=SESSIONS_WITH_HISTORY, columns=SESSION_COLUMNS),
+        "event_sessions": upstream_in(mapping=landing_window(-TRAILING_VISITOR_DAYS, 0), columns=EVENT_SESSION_COLUMNS),
         "problem_orders": upstream_in(),
         "work_orders": upstream_in(),
     },
     check_specs=check_specs("metrics_daily", METRICS_CHECKS),
-    code_version="3",
+    code_version="4",
 )
 def metrics_daily(
     context: dg.AssetExecutionContext,
@@ -221,6 +236,7 @@ def metrics_daily(
     problem_orders: UpstreamRows,
     work_orders: UpstreamRows,
     stg_behaviour: UpstreamRows,
+    event_sessions: UpstreamRows,
 ) -> Emitted:
     """The service measures per business day over all channels, with headline figures per partition."""
 
@@ -230,7 +246,7 @@ def metrics_daily(
             fact,
             problem_orders.read(window),
             orders,
-            stg_behaviour.read(window),
+            metric_sessions(stg_behaviour.read(window), event_sessions.read(window)),
             window.start,
             window.end,
             refused=refused_files(warehouse, window),
@@ -341,7 +357,7 @@ def metrics_daily_by_cause(
     **_daily_kwargs(
         METRICS_DAILY_BY_SERVICE_ITEM,
         BY_ITEM_CHECKS,
-        {"fct_order_feedback": FACT_IN, "work_orders": upstream_in()},
+        {"fct_order_feedback": FACT_IN, "work_orders": upstream_in(), "stg_actions": ACTIONS_OF_ORDERS},
     )
 )
 def metrics_daily_by_service_item(
@@ -349,12 +365,16 @@ def metrics_daily_by_service_item(
     warehouse: WarehouseResource,
     fct_order_feedback: UpstreamRows,
     work_orders: UpstreamRows,
+    stg_actions: UpstreamRows,
 ) -> Emitted:
     """Per business day and service item: work orders that suggested and used it, follow-up rating sums."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
         orders = read_work_orders(work_orders, window)
-        frame = build_metrics_daily_by_service_item(orders, fct_order_feedback.read(window), window.start, window.end)
+        logged = latest_version(stg_actions.read(window), "action_id")
+        frame = build_metrics_daily_by_service_item(
+            orders, fct_order_feedback.read(window), window.start, window.end, actions=logged
+        )
         _per_partition_by(context, frame, window.days(), ["work_orders"], "service_action")
         totals = frame.groupby("service_action", sort=False)[["work_orders", "followup_ratings"]].sum()
         checks = [

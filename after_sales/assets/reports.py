@@ -26,14 +26,18 @@ from matplotlib.figure import Figure
 
 from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
 from after_sales.assets.faults import classified_faults
+from after_sales.behaviour.charts import PNG_NAME as BEHAVIOUR_PNG
+from after_sales.behaviour.charts import behaviour_html, load_behaviour_data, render_behaviour_png
 from after_sales.resources import ExportDirectory, WarehouseResource
 from after_sales.resources.export_directory import neutralize_cell
 from after_sales.resources.warehouse import DateWindow, Warehouse
 from after_sales.tables import (
+    BEHAVIOUR_FUNNELS,
     METRICS_DAILY,
     METRICS_ROLLUPS,
     METRICS_ROLLUPS_BY_CAUSE,
     SERVICE_ITEM_SCORES,
+    SIGNAL_ACCURACY,
 )
 from after_sales.transforms.metric_rules import PRIORITIES, MetricRules, load_metric_rules
 
@@ -352,8 +356,10 @@ def _by_figure(rolling: pd.DataFrame, figures: tuple[str, ...]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_html(data: ReportData, png: Path, path: Path, rules: MetricRules, stamp: Stamp | None = None) -> Path:
-    """The HTML page: the chart (embedded), the 28-day tables and the definitions from the table registry."""
+def render_html(
+    data: ReportData, png: Path, path: Path, rules: MetricRules, stamp: Stamp | None = None, behaviour: str = ""
+) -> Path:
+    """The HTML page: the chart (embedded), the 28-day tables, the behaviour section and the definitions."""
     image = base64.b64encode(png.read_bytes()).decode("ascii")
     chinese_chart = cjk_font() is not None
     channels = _channel_order(data.days)
@@ -410,6 +416,7 @@ ratings: too few ratings, no score and no grade.</p>
 {_table(items, ITEM_COLUMNS)}
 <h2>Problem causes, last 28 days</h2>
 {_table(data.causes.sort_values("problem_issues", ascending=False), CAUSE_COLUMNS)}
+{behaviour}
 <h2>Definitions</h2>
 <p>From the table registry (after_sales/tables.py), the same text as the warehouse column comments and the BI
 documentation; docs/metrics.md gives the full definitions. {html.escape(METRICS_ROLLUPS.description)}</p>
@@ -429,9 +436,15 @@ documentation; docs/metrics.md gives the full definitions. {html.escape(METRICS_
     group_name="reports",
     kinds={"matplotlib", "html"},
     owners=OWNERS,
-    deps=[METRICS_ROLLUPS.name, METRICS_ROLLUPS_BY_CAUSE.name, SERVICE_ITEM_SCORES.name],
+    deps=[
+        METRICS_ROLLUPS.name,
+        METRICS_ROLLUPS_BY_CAUSE.name,
+        SERVICE_ITEM_SCORES.name,
+        SIGNAL_ACCURACY.name,
+        BEHAVIOUR_FUNNELS.name,
+    ],
     retry_policy=RETRY_POLICY,
-    code_version="2",
+    code_version="3",
 )
 @classified_faults
 def metrics_report(
@@ -452,9 +465,17 @@ def metrics_report(
     )
     rules = load_metric_rules()
     png = render_png(data, folder / PNG_NAME, rules, stamp)
-    page = render_html(data, png, folder / HTML_NAME, rules, stamp)
+    extra: dict[str, object] = {}
+    section = ""
+    behaviour = load_behaviour_data(wh, data.first_day, data.last_day)
+    if behaviour is not None:
+        chart = render_behaviour_png(behaviour, folder / BEHAVIOUR_PNG, stamp.line(data, wrap=True))
+        section = behaviour_html(behaviour, base64.b64encode(chart.read_bytes()).decode("ascii"))
+        extra["behaviour_png"] = dg.MetadataValue.path(str(chart.resolve()))
+    page = render_html(data, png, folder / HTML_NAME, rules, stamp, section)
     return dg.MaterializeResult(
         metadata={
+            **extra,
             "png": dg.MetadataValue.path(str(png.resolve())),
             "html": dg.MetadataValue.path(str(page.resolve())),
             "warehouse": stamp.warehouse,

@@ -19,6 +19,8 @@ from after_sales.behaviour.checks import (
     evidence_check,
     funnel_check,
 )
+from after_sales.behaviour.figures import accuracy_figures, funnel_figures, signal_figures
+from after_sales.behaviour.inputs import sql_inputs
 from after_sales.behaviour.rules import load_signal_rules
 from after_sales.behaviour.signals import EVENT_INPUT, ORDER_INPUT, derive_sessions, detect_signals, measure_funnels
 from after_sales.checks.conservation import STAGING_CHECKS
@@ -85,7 +87,8 @@ def event_sessions(
     """Sessions derived from events (30 minutes without an event end a session), by the day they start."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        rows = derive_sessions(stg_events.read(window), window.start, window.end, SETTINGS.timezone)
+        with sql_inputs(window, events=stg_events) as i:
+            rows = derive_sessions(i["events"], window.start, window.end, SETTINGS.timezone)
         return {EVENT_SESSIONS.name: Chunk(rows, metadata={"sessions": len(rows)})}
 
     yield from materialize_in_chunks(context, warehouse, [EVENT_SESSIONS], build)
@@ -109,12 +112,13 @@ def behaviour_signals(
     """Problems located from what customers do: the rules of behaviour_signals.yaml, run as SQL on DuckDB."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        events = stg_events.read(window)
-        rows = detect_signals(events, stg_orders.read(window), CONFIG, window.start, window.end, SETTINGS.timezone)
+        with sql_inputs(window, events=stg_events, orders=stg_orders) as i:
+            rows = detect_signals(i["events"], i["orders"], CONFIG, window.start, window.end, SETTINGS.timezone)
         by_rule = rows["rule"].value_counts().to_dict()
         metadata = {"signals": len(rows), **{f"signals/{r.name}": int(by_rule.get(r.name, 0)) for r in CONFIG.signals}}
-        metadata["events_read"] = len(events)
-        return {BEHAVIOUR_SIGNALS.name: Chunk(rows, checks=[evidence_check(rows, window.days())], metadata=metadata)}
+        per_day = signal_figures(rows, [r.name for r in CONFIG.signals], window.days())
+        checks = [evidence_check(rows, window.days())]
+        return {BEHAVIOUR_SIGNALS.name: Chunk(rows, checks=checks, metadata=metadata, per_day=per_day)}
 
     yield from materialize_in_chunks(context, warehouse, [BEHAVIOUR_SIGNALS], build)
 
@@ -150,7 +154,8 @@ def signal_accuracy(
             seen,
         )
         check = accuracy_check(rows, len(CONFIG.signals), window.days())
-        return {SIGNAL_ACCURACY.name: Chunk(rows, checks=[check], metadata=_accuracy_metadata(rows))}
+        chunk = Chunk(rows, checks=[check], metadata=_accuracy_metadata(rows), per_day=accuracy_figures(rows))
+        return {SIGNAL_ACCURACY.name: chunk}
 
     yield from materialize_in_chunks(context, warehouse, [SIGNAL_ACCURACY], build, render=_render_accuracy)
 
@@ -195,9 +200,9 @@ def behaviour_funnels(
     """Checkout to payment, tracking after the promise, return completion, contact rate and search analytics."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        rows = measure_funnels(
-            stg_events.read(window), stg_orders.read(window), CONFIG, window.start, window.end, SETTINGS.timezone
-        )
-        return {BEHAVIOUR_FUNNELS.name: Chunk(rows, checks=[funnel_check(rows, window.days())])}
+        with sql_inputs(window, events=stg_events, orders=stg_orders) as i:
+            rows = measure_funnels(i["events"], i["orders"], CONFIG, window.start, window.end, SETTINGS.timezone)
+        checks = [funnel_check(rows, window.days())]
+        return {BEHAVIOUR_FUNNELS.name: Chunk(rows, checks=checks, per_day=funnel_figures(rows))}
 
     yield from materialize_in_chunks(context, warehouse, [BEHAVIOUR_FUNNELS], build)

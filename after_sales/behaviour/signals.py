@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -35,6 +36,10 @@ EVENT_INPUT = (
 )
 ORDER_INPUT = ("order_id", "user_id", "created_at", "channel", "landing_date", "source_file", "source_row")
 _PARAM = re.compile(r"\$(\w+)")
+# An SQL input: rows in memory, or a Parquet file of them (a window exported from a DuckDB warehouse).
+Source = pd.DataFrame | Path
+# In-process DuckDB memory; past it the SQL spills to disk, so a partition's memory stays bounded.
+MEMORY_LIMIT = "1GB"
 
 
 def input_spec(spec: TableSpec, columns: tuple[str, ...]) -> TableSpec:
@@ -65,14 +70,34 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object])
     return out
 
 
-@contextmanager
-def connection(events: pd.DataFrame, orders: pd.DataFrame, config: SignalConfig) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB holding the inputs as Arrow and the prepared ev and orders_latest tables."""
+def _register(
+    con: duckdb.DuckDBPyConnection, name: str, spec: TableSpec, rows: Source, columns: tuple[str, ...]
+) -> None:
+    if isinstance(rows, Path):
+        cols = ", ".join(f'"{c}"' for c in columns)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {cols} FROM read_parquet('{rows.as_posix()}')")
+    else:
+        con.register(name, to_arrow(spec, rows, columns))
+
+
+def open_duckdb(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-process DuckDB in UTC with a bounded memory (spilling to spill_dir when given)."""
     con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    if spill_dir is not None:
+        con.execute(f"SET temp_directory = '{spill_dir.as_posix()}'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+@contextmanager
+def connection(events: Source, orders: Source, config: SignalConfig) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB holding the inputs and the prepared ev and orders_latest tables."""
+    con = open_duckdb(events.parent if isinstance(events, Path) else None)
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("events", to_arrow(STG_EVENTS, events, EVENT_INPUT))
-        con.register("orders", to_arrow(STG_ORDERS, orders, ORDER_INPUT))
+        _register(con, "events", STG_EVENTS, events, EVENT_INPUT)
+        _register(con, "orders", STG_ORDERS, orders, ORDER_INPUT)
         run_sql(con, sql_text("prepare"), {"attribution_days": config.attribution_days})
         yield con
     finally:
@@ -91,8 +116,8 @@ def rule_sql(rule: SignalRule) -> str:
 
 
 def detect_signals(
-    events: pd.DataFrame,
-    orders: pd.DataFrame,
+    events: Source,
+    orders: Source,
     config: SignalConfig,
     start: dt.date,
     end: dt.date,
@@ -142,13 +167,12 @@ def detect_signals(
 SESSION_GAP_MINUTES = 30
 
 
-def derive_sessions(events: pd.DataFrame, start: dt.date, end: dt.date, tz: str) -> pd.DataFrame:
+def derive_sessions(events: Source, start: dt.date, end: dt.date, tz: str) -> pd.DataFrame:
     """event_sessions rows starting in business days [start, end): 30 minutes without an event ends a session."""
     first, last = _bounds(start, end, tz)
-    con = duckdb.connect()
+    con = open_duckdb(events.parent if isinstance(events, Path) else None)
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("events", to_arrow(STG_EVENTS, events, EVENT_INPUT))
+        _register(con, "events", STG_EVENTS, events, EVENT_INPUT)
         params = {
             "tz": tz,
             "start": first.to_pydatetime(),
@@ -166,8 +190,8 @@ TOP_TERMS = 10
 
 
 def measure_funnels(
-    events: pd.DataFrame,
-    orders: pd.DataFrame,
+    events: Source,
+    orders: Source,
     config: SignalConfig,
     start: dt.date,
     end: dt.date,

@@ -15,6 +15,9 @@ from pathlib import Path
 
 from after_sales.resources.warehouse import Warehouse, WarehouseError, quote_ident
 from after_sales.tables import (
+    ACTION_EFFECTIVENESS,
+    ACTION_EFFECTS,
+    ACTION_RANKING,
     BEHAVIOUR_FUNNELS,
     BEHAVIOUR_SIGNALS,
     EVENT_SESSIONS,
@@ -30,6 +33,7 @@ from after_sales.tables import (
     QUARANTINE,
     SERVICE_ITEM_SCORES,
     SIGNAL_ACCURACY,
+    STG_ACTIONS,
     WORK_ORDER_FEEDBACK,
     WORK_ORDERS,
     Column,
@@ -213,6 +217,19 @@ BI_VIEWS: tuple[ViewSpec, ...] = (
     ),
     _passthrough("bi_behaviour_funnels", BEHAVIOUR_FUNNELS, "BI: own-site funnels and search analytics per day."),
     _passthrough("bi_event_sessions", EVENT_SESSIONS, "BI: sessions derived from events (30-minute rule)."),
+    # The closed loop (docs/behaviour.md)
+    _passthrough("bi_service_actions", STG_ACTIONS, "BI: the service actions the helpdesk logged, one row each."),
+    _passthrough(
+        "bi_action_effects", ACTION_EFFECTS, "BI: each logged action's measured effect in the 7 days after it."
+    ),
+    _passthrough(
+        "bi_action_effectiveness",
+        ACTION_EFFECTIVENESS,
+        "BI: resolution rate, re-contact, follow-up rating and time to resolve per day, cause and action.",
+    ),
+    _passthrough(
+        "bi_action_ranking", ACTION_RANKING, "BI: each cause's service actions ranked by measured effectiveness."
+    ),
 )
 
 

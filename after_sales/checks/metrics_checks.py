@@ -54,6 +54,7 @@ PARTS = (
     ("satisfied_followups", "followup_ratings"),
     ("followup_ratings", "work_orders"),
     ("used_by_resolution", "work_orders"),
+    ("used_by_log", "work_orders"),
     ("backlog_overdue", "backlog_work_orders"),
     ("first_response_hours_median", "first_response_hours_p90"),
     ("resolution_hours_median", "resolution_hours_p90"),

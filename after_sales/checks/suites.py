@@ -47,6 +47,11 @@ VALUE_RANGES: dict[str, tuple[float | None, float | None]] = {
     "event_count": (1, None),
     "events": (1, None),
     "result_count": (0, None),
+    # the closed loop (docs/behaviour.md)
+    **{name: (0, 1) for name in ("resolution_rate", "recontact_rate", "wilson_low")},
+    "followup_rating": (1, 5),
+    "rank": (1, None),
+    "prior_rank": (1, None),
     **{
         name: (0, 1)
         for name in (

@@ -9,19 +9,25 @@ import copy
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from after_sales.vocabulary import ISSUE_TYPES, LANDING_COLUMNS, ORDER_STATUSES, REFUND_STATUSES, RESOLUTIONS
 
 SOURCES_DIR = Path(__file__).parent / "sources"
 
-SUBKINDS: dict[str, str] = {"orders": "orders", "refunds": "feedback", "reviews": "feedback", "items": "items"}
+SUBKINDS: dict[str, str] = {
+    "orders": "orders",
+    "refunds": "feedback",
+    "reviews": "feedback",
+    "items": "items",
+    "joined": "joined",
+}
 
 _OWN_ORDERS = LANDING_COLUMNS["orders"]
 ORDER_COLUMNS: tuple[str, ...] = (*_OWN_ORDERS[:-1], "status_raw", _OWN_ORDERS[-1], "source_row")
@@ -49,7 +55,13 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": ORDER_COLUMNS,
     "feedback": FEEDBACK_COLUMNS,
     "items": ITEM_COLUMNS,
+    "joined": ("channel", "source_row"),  # plus every field the kind maps or derives
 }
+# What a `join:` may aggregate into: the kind families whose rows receive joined fields.
+JOIN_TARGETS = ("orders", "items")
+AGGREGATES = ("sum", "min", "max", "first", "last", "count", "count_distinct", "list")
+# Lineage columns of the order details table: a joined field may not take these names.
+RESERVED_FIELDS = frozenset({"order_id", "channel", "landing_date", "source", "source_file", "source_row"})
 
 # Built-in field types; any other field named in a mapping file is free text unless `types` says otherwise.
 FIELD_TYPES: dict[str, str] = {
@@ -146,6 +158,28 @@ class Derivation:
 
 
 @dataclass(frozen=True)
+class Aggregate:
+    """One joined field: `op` over the joining file's `source` field per key (`order_by` for first/last)."""
+
+    field: str
+    op: str
+    source: str
+    order_by: str | None = None
+    sep: str = " / "
+
+
+@dataclass(frozen=True)
+class Join:
+    """How a kind's rows join another kind's rows: its `key` equals their `match`; `fields` aggregate per key."""
+
+    into: str
+    key: str
+    match: str
+    unique: bool
+    fields: tuple[Aggregate, ...]
+
+
+@dataclass(frozen=True)
 class KindConfig:
     """One export kind of one marketplace: an orders, refunds or reviews layout, named in the mapping file."""
 
@@ -165,6 +199,7 @@ class KindConfig:
     item_lines: bool = False
     sum_into_orders: tuple[str, ...] = ()
     coalesce: tuple[str, ...] = ()
+    join: Join | None = None
 
     @property
     def kind(self) -> str:
@@ -178,6 +213,24 @@ class KindConfig:
     def derivation(self, name: str) -> Derivation | None:
         """The derivation for a field, if any."""
         return next((d for d in self.derive if d.field == name), None)
+
+    def fields(self) -> tuple[str, ...]:
+        """Every field the kind maps or derives, in mapping order."""
+        return tuple(dict.fromkeys([*self.columns, *(d.field for d in self.derive)]))
+
+    def output_columns(self) -> tuple[str, ...]:
+        """The columns of the rows read for this kind."""
+        if self.kind == "joined":
+            return (*self.fields(), *OUTPUT_COLUMNS["joined"])
+        return OUTPUT_COLUMNS[self.kind]
+
+    def aggregate_type(self, agg: Aggregate) -> str:
+        """Logical type of an aggregate's result."""
+        if agg.op in {"count", "count_distinct"}:
+            return "int"
+        if agg.op == "list":
+            return "text"
+        return self.field_type(agg.source)
 
 
 @dataclass(frozen=True)
@@ -210,6 +263,24 @@ class SourceConfig:
     def parts_of(self, name: str) -> list[KindConfig]:
         """Kinds read from the same rows as kind `name`."""
         return [k for k in self.kinds.values() if k.part_of == name]
+
+    def joins(self) -> list[KindConfig]:
+        """Kinds joined onto other kinds' rows, in the order they apply (into items before into orders)."""
+        joining = [k for k in self.kinds.values() if k.join is not None]
+        return sorted(joining, key=lambda k: JOIN_TARGETS.index(k.join.into), reverse=True)  # type: ignore[union-attr]
+
+    def order_attributes(self) -> dict[str, tuple[str, str]]:
+        """Joined order fields that are not order columns (the order details table): logical type, description."""
+        out: dict[str, tuple[str, str]] = {}
+        for kc in self.joins():
+            assert kc.join is not None
+            if kc.join.into != "orders":
+                continue
+            for agg in kc.join.fields:
+                if agg.field not in ORDER_COLUMNS:
+                    how = f"{agg.op} of {agg.source}" + (f" by {agg.order_by}" if agg.order_by else "")
+                    out[agg.field] = (kc.aggregate_type(agg), f"{how} over the order's {kc.name} rows.")
+        return out
 
 
 def _err(path: Path, key: str, msg: str) -> SourceConfigError:
@@ -279,10 +350,47 @@ class DeriveModel(_Strict):
     templates: TextList = Field(default_factory=list)
 
 
+class AggregateModel(_Strict):
+    """`{sum: field}`, `{first: field, order_by: field}`, `{list: field, sep: "+"}`, ...: exactly one operation."""
+
+    sum: Text | None = None
+    min: Text | None = None
+    max: Text | None = None
+    first: Text | None = None
+    last: Text | None = None
+    count: Text | None = None
+    count_distinct: Text | None = None
+    list_: Text | None = Field(default=None, alias="list")
+    order_by: Text | None = None
+    sep: Text = " / "
+
+    @model_validator(mode="after")
+    def _one_operation(self) -> AggregateModel:
+        """Exactly one of the operations is given."""
+        if len(self.operations()) != 1:
+            raise ValueError(f"give exactly one of {', '.join(AGGREGATES)} (the field it aggregates)")
+        return self
+
+    def operations(self) -> list[tuple[str, str]]:
+        """(operation, field) pairs given."""
+        ops = {op: getattr(self, "list_" if op == "list" else op) for op in AGGREGATES}
+        return [(op, f) for op, f in ops.items() if f is not None]
+
+
+class JoinModel(_Strict):
+    """`join:` of a kind whose rows are joined onto other rows by key (payments, customers, products, items)."""
+
+    into: Literal["orders", "items"] = "orders"
+    key: Text
+    match: Text | None = None
+    unique: bool = False
+    fields: dict[str, AggregateModel] = Field(default_factory=dict)
+
+
 class KindModel(_Strict):
     """One kind section: an orders, refunds or reviews layout."""
 
-    kind: Literal["orders", "refunds", "reviews", "items"] | None = None
+    kind: Literal["orders", "refunds", "reviews", "items", "joined"] | None = None
     columns: dict[str, TextList]
     required: TextList = Field(default_factory=list)
     maps: dict[Text, dict[Text, Text]] = Field(default_factory=dict)
@@ -299,6 +407,7 @@ class KindModel(_Strict):
     item_lines: bool = False
     sum_into_orders: TextList = Field(default_factory=list)
     coalesce: TextList = Field(default_factory=list)
+    join: JoinModel | None = None
 
 
 class IdsModel(_Strict):
@@ -378,6 +487,9 @@ def _merge_kind(base: Mapping[str, Any], ext: Mapping[str, Any]) -> dict[str, An
             for f, d in value.items():
                 derive[f] = _merge_derive(derive.get(f), d)
             out["derive"] = derive
+        elif key == "join" and isinstance(value, Mapping) and isinstance(out.get("join"), Mapping):
+            fields = {**(out["join"].get("fields") or {}), **(value.get("fields") or {})}
+            out["join"] = {**out["join"], **value, "fields": fields}
         elif key in {"ignore", "not_with", "coalesce"}:
             have = _text_list(out.get(key))
             out[key] = [*have, *(s for s in _text_list(value) if s not in have)]
@@ -469,6 +581,7 @@ def _kind(name: str, spec: KindModel, path: Path) -> KindConfig:
     bad = set(kc.sum_into_orders) - {"amount", "quantity"}
     if bad or (kc.sum_into_orders and kc.kind != "items"):
         raise _err(path, f"{key}.sum_into_orders", "an items kind may sum amount and/or quantity into its orders")
+    kc = replace(kc, join=_join(kc, spec.join, path, f"{key}.join"))
     if kc.id_pattern is not None:
         try:
             re.compile(kc.id_pattern)
@@ -476,6 +589,47 @@ def _kind(name: str, spec: KindModel, path: Path) -> KindConfig:
             raise _err(path, f"{key}.ids.pattern", f"bad pattern: {exc}") from exc
     _check_kind(kc, path, key)
     return kc
+
+
+def _join(kc: KindConfig, spec: JoinModel | None, path: Path, key: str) -> Join | None:
+    """The kind's join, with `sum_into_orders` (items) as sums into the orders; fields checked against both sides."""
+    if spec is None and not kc.sum_into_orders:
+        if kc.kind == "joined":
+            raise _err(path, key, "a joined kind needs a join: {into, key, fields}")
+        return None
+    if kc.kind not in {"items", "joined"}:
+        raise _err(path, key, "only an items or joined kind joins onto other rows")
+    spec = spec or JoinModel(key="order_id")
+    own = set(kc.fields()) | (set(ITEM_COLUMNS) - {"channel", "source_row"} if kc.kind == "items" else set())
+    if spec.key not in own:
+        raise _err(path, f"{key}.key", f"{spec.key!r} is not a field of this kind")
+    if kc.kind == "items" and spec.into == "items":
+        raise _err(path, f"{key}.into", "an items kind joins into orders")
+    target = set(ORDER_COLUMNS if spec.into == "orders" else ITEM_COLUMNS) - {"channel", "source_row", "status_raw"}
+    match = spec.match or spec.key
+    if match not in target:
+        fields = ", ".join(sorted(target))
+        raise _err(path, f"{key}.match", f"{match!r} is not a field of the {spec.into} rows ({fields})")
+    fields = [
+        Aggregate(f, op, src, a.order_by, a.sep) for f, a in spec.fields.items() for op, src in a.operations()
+    ]
+    fields += [Aggregate(f, "sum", f) for f in kc.sum_into_orders if f not in spec.fields]
+    for agg in fields:
+        fkey = f"{key}.fields.{agg.field}"
+        for f in (agg.source, agg.order_by):
+            if f is not None and f not in own:
+                raise _err(path, fkey, f"{f!r} is not a field of this kind")
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", agg.field) or agg.field in RESERVED_FIELDS | {"status", "status_raw"}:
+            raise _err(path, fkey, "a joined field is lower-case letters, digits and _, not a key or lineage column")
+        result = kc.aggregate_type(agg)
+        if agg.op == "sum" and result not in {"amount", "int"}:
+            raise _err(path, fkey, f"sum needs an amount or int field; {agg.source!r} is {result}")
+        if spec.into == "items" and agg.field not in target:
+            raise _err(path, fkey, f"a join into items fills item columns ({', '.join(sorted(target))})")
+        expected = FIELD_TYPES.get(agg.field) if agg.field in target else None
+        if expected is not None and expected != result:
+            raise _err(path, fkey, f"{agg.field} is {expected}; {agg.op} of {agg.source!r} gives {result}")
+    return Join(spec.into, spec.key, match, spec.unique, tuple(fields))
 
 
 def _check_value(kc: KindConfig, fname: str, value: str, path: Path, key: str) -> None:
@@ -491,7 +645,7 @@ def _check_value(kc: KindConfig, fname: str, value: str, path: Path, key: str) -
 
 def _check_kind(kc: KindConfig, path: Path, key: str) -> None:
     """Cross-field checks of one kind: map/derive values, referenced fields, feedback ids."""
-    outputs = set(OUTPUT_COLUMNS[kc.kind]) - {"channel", "source_row"}
+    outputs = set(kc.output_columns()) - {"channel", "source_row"}
     known = set(kc.columns) | {d.field for d in kc.derive} | set(RAW_FIELDS) | outputs | {"platform", "n"}
     for f, m in kc.maps.items():
         for label, value in m.items():
@@ -570,6 +724,12 @@ def build_source(name: str, path: Path, doc: Mapping[str, Any], extends: str | N
             parent = kinds.get(kc.part_of)
             if parent is None or parent.part_of is not None:
                 raise _err(path, f"kinds.{kc.name}.part_of", f"{kc.part_of!r} is not a kind of this file")
+    filled: dict[tuple[str, str], str] = {}
+    for kc in kinds.values():
+        for agg in kc.join.fields if kc.join is not None else ():
+            other = filled.setdefault((kc.join.into, agg.field), kc.name)
+            if other != kc.name:
+                raise _err(path, f"kinds.{kc.name}.join.fields.{agg.field}", f"kind {other!r} already fills it")
     if not any(kc.part_of is None for kc in kinds.values()):
         raise _err(path, "kinds", "every kind is part_of another; at least one must be read on its own")
     channel = model.channel or name

@@ -113,6 +113,7 @@ class ExportRead:
     parts: list[ExportRead] = field(default_factory=list)
     items: pd.DataFrame | None = None
     merged_lines: int = 0
+    details: pd.DataFrame | None = None  # joined order fields that are not order columns, aligned with rows
 
     def all_reads(self) -> list[ExportRead]:
         """This read and the reads of kinds taken from the same rows (e.g. refunds of an order report)."""
@@ -669,7 +670,7 @@ def _build(
     ctx = dict(values)
     for d in kc.derive:
         ctx[d.field] = _derive(d, ctx, index, source.name)
-    out_cols = OUTPUT_COLUMNS[kc.kind]
+    out_cols = kc.output_columns()
     if kc.kind == "feedback":
         fid = ctx.get("feedback_id", pd.Series([None] * len(index), index=index, dtype=object))
         miss = fid.isna()
@@ -718,13 +719,13 @@ def _build(
     items: pd.DataFrame | None = None
     merged_lines = 0
     if kc.kind == "items":
-        rows = _item_rows(ctx, keep, source.channel, line_amount=False)
+        rows = _item_rows(ctx, keep, source.channel, line_amount=False, extra=_join_fields(kc))
     elif kc.item_lines:
         items = _item_rows(ctx, keep, source.channel, line_amount=True)
         rows, merged_lines, note = _merge_lines(rows)
         warnings += note
     key = "order_id" if kc.kind == "orders" else "feedback_id"
-    dup = rows[key].dropna() if kc.kind != "items" else pd.Series(dtype=object)
+    dup = rows[key].dropna() if kc.kind in {"orders", "feedback"} else pd.Series(dtype=object)
     dup = dup[dup.duplicated()]
     if len(dup):
         warnings.append(f"{len(dup)} row(s) repeat an earlier {key} (e.g. {dup.iloc[0]}); all are kept")
@@ -771,7 +772,17 @@ def _line_amount(price: object, qty: object) -> str | None:
     return f"{total:.2f}" if total.is_finite() and total == total.quantize(Decimal("0.01")) else str(total)
 
 
-def _item_rows(ctx: dict[str, pd.Series], keep: pd.Index, channel: str, line_amount: bool) -> pd.DataFrame:
+def _join_fields(kc: KindConfig) -> tuple[str, ...]:
+    """Helper fields an items kind's join reads besides the item columns (e.g. a freight value to sum)."""
+    if kc.join is None:
+        return ()
+    named = [kc.join.key, *(a.source for a in kc.join.fields), *(a.order_by for a in kc.join.fields if a.order_by)]
+    return tuple(f for f in dict.fromkeys(named) if f not in OUTPUT_COLUMNS["items"])
+
+
+def _item_rows(
+    ctx: dict[str, pd.Series], keep: pd.Index, channel: str, line_amount: bool, extra: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """One item row per kept line; amount is unit price x quantity where the line has no amount of its own."""
     def col(name: str) -> pd.Series:
         s = ctx.get(name)
@@ -792,7 +803,9 @@ def _item_rows(ctx: dict[str, pd.Series], keep: pd.Index, channel: str, line_amo
     out["line_no"] = (out.groupby("order_id", dropna=False).cumcount() + 1).astype(str)
     out["channel"] = channel
     out["source_row"] = [str(i) for i in keep]
-    return out[list(OUTPUT_COLUMNS["items"])].reset_index(drop=True).astype(object)
+    for c in extra:
+        out[c] = col(c)
+    return out[[*OUTPUT_COLUMNS["items"], *extra]].reset_index(drop=True).astype(object)
 
 
 def _merge_lines(rows: pd.DataFrame) -> tuple[pd.DataFrame, int, list[str]]:

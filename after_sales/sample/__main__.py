@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from after_sales.sample.actions import SOURCE as ACTIONS
 from after_sales.sample.events import SOURCE as EVENTS
 from after_sales.sample.events import write_events_landing
 from after_sales.sample.generator import MAX_FAULT_RATE, SOURCES, generate, landing_relpath
@@ -97,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from after_sales.marketplaces import load_sources
 
         names = sorted(load_sources()) if args.marketplaces == "all" else args.marketplaces.split(",")
-    targets = (*SOURCES, EVENTS, *names)
+    targets = (*SOURCES, EVENTS, ACTIONS, *names)
     foreign = foreign_files(landing, start, args.days, targets)
     if foreign:
         more = f"\n  ... {len(foreign) - 20} more" if len(foreign) > 20 else ""
@@ -136,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("traffic surge days: " + ", ".join(d.isoformat() for d in sample.surge_days))
     print(f"fault manifest: {paths[-2]} ({len(sample.faults)} rows)")
     print(f"summary: {paths[-1]}")
-    print(f"events: {len(events) - 1} daily files; planted journeys: {events[-1]}")
+    print(f"events and helpdesk action logs: {len(events) - 1} daily files; planted journeys: {events[-1]}")
     exports: list[Path] = []
     if names:
         from after_sales.sample.marketplaces import write_marketplace_landing

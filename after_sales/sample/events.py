@@ -484,12 +484,23 @@ def _manifest(b: _Builder, events: pd.DataFrame, orders: pd.DataFrame, attributi
 
 
 def write_events_landing(sample: SampleData, landing_dir: str | Path) -> list[Path]:
-    """Write events/<day>/events_<day>.csv for every sample day and _sample/planted_journeys.csv."""
+    """Write events/<day>/events_<day>.csv and actions/<day>/actions_<day>.csv (the helpdesk action log, with the
+    customers' events after each action among the events) for every sample day, and _sample/planted_journeys.csv."""
+    from after_sales.sample.actions import SOURCE as ACTIONS
+    from after_sales.sample.actions import generate_actions
+
     root = Path(landing_dir)
     frames, manifest = generate_events(sample)
+    logs, effects = generate_actions(sample)
     written = []
     for day, frame in frames.items():
+        extra = effects.get(day)
+        frame = pd.concat([frame, extra], ignore_index=True) if extra is not None else frame
         path = root / landing_relpath(SOURCE, day)  # the folder was cleared of earlier runs' files by the caller
+        write_frame_csv(frame, path)
+        written.append(path)
+    for day, frame in logs.items():
+        path = root / landing_relpath(ACTIONS, day)
         write_frame_csv(frame, path)
         written.append(path)
     path = root / SAMPLE_DIR / MANIFEST

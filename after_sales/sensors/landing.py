@@ -50,6 +50,7 @@ OWN_SOURCES: dict[str, list[str]] = {
     "feedback": ["stg_feedback"],
     "behaviour": ["stg_behaviour"],
     "events": ["stg_events"],
+    "actions": ["stg_actions"],
 }
 
 Observed = dict[str, tuple[int, int]]

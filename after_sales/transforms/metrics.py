@@ -131,11 +131,15 @@ def ticket_rows(fact: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def work_order_rows(work_orders: pd.DataFrame, fact: pd.DataFrame, rules: MetricRules) -> pd.DataFrame:
+def work_order_rows(
+    work_orders: pd.DataFrame, fact: pd.DataFrame, rules: MetricRules, logged: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Work orders with what the measures need: resolution hours, one-touch, SLA outcome, used item, follow-up.
 
     work_orders carry their feedback_ids lists (build_work_orders, or marts.with_feedback_ids after a read);
-    fact must hold the rows of the work orders' orders (same business dates).
+    fact must hold the rows of the work orders' orders (same business dates). logged (stg_actions rows: work_order_id,
+    action, acted_at, action_id) are the helpdesk's logged actions: a work order's used item is its last logged
+    action where there is one, else the one its final resolution names, else its primary suggested action.
     """
     wo = work_orders.reset_index(drop=True).copy()
     resolved = wo["resolved_at"].notna()
@@ -178,6 +182,15 @@ def work_order_rows(work_orders: pd.DataFrame, fact: pd.DataFrame, rules: Metric
         by_resolution.append(hit is not None)
     wo["used_action"] = pd.Series(used, index=wo.index, dtype=object)
     wo["used_by_resolution"] = pd.Series(by_resolution, index=wo.index, dtype=bool)
+    wo["used_by_log"] = False
+    if logged is not None and len(logged):
+        ordered = logged.sort_values(["work_order_id", "acted_at", "action_id"], kind="stable")
+        last = ordered.drop_duplicates("work_order_id", keep="last").set_index("work_order_id")["action"]
+        taken = wo["work_order_id"].map(last)
+        hit = taken.notna()
+        wo.loc[hit, "used_action"] = taken[hit].astype(str)
+        wo.loc[hit, "used_by_resolution"] = False
+        wo.loc[hit, "used_by_log"] = True
     return wo
 
 

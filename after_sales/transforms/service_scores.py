@@ -33,14 +33,16 @@ def build_metrics_daily_by_service_item(
     end: dt.date,
     service_rules: ServiceRules | None = None,
     rules: MetricRules | None = None,
+    actions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per business date of [start, end) and service item: work orders suggesting and using it, follow-up sums.
 
-    Every configured item gets a row every day (zeros when unused), so the items without ratings show too.
+    Every configured item gets a row every day (zeros when unused), so the items without ratings show too. actions
+    are the helpdesk's logged actions (stg_actions): where the log has a work order, its item is the action taken.
     """
     service_rules = service_rules or load_service_rules()
     rules = rules or load_metric_rules()
-    wo = work_order_rows(work_orders, fact, rules)
+    wo = work_order_rows(work_orders, fact, rules, actions)
     items = service_items(service_rules)
     items += sorted(set(wo["used_action"]) - set(items))
     keys = ["business_date", "service_action"]
@@ -52,6 +54,7 @@ def build_metrics_daily_by_service_item(
         "suggested_work_orders": grouped(suggested, keys)["work_order_id"].nunique(),
         "work_orders": grouped(used, keys).size(),
         "used_by_resolution": grouped(used, keys, used["used_by_resolution"]).size(),
+        "used_by_log": grouped(used, keys, used["used_by_log"]).size(),
         "resolved_work_orders": grouped(used, keys, used["resolved"]).size(),
         **followup_measures(used, keys, rules),
     }

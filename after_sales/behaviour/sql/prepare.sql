@@ -13,15 +13,19 @@ WITH e AS (
     FROM events
     QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY landing_date DESC, source_file DESC, source_row DESC) = 1
 ),
+-- the user's latest order placed at or before the event (ASOF: one probe per event, not every pair of the user),
+-- then among orders placed at that very time the greatest order_id
+newest AS (
+    SELECT u.event_id, u.user_id, o.created_at
+    FROM (SELECT event_id, user_id, occurred_at FROM e WHERE order_id IS NULL AND user_id IS NOT NULL) AS u
+    ASOF JOIN orders_latest AS o ON u.user_id = o.user_id AND u.occurred_at >= o.created_at
+    WHERE o.created_at > u.occurred_at - to_days(CAST($attribution_days AS INTEGER))
+),
 latest AS (
-    SELECT e.event_id, o.order_id
-    FROM e
-    JOIN orders_latest AS o
-      ON e.order_id IS NULL
-     AND e.user_id = o.user_id
-     AND o.created_at <= e.occurred_at
-     AND o.created_at > e.occurred_at - to_days(CAST($attribution_days AS INTEGER))
-    QUALIFY row_number() OVER (PARTITION BY e.event_id ORDER BY o.created_at DESC, o.order_id DESC) = 1
+    SELECT n.event_id, max(o.order_id) AS order_id
+    FROM newest AS n
+    JOIN orders_latest AS o ON o.user_id = n.user_id AND o.created_at = n.created_at
+    GROUP BY n.event_id
 )
 SELECT
     e.event_id, e.visitor_id, e.user_id, e.occurred_at, e.event_type, e.page, e.search_query, e.result,
