@@ -18,6 +18,7 @@ ENV_REBUILD_DAYS = "AFTER_SALES_REBUILD_DAYS"
 ENV_CHUNK_DAYS = "AFTER_SALES_CHUNK_DAYS"
 ENV_EXPORT_DIR = "AFTER_SALES_EXPORT_DIR"
 ENV_SOURCES_DIRS = "AFTER_SALES_SOURCES_DIRS"
+ENV_BACKFILL_DAYS_PER_RUN = "AFTER_SALES_BACKFILL_DAYS_PER_RUN"
 
 DEFAULTS: dict[str, str] = {
     ENV_LANDING_DIR: "data/landing",
@@ -30,6 +31,7 @@ DEFAULTS: dict[str, str] = {
     ENV_CHUNK_DAYS: "14",
     ENV_EXPORT_DIR: "data/exports",
     ENV_SOURCES_DIRS: "",
+    ENV_BACKFILL_DAYS_PER_RUN: "0",  # 0: a backfill is one run; N: runs of at most N days, run side by side
 }
 
 
@@ -81,6 +83,7 @@ class Settings:
     chunk_days: int
     export_dir: Path
     sources_dirs: tuple[Path, ...]
+    backfill_days_per_run: int
 
     @property
     def tz(self) -> ZoneInfo:
@@ -102,4 +105,5 @@ def load_settings() -> Settings:
         chunk_days=max(1, int(env(ENV_CHUNK_DAYS))),
         export_dir=Path(env(ENV_EXPORT_DIR)),
         sources_dirs=tuple(Path(p) for p in env(ENV_SOURCES_DIRS).split(os.pathsep) if p),
+        backfill_days_per_run=max(0, int(env(ENV_BACKFILL_DAYS_PER_RUN))),
     )

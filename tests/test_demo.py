@@ -56,11 +56,15 @@ def test_the_demo_leaves_a_backfill_in_the_instance(tmp_path: Path) -> None:
         runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id}))
         assert runs and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
         ranged = [r for r in runs if r.tags.get("dagster/asset_partition_range_start")]
-        assert [
-            (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"]) for r in ranged
-        ] == [(first.isoformat(), last.isoformat())]
+        # The action ranking of a day reads the work orders of the days before it, so the backfill runs the marts
+        # after the first day in a second range: the ranges start on the first day and end on the last.
+        starts = {r.tags["dagster/asset_partition_range_start"] for r in ranged}
+        ends = {r.tags["dagster/asset_partition_range_end"] for r in ranged}
+        assert min(starts) == first.isoformat() and max(ends) == last.isoformat()
         stg = instance.get_latest_materialization_event(dg.AssetKey("stg_orders"))
-        assert stg is not None and stg.run_id == ranged[0].run_id
+        [staged_by] = [r for r in ranged if r.run_id == stg.run_id] if stg else [None]
+        assert staged_by is not None and staged_by.tags["dagster/asset_partition_range_start"] == first.isoformat()
+        assert staged_by.tags["dagster/asset_partition_range_end"] == last.isoformat()
 
 
 @pytest.mark.slow

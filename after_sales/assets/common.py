@@ -4,13 +4,28 @@ import datetime as dt
 import os
 
 import dagster as dg
+from dagster._core.storage.tags import BACKFILL_ID_TAG
 
 from after_sales.partitions import SETTINGS, daily_partitions
 from after_sales.resources.warehouse import warehouse_class
 from after_sales.tables import TableSpec
+from after_sales.windows import DateWindow
 
 WAREHOUSE_KIND = warehouse_class(SETTINGS.warehouse_url).kind
+# Unpartitioned assets keep a single-run policy, so they can share a partition-range run with the marts.
 SINGLE_RUN = dg.BackfillPolicy.single_run()
+
+
+def backfill_policy(days_per_run: int) -> dg.BackfillPolicy:
+    """One run per backfill (0), or runs of at most days_per_run partitions that the run queue runs side by side."""
+    return dg.BackfillPolicy.multi_run(days_per_run) if days_per_run > 0 else SINGLE_RUN
+
+
+# The daily assets' policy: AFTER_SALES_BACKFILL_DAYS_PER_RUN (default 0, one run) (docs/production.md, scaling out).
+BACKFILL_POLICY = backfill_policy(SETTINGS.backfill_days_per_run)
+# The roll-ups rewrite period ends past their run's range: each roll-up table is its own pool, so with the
+# instance's `concurrency: pools: default_limit: 1` two runs never rewrite the same roll-up table at once.
+ROLLUP_POOL_PREFIX = "after_sales_rollups_"
 OWNERS = ["team:data"]
 # Transient faults (DuckDB file locked past its own wait, connection refused or lost, disk full) are retried after
 # 2, 6 and 14 s; every other failure is turned into dg.Failure(allow_retries=False) by assets/faults.py
@@ -76,7 +91,7 @@ def partitioned_asset_kwargs(spec: TableSpec, group: str) -> dict[str, object]:
         "name": spec.name,
         "description": spec.description,
         "partitions_def": daily_partitions,
-        "backfill_policy": SINGLE_RUN,
+        "backfill_policy": BACKFILL_POLICY,
         "group_name": group,
         "kinds": {"pandas", WAREHOUSE_KIND},
         "owners": OWNERS,
@@ -85,3 +100,25 @@ def partitioned_asset_kwargs(spec: TableSpec, group: str) -> dict[str, object]:
         "retry_policy": RETRY_POLICY,
         "op_tags": priority_tags(spec.name),
     }
+
+
+def clip_to_backfill(context: dg.AssetExecutionContext, write: DateWindow) -> DateWindow:
+    """write, ended before the next partition that the run's own backfill targets after the run's range.
+
+    In a backfill split into runs, the later runs rewrite their own partitions once their upstream days are
+    built; a run writing them earlier would race them with incomplete inputs (and record them as done).
+    """
+    backfill_id = context.run.tags.get(BACKFILL_ID_TAG)
+    if not backfill_id:
+        return write
+    backfill = context.instance.get_backfill(backfill_id)
+    if backfill is None or not backfill.is_asset_backfill:
+        return write
+    target = backfill.get_asset_backfill_data(context.repository_def.asset_graph).target_subset
+    if context.asset_key not in target.partitions_subsets_by_asset_key:
+        return write
+    own_end = context.partition_time_window.end.date().isoformat()
+    later = [k for k in target.get_partitions_subset(context.asset_key).get_partition_keys() if k >= own_end]
+    if not later:
+        return write
+    return DateWindow(write.start, min(write.end, dt.date.fromisoformat(min(later))))

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from after_sales.assets.chunked import chunk_windows
-from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
+from after_sales.assets.common import BACKFILL_POLICY, OWNERS, RETRY_POLICY
 from after_sales.assets.faults import classified_faults
 from after_sales.partitions import daily_partitions, date_window
 from after_sales.resources import ExportDirectory, UpstreamRows, upstream_in
@@ -56,7 +56,7 @@ def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Pa
 
 @dg.asset(
     partitions_def=daily_partitions,
-    backfill_policy=SINGLE_RUN,
+    backfill_policy=BACKFILL_POLICY,
     group_name="exports",
     kinds={"pandas", "csv"},
     owners=OWNERS,

@@ -11,9 +11,9 @@ import pandas as pd
 
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import (
+    BACKFILL_POLICY,
     OWNERS,
     RETRY_POLICY,
-    SINGLE_RUN,
     WAREHOUSE_KIND,
     priority_tags,
     table_metadata,
@@ -204,7 +204,7 @@ def marketplace_staging_asset(
         name=f"stg_{source.name}",
         outs=outs,
         partitions_def=daily_partitions,
-        backfill_policy=SINGLE_RUN,
+        backfill_policy=BACKFILL_POLICY,
         retry_policy=RETRY_POLICY,
         op_tags=priority_tags("marketplace_staging"),
         check_specs=[c for spec in tables.values() for c in check_specs(spec.name, STAGING_CHECKS)],

@@ -15,7 +15,7 @@ import dagster as dg
 import pandas as pd
 
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
-from after_sales.assets.common import partitioned_asset_kwargs
+from after_sales.assets.common import ROLLUP_POOL_PREFIX, clip_to_backfill, partitioned_asset_kwargs
 from after_sales.checks.metrics_checks import (
     BY_CAUSE_CHECKS,
     BY_CHANNEL_CHECKS,
@@ -403,6 +403,7 @@ def _rollup_kwargs(spec: TableSpec, deps: list[str], lookback: int) -> dict[str,
         "deps": [dg.AssetDep(d, partition_mapping=_trailing(lookback)) for d in deps],
         "check_specs": check_specs(spec.name, ROLLUP_CHECKS),
         "code_version": "1",
+        "pool": ROLLUP_POOL_PREFIX + spec.name,
     }
 
 
@@ -420,7 +421,9 @@ def rollups_in_chunks(
     def build_ends(ends: DateWindow) -> dict[str, Chunk]:
         return {spec.name: build(plan_period_ends(ends, lookback), changed)}
 
-    yield from materialize_in_chunks(context, warehouse, [spec], build_ends, window=plan.write)
+    # Within a backfill split into runs, the period ends of its later runs are theirs to write.
+    write = clip_to_backfill(context, plan.write)
+    yield from materialize_in_chunks(context, warehouse, [spec], build_ends, window=write)
 
 
 def _read(

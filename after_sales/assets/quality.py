@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import dagster as dg
 import pandas as pd
 
-from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN, WAREHOUSE_KIND, table_metadata
+from after_sales.assets.common import BACKFILL_POLICY, OWNERS, RETRY_POLICY, WAREHOUSE_KIND, table_metadata
 from after_sales.partitions import daily_partitions, date_window
 from after_sales.resources import WarehouseResource
 from after_sales.tables import DATA_QUALITY_RUNS, QUARANTINE
@@ -87,7 +87,7 @@ def quality_assets(staging: Sequence[dg.AssetKey], checked: Sequence[dg.AssetKey
         description=QUARANTINE.description
         + " Written by the staging assets with their rows; each landing day records its rows per rule and table.",
         partitions_def=daily_partitions,
-        backfill_policy=SINGLE_RUN,
+        backfill_policy=BACKFILL_POLICY,
         group_name=GROUP,
         kinds={"pandas", WAREHOUSE_KIND},
         owners=OWNERS,
@@ -107,7 +107,7 @@ def quality_assets(staging: Sequence[dg.AssetKey], checked: Sequence[dg.AssetKey
         description=DATA_QUALITY_RUNS.description
         + " Written by every checked asset with its rows; each day records the latest outcome per asset.",
         partitions_def=daily_partitions,
-        backfill_policy=SINGLE_RUN,
+        backfill_policy=BACKFILL_POLICY,
         group_name=GROUP,
         kinds={"pandas", WAREHOUSE_KIND},
         owners=OWNERS,
