@@ -39,12 +39,11 @@ from after_sales.resources.warehouse import DateWindow, Warehouse, WarehouseErro
 from after_sales.schedules import RANGE_END, RANGE_START, rebuild_range
 from after_sales.tables import ALL_TABLES, METRICS_DAILY, QUARANTINE, SQL_TYPES, STG_ORDERS, WORK_ORDERS, TableSpec
 from tests.support.landing import ORDERS_HEADER, small_landing, write_landing
+from tests.support.postgres import PG_ADMIN, admin_connection
 from tests.support.runs import with_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = "Asia/Shanghai"
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
-SKIP_PG_ENV = "AFTER_SALES_SKIP_POSTGRES"
 SLOW_ENV = "AFTER_SALES_SLOW_TESTS"
 HOSTILE = "x\"; DROP TABLE y; -- %s %% ' 中"
 DAY1 = dt.date(2026, 10, 1)
@@ -66,17 +65,7 @@ DUCKDB_TYPE_NAMES = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}
 @pytest.fixture(scope="module")
 def admin() -> Iterator[psycopg.Connection]:
     """A superuser connection to the maintenance database, or a clear failure (skip with the env var)."""
-    try:
-        con = psycopg.connect(PG_ADMIN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        if os.environ.get(SKIP_PG_ENV) == "1":
-            pytest.skip(f"PostgreSQL not reachable and {SKIP_PG_ENV}=1: {exc}")
-        pytest.fail(
-            f"PostgreSQL is not reachable at 127.0.0.1:5432 as user postgres ({exc}). Start the server, or "
-            f"set {SKIP_PG_ENV}=1 to skip the PostgreSQL tests.",
-            pytrace=False,
-        )
-    with con:
+    with admin_connection() as con:
         yield con
 
 

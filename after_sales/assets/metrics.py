@@ -73,7 +73,7 @@ from after_sales.transforms.rollups import (
     plan_rollups,
 )
 from after_sales.transforms.service_scores import build_metrics_daily_by_service_item
-from after_sales.transforms.sessions import EVENT_SESSION_COLUMNS, metric_sessions
+from after_sales.transforms.sessions import EVENT_SESSION_COLUMNS, SESSION_MEASURE_COLUMNS, metric_sessions
 from after_sales.windows import DateWindow
 
 GROUP = "metrics"
@@ -102,16 +102,6 @@ ACTIONS_OF_ORDERS = upstream_in(
     landing_window(0, FEEDBACK_WINDOW_DAYS),
     ["work_order_id", "action", "acted_at", "action_id", "landing_date", "source_file", "source_row"],
 )
-# The session columns the visitor and submission measures read (a year's backfill reads about 50M session rows).
-SESSION_COLUMNS = [
-    "session_id",
-    "visitor_id",
-    "business_date",
-    "submitted_after_sales_form",
-    "landing_date",
-    "source_file",
-    "source_row",
-]
 # metrics_rollups reads history before a period: the traffic comparison week and the backlog lookback.
 ROLLUP_LOOKBACK = max(TRAFFIC_DAYS, load_metric_rules().backlog_lookback_days)
 # Period ending on D reads business dates back to the start of its month or 28-day window, minus the lookback.
@@ -218,7 +208,7 @@ HEADLINE = [
     **partitioned_asset_kwargs(METRICS_DAILY, GROUP),
     ins={
         "fct_order_feedback": FACT_IN,
-        "stg_behaviour": upstream_in(mapping=SESSIONS_WITH_HISTORY, columns=SESSION_COLUMNS),
+        "stg_behaviour": upstream_in(mapping=SESSIONS_WITH_HISTORY, columns=SESSION_MEASURE_COLUMNS),
         "event_sessions": upstream_in(mapping=landing_window(-TRAILING_VISITOR_DAYS, 0), columns=EVENT_SESSION_COLUMNS),
         "problem_orders": upstream_in(),
         "work_orders": upstream_in(),
