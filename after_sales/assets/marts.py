@@ -35,6 +35,8 @@ from after_sales.tables import (
     FEEDBACK_TABLES,
     ORDER_TABLES,
     PROBLEM_ORDERS,
+    STG_FEEDBACK,
+    STG_ORDERS,
     WORK_ORDER_FEEDBACK,
     WORK_ORDERS,
 )
@@ -74,6 +76,12 @@ def build_fact_asset(
         """Orders of the day from every channel (late rows included) left-joined with their feedback."""
         issue_types = load_cause_rules().complaint_issue_types
 
+        def scoped(table: str, rows: pd.DataFrame) -> pd.DataFrame:
+            # The own site's files are one id space whatever channel a row names (an ERP export may say tmall);
+            # a marketplace source's rows are scoped to their channel.
+            own = table in (STG_ORDERS.name, STG_FEEDBACK.name)
+            return with_order_scope(rows, () if own else marketplaces)
+
         # Partitions judged by feedback_conserved before a chunk: materialized earlier, or written by this run.
         built = {dt.date.fromisoformat(k) for k in context.instance.get_materialized_partitions(context.asset_key)}
 
@@ -82,7 +90,7 @@ def build_fact_asset(
         ) -> CustomCheck:
             # Feedback landed in the chunk may belong to an earlier business date: judge it against the stored fact.
             before = DateWindow(window.start - dt.timedelta(days=FEEDBACK_OF_ORDERS.end_offset), window.start)
-            earlier = with_order_scope(_concat([staged[t].read(before) for t in order_tables]), marketplaces)
+            earlier = _concat([scoped(t, staged[t].read(before)) for t in order_tables])
             stored = warehouse.open().read(FCT_ORDER_FEEDBACK, before, ["business_date", "order_scope", "feedback_id"])
             check = feedback_conservation(
                 feedback,
@@ -96,8 +104,8 @@ def build_fact_asset(
             return check
 
         def build(window: DateWindow) -> dict[str, Chunk]:
-            orders = with_order_scope(_concat([staged[t].read(window) for t in order_tables]), marketplaces)
-            feedback = with_order_scope(_concat([staged[t].read(window) for t in feedback_tables]), marketplaces)
+            orders = _concat([scoped(t, staged[t].read(window)) for t in order_tables])
+            feedback = _concat([scoped(t, staged[t].read(window)) for t in feedback_tables])
             fact = build_order_feedback(orders, feedback, window.start, window.end, issue_types, marketplaces)
             checks = [fact_conservation(orders, fact, window.days()), feedback_check(window, orders, feedback, fact)]
             return {FCT_ORDER_FEEDBACK.name: Chunk(fact, checks=checks)}
