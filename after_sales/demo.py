@@ -62,7 +62,7 @@ def run_backfill(backfill_id: str, timeout: float = BACKFILL_TIMEOUT_SECONDS) ->
     log = Path(os.environ["DAGSTER_HOME"]) / "demo_daemon.log"
     with log.open("w") as out:
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "dagster._daemon", "run", "-w", str(ROOT / "workspace.yaml")],
+            [sys.executable, "-m", "after_sales.demo_daemon", "run", "-w", str(ROOT / "workspace.yaml")],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
