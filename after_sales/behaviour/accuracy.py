@@ -10,10 +10,10 @@ import pyarrow as pa
 
 from after_sales.arrow_frames import arrow_to_frame, frame_to_arrow
 from after_sales.behaviour.rules import SignalConfig, sql_text
-from after_sales.behaviour.signals import run_sql, to_arrow
 from after_sales.tables import BEHAVIOUR_SIGNALS, SIGNAL_ACCURACY
 from after_sales.transforms.marts import latest_version, locate_causes
 from after_sales.transforms.rules import CauseRules, load_cause_rules
+from after_sales.transforms.sql_models import run_sql, to_arrow
 
 COMPLAINT_COLUMNS = ["feedback_id", "order_id", "created_at", "cause"]
 

@@ -13,7 +13,6 @@ from scipy import stats
 from after_sales.arrow_frames import arrow_to_frame, frame_to_arrow
 from after_sales.behaviour.actions import ActionLogConfig
 from after_sales.behaviour.rules import sql_text
-from after_sales.behaviour.signals import run_sql, to_arrow
 from after_sales.tables import (
     ACTION_EFFECTIVENESS,
     ACTION_EFFECTS,
@@ -24,6 +23,7 @@ from after_sales.tables import (
     TableSpec,
 )
 from after_sales.transforms.rules import ServiceRules
+from after_sales.transforms.sql_models import run_sql, to_arrow
 
 ACTION_INPUT = ("action_id", "work_order_id", "order_id", "cause", "action", "agent", "acted_at", "business_date",
                 "outcome")

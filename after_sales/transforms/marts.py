@@ -1,17 +1,28 @@
-"""Marts: the order-feedback fact, problem issues located to causes, work orders."""
+"""Marts: the order-feedback fact, problem issues located to causes, work orders; the relational work in sql/."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 from collections.abc import Collection
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDER_FEEDBACK, WORK_ORDERS
+from after_sales.tables import (
+    FCT_ORDER_FEEDBACK,
+    PROBLEM_ORDERS,
+    STG_FEEDBACK,
+    STG_ORDERS,
+    WORK_ORDER_FEEDBACK,
+    WORK_ORDERS,
+    TableSpec,
+)
 from after_sales.transforms.arrow_ops import has_duplicates, isin
 from after_sales.transforms.rules import CauseRules, ServiceRules
+from after_sales.transforms.sql_models import POSITION, run_model, to_arrow, typed_frame, zone_of
 
 # Order ids are unique per shop system, not globally: the own site (every own channel: web, app, mini_program, ...
 # and the own helpdesk, whose feedback has no channel) is one namespace, each marketplace channel another. An order
@@ -54,10 +65,30 @@ def latest_version(frame: pd.DataFrame, key: str | list[str]) -> pd.DataFrame:
     return ordered.drop_duplicates(columns, keep="last")
 
 
-def in_window(dates: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
-    """True where a date column falls in [start, end)."""
-    as_ts = pd.to_datetime(dates)
-    return (as_ts >= pd.Timestamp(start)) & (as_ts < pd.Timestamp(end))
+# The staged columns the fact reads; order_scope is derived from channel when a frame has none.
+ORDER_INPUT = (
+    "order_id", "created_at", "business_date", "user_id", "product", "quantity", "amount", "payment_method", "status",
+    "channel", "landing_date", "source_file", "source_row",
+)
+FEEDBACK_INPUT = (
+    "feedback_id", "order_id", "created_at", "rating", "issue_type", "issue_description", "first_response_at",
+    "resolved_at", "resolution", "reopened", "refund_amount", "channel", "landing_date", "source_file", "source_row",
+)
+PROBLEM_INPUT = (
+    "business_date", "order_id", "order_scope", "feedback_id", "channel", "amount", "feedback_created_at", "rating",
+    "issue_type", "issue_description", "resolved_at", "reopened", "is_problem",
+)
+WORK_ORDER_INPUT = (
+    "business_date", "order_id", "order_scope", "feedback_id", "channel", "feedback_created_at", "rating",
+    "issue_type", "resolved_at", "reopened", "matched_causes",
+)
+_SCOPE_COLUMN = FCT_ORDER_FEEDBACK.column("order_scope")
+
+
+def _scoped_input(spec: TableSpec, frame: pd.DataFrame, columns: tuple[str, ...]) -> pa.Table:
+    """A staged frame as an SQL input with order_scope (null when the frame has none) and row positions."""
+    with_scope = replace(spec, columns=(*spec.columns, _SCOPE_COLUMN))
+    return to_arrow(with_scope, frame, (*columns, "order_scope"), positions=True)
 
 
 def build_order_feedback(
@@ -68,85 +99,64 @@ def build_order_feedback(
     complaint_issue_types: tuple[str, ...],
     marketplaces: Collection[str] = (),
 ) -> pd.DataFrame:
-    """Orders of business dates [start, end) left-joined with their feedback of the same order scope.
+    """Orders of business dates [start, end) left-joined with their feedback of the same order scope (SQL).
 
     marketplaces are the marketplace channels (each its own order-id namespace); rows that already carry
     order_scope keep it.
     """
-    o = latest_version(with_order_scope(orders, marketplaces), ORDER_KEY)
-    o = o.loc[in_window(o["business_date"], start, end)]
-    f = latest_version(with_order_scope(feedback, marketplaces), FEEDBACK_KEY)
-    f = f.loc[isin(key_of(f, ORDER_KEY), key_of(o, ORDER_KEY))]
-    o = o.rename(columns={"created_at": "order_created_at", "status": "order_status"})
-    f = f.rename(columns={"created_at": "feedback_created_at"})
-    fact = o.merge(
-        f[
-            [
-                *ORDER_KEY,
-                "feedback_id",
-                "feedback_created_at",
-                "rating",
-                "issue_type",
-                "issue_description",
-                "first_response_at",
-                "resolved_at",
-                "resolution",
-                "reopened",
-                "refund_amount",
-            ]
-        ],
-        on=ORDER_KEY,
-        how="left",
+    inputs = {
+        "orders": _scoped_input(STG_ORDERS, orders, ORDER_INPUT),
+        "feedback": _scoped_input(STG_FEEDBACK, feedback, FEEDBACK_INPUT),
+    }
+    params = {
+        "start": start,
+        "end": end,
+        "complaint_types": list(complaint_issue_types),
+        "marketplaces": [m.lower() for m in marketplaces],
+        "derive_order_scope": "order_scope" not in orders.columns,
+        "derive_feedback_scope": "order_scope" not in feedback.columns,
+    }
+    table = run_model("fct_order_feedback", inputs, params)
+    return typed_frame(FCT_ORDER_FEEDBACK, table, zone_of(orders.get("created_at")))
+
+
+def _cause_rules(rules: CauseRules) -> pa.Table:
+    """The cause rule table as SQL rows, in rule order, types and keywords lower-cased."""
+    return pa.table(
+        {
+            "pos": pa.array(range(len(rules.causes)), pa.int64()),
+            "cause": pa.array([r.cause for r in rules.causes], pa.string()),
+            "issue_types": pa.array([list(r.issue_types) for r in rules.causes], pa.list_(pa.string())),
+            "keywords": pa.array([[k.lower() for k in r.keywords] for r in rules.causes], pa.list_(pa.string())),
+        }
     )
-    fact["has_feedback"] = fact["feedback_id"].notna()
-    low = fact["rating"].astype("Float64").lt(3).fillna(False).astype(bool)
-    complaint = fact["issue_type"].isin(complaint_issue_types).fillna(False).astype(bool)
-    fact["is_problem"] = fact["has_feedback"] & (low | complaint)
-    fact = fact.sort_values(
-        ["business_date", *ORDER_KEY, "feedback_id"], kind="stable", na_position="first"
-    )
-    return fact[FCT_ORDER_FEEDBACK.column_names].reset_index(drop=True)
 
 
 def locate_causes(issue_type: pd.Series, description: pd.Series, rules: CauseRules) -> pd.DataFrame:
-    """Primary cause and every matched cause per issue, from the rule table.
+    """Primary cause and every matched cause per issue, from the rule table (sql/causes.sql).
 
     The primary cause is the first cause whose keywords appear in the description (the customer's words
     are more specific than the ticket type), else the first whose issue types include the ticket's type.
     """
-    text = description.astype("string").fillna("").str.lower()
-    kind = issue_type.astype("string").fillna("").str.lower()
-    names = np.array([r.cause for r in rules.causes] + [rules.fallback], dtype=object)
-    by_word = np.column_stack(
-        [text.str.contains(r.pattern, regex=True).to_numpy(dtype=bool) for r in rules.causes]
-        + [np.zeros(len(text), dtype=bool)]
+    issues = pa.table(
+        {
+            POSITION: pa.array(range(len(description)), pa.int64()),
+            "issue_type": pa.array(issue_type.astype("string"), pa.string(), from_pandas=True),
+            "issue_description": pa.array(description.astype("string"), pa.string(), from_pandas=True),
+        }
     )
-    by_type = np.column_stack(
-        [kind.isin(r.issue_types).to_numpy(dtype=bool) for r in rules.causes] + [np.ones(len(text), dtype=bool)]
-    )
-    first_word = np.where(by_word.any(axis=1), by_word.argmax(axis=1), len(names) - 1)
-    cause = np.where(by_word[:, :-1].any(axis=1), names[first_word], names[by_type.argmax(axis=1)])
-    matched = by_word[:, :-1] | by_type[:, :-1]
-    joined = pd.Series("", index=description.index, dtype=object)
-    for i, r in enumerate(rules.causes):
-        hit = pd.Series(matched[:, i], index=description.index)
-        joined = joined.where(~hit, joined.where(joined == "", joined + ",") + r.cause)
-    return pd.DataFrame(
-        {"cause": cause, "matched_causes": joined.where(joined != "", rules.fallback)}, index=description.index
-    )
+    inputs = {"issues": issues, "cause_rules": _cause_rules(rules)}
+    table = run_model(("causes", "located_causes"), inputs, {"fallback": rules.fallback})
+    return pd.DataFrame({c: table.column(c).to_pylist() for c in table.column_names}, index=description.index)
 
 
 def build_problem_orders(fact: pd.DataFrame, rules: CauseRules) -> pd.DataFrame:
-    """Problem issues (feedback rated below 3 or a complaint type), each located to a cause."""
-    p = fact.loc[fact["is_problem"].astype(bool)].copy()
-    p["is_low_rating"] = p["rating"].astype("Float64").lt(3).fillna(False).astype(bool)
-    p["is_complaint"] = p["issue_type"].isin(rules.complaint_issue_types).fillna(False).astype(bool)
-    located = locate_causes(p["issue_type"], p["issue_description"], rules)
-    p["cause"] = located["cause"]
-    p["matched_causes"] = located["matched_causes"]
-    # Found by the feedback itself; behaviour signals may date it earlier (after_sales/behaviour/proactive.py).
-    p["found_by"], p["found_at"], p["signal_rule"] = "feedback", p["feedback_created_at"], None
-    return p[PROBLEM_ORDERS.column_names].reset_index(drop=True)
+    """Problem issues (feedback rated below 3 or a complaint type), each located to a cause (SQL)."""
+    issues = to_arrow(FCT_ORDER_FEEDBACK, fact.loc[fact["is_problem"].astype(bool)], PROBLEM_INPUT, positions=True)
+    inputs = {"fact": issues, "issues": issues, "cause_rules": _cause_rules(rules)}
+    params = {"fallback": rules.fallback, "complaint_types": list(rules.complaint_issue_types)}
+    table = run_model(("causes", "problem_orders"), inputs, params)
+    return typed_frame(PROBLEM_ORDERS, table, zone_of(fact.get("feedback_created_at")))
 
 
 def work_order_id(order_id: str, cause: str, scope: str = OWN_SCOPE) -> str:
@@ -185,60 +195,41 @@ def with_feedback_ids(work_orders: pd.DataFrame, links: pd.DataFrame) -> pd.Data
 
 
 def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Timestamp | None) -> pd.DataFrame:
-    """One work order per problem order and matched cause, with actions, priority, status and SLA.
+    """One work order per problem order and matched cause, with actions, priority, status and SLA (SQL).
 
     as_of is the time open work orders are judged against for SLA breach (the newest timestamp in
     the data, so a rebuild on the same data gives the same rows). feedback_ids is a list per work order.
     """
     if problems.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in WORK_ORDER_FRAME_COLUMNS})
-    # An issue that matched several causes opens a work order for each of them.
-    p = problems.drop(columns="cause").assign(cause=problems["matched_causes"].str.split(",")).explode("cause")
-    p = p.sort_values([*ORDER_KEY, "cause", "feedback_created_at", "feedback_id"], kind="stable")
-    p = p.assign(
-        p2_type=p["issue_type"].isin(rules.p2_issue_types).fillna(False),
-        unresolved=p["resolved_at"].isna(),
-        reopened_flag=p["reopened"].fillna(False).astype(bool),
-    )
-    keys = ["business_date", *ORDER_KEY, "cause"]
-    g = p.groupby(keys, sort=False, dropna=False)
-    wo = g.agg(
-        channel=("channel", "first"),
-        first_feedback=("feedback_id", "first"),
-        issue_count=("feedback_id", "size"),
-        min_rating=("rating", "min"),
-        opened_at=("feedback_created_at", "min"),
-        last_resolved=("resolved_at", "max"),
-        any_unresolved=("unresolved", "any"),
-        any_reopened=("reopened_flag", "any"),
-        any_p2_type=("p2_type", "any"),
-    ).reset_index()
-    ids = pd.Series([[f] for f in wo["first_feedback"].tolist()], index=wo.index, dtype=object)
-    several = p.loc[p.duplicated(keys, keep=False)]
-    if len(several):  # build longer lists only where a work order has more than one issue (Python per group)
-        lists = {k: sorted(str(f) for f in g.tolist()) for k, g in several.groupby(keys, sort=False)["feedback_id"]}
-        at = wo[keys].itertuples(index=False, name=None)
-        ids = pd.Series([lists.get(k, i) for k, i in zip(at, ids, strict=True)], index=wo.index, dtype=object)
-    wo[FEEDBACK_IDS] = ids
-    wo["work_order_id"] = [
-        work_order_id(o, c, s)
-        for o, c, s in zip(wo["order_id"].tolist(), wo["cause"].tolist(), wo["order_scope"].tolist(), strict=True)
-    ]
-    actions = wo["cause"].map(lambda c: rules.actions.get(c) or rules.actions.get("other") or ("人工回访",))
-    wo["suggested_action"] = actions.map(lambda a: a[0])
-    wo["suggested_actions"] = actions.map(" | ".join)
-    rating = wo["min_rating"].astype("Float64")
-    p1 = rating.le(rules.p1_max_rating).fillna(False) | wo["cause"].isin(rules.p1_causes)
-    p2 = rating.le(rules.p2_max_rating).fillna(False) | wo["any_p2_type"]
-    wo["priority"] = np.where(p1, "P1", np.where(p2, "P2", "P3"))
-    wo["sla_hours"] = wo["priority"].map(rules.sla_hours).astype("int64")
-    wo["due_at"] = wo["opened_at"] + pd.to_timedelta(wo["sla_hours"], unit="h")
-    wo["status"] = np.where(wo["any_unresolved"], "open", np.where(wo["any_reopened"], "reopened", "resolved"))
-    wo["resolved_at"] = wo["last_resolved"].where(~wo["any_unresolved"])
-    late_resolution = wo["resolved_at"].notna() & (wo["resolved_at"] > wo["due_at"])
-    overdue_open = wo["resolved_at"].isna() & (wo["due_at"] < as_of) if as_of is not None else False
-    wo["sla_breached"] = (late_resolution | overdue_open).astype(bool)
-    # Opened by feedback; behaviour signals may open one earlier (after_sales/behaviour/proactive.py).
-    wo["found_by"], wo["proactive"], wo["first_signal_at"], wo["signal_rule"] = "feedback", False, pd.NaT, None
-    wo = wo.sort_values(keys, kind="stable")
-    return wo[WORK_ORDER_FRAME_COLUMNS].reset_index(drop=True)
+    default = rules.actions.get("other") or ("人工回访",)
+    actions = {c: a for c, a in rules.actions.items() if a}
+    inputs = {
+        "problems": to_arrow(PROBLEM_ORDERS, problems, WORK_ORDER_INPUT),
+        "actions": pa.table(
+            {
+                "cause": pa.array(list(actions), pa.string()),
+                "suggested_action": pa.array([a[0] for a in actions.values()], pa.string()),
+                "suggested_actions": pa.array([" | ".join(a) for a in actions.values()], pa.string()),
+            }
+        ),
+        "sla": pa.table(
+            {
+                "priority": pa.array(list(rules.sla_hours), pa.string()),
+                "sla_hours": pa.array(list(rules.sla_hours.values()), pa.int64()),
+            }
+        ),
+    }
+    params = {
+        "p1_max_rating": rules.p1_max_rating,
+        "p1_causes": list(rules.p1_causes),
+        "p2_max_rating": rules.p2_max_rating,
+        "p2_issue_types": list(rules.p2_issue_types),
+        "default_action": default[0],
+        "default_actions": " | ".join(default),
+        "as_of": None if as_of is None else as_of.to_pydatetime(),
+    }
+    table = run_model("work_orders", inputs, params)
+    wo = typed_frame(WORK_ORDERS, table, zone_of(problems.get("feedback_created_at")))
+    wo.insert(WORK_ORDER_FRAME_COLUMNS.index(FEEDBACK_IDS), FEEDBACK_IDS, table.column(FEEDBACK_IDS).to_pylist())
+    return wo

@@ -1,0 +1,106 @@
+"""SQL models: named SQL files run on an in-process DuckDB over Arrow inputs, parameters bound as values."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from after_sales.arrow_frames import arrow_schema, arrow_to_frame, empty_frame, frame_to_arrow
+from after_sales.tables import TableSpec
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+_PARAM = re.compile(r"\$(\w+)")
+# In-process DuckDB memory; past it the SQL spills to disk, so a partition's memory stays bounded.
+MEMORY_LIMIT = "1GB"
+# The input row's position, for SQL that must keep (or break ties by) the order rows were handed in.
+POSITION = "_pos"
+
+
+def open_duckdb(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-process DuckDB in UTC with a bounded memory (spilling to spill_dir when given)."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    if spill_dir is not None:
+        con.execute(f"SET temp_directory = '{spill_dir.as_posix()}'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def _statements(sql: str) -> list[str]:
+    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    return [s for s in code.split(";\n") if s.strip()]
+
+
+def _named(statement: str, params: Mapping[str, object]) -> dict[str, object]:
+    return {k: params[k] for k in dict.fromkeys(_PARAM.findall(statement))}
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object]) -> duckdb.DuckDBPyConnection:
+    """Execute each statement of sql with the parameters it names, bound as values."""
+    out = con
+    for statement in _statements(sql):
+        out = con.execute(statement, _named(statement, params))
+    return out
+
+
+@cache
+def model_sql(name: str) -> str:
+    """The text of sql/<name>.sql."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def input_spec(spec: TableSpec, columns: Sequence[str]) -> TableSpec:
+    """The columns of a table an SQL input needs (all nullable: the SQL decides what a null means)."""
+    cols = tuple(spec.column(c) for c in columns)
+    return TableSpec(
+        name=spec.name,
+        description=spec.description,
+        columns=tuple(c.__class__(c.name, c.type, c.description, True) for c in cols),
+    )
+
+
+def to_arrow(spec: TableSpec, frame: pd.DataFrame, columns: Sequence[str], positions: bool = False) -> pa.Table:
+    """The needed columns of an input frame as a typed Arrow table; absent columns are null.
+
+    A frame without rows keeps its types; positions adds each row's position as POSITION.
+    """
+    sub = input_spec(spec, columns)
+    if frame.empty:
+        frame = empty_frame(sub, "UTC")
+    absent = [c for c in columns if c not in frame.columns]
+    picked = frame.reindex(columns=list(columns)) if absent else frame[list(columns)]
+    table = frame_to_arrow(sub, picked)
+    return table.append_column(POSITION, pa.array(np.arange(len(frame)))) if positions else table
+
+
+def run_model(names: str | Sequence[str], inputs: Mapping[str, pa.Table], params: Mapping[str, object]) -> pa.Table:
+    """Run sql/<name>.sql (each of names, in order) on a fresh DuckDB over the inputs; the last statement's rows."""
+    con = open_duckdb()
+    try:
+        for name, table in inputs.items():
+            con.register(name, table)
+        *steps, last = [s for n in ([names] if isinstance(names, str) else names) for s in _statements(model_sql(n))]
+        for statement in steps:
+            con.execute(statement, _named(statement, params))
+        return con.sql(last, params=_named(last, params)).to_arrow_table()
+    finally:
+        con.close()
+
+
+def typed_frame(spec: TableSpec, table: pa.Table, tz: str) -> pd.DataFrame:
+    """SQL rows as a frame typed by the table spec, timestamps in tz."""
+    return arrow_to_frame(spec, table.select(spec.column_names).cast(arrow_schema(spec).remove_metadata()), tz)
+
+
+def zone_of(series: pd.Series | None) -> str:
+    """The time zone of a timestamp column (UTC when it has none)."""
+    dtype = None if series is None else series.dtype
+    return str(dtype.tz) if isinstance(dtype, pd.DatetimeTZDtype) else "UTC"
