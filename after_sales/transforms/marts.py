@@ -22,7 +22,7 @@ from after_sales.tables import (
 )
 from after_sales.transforms.arrow_ops import has_duplicates, isin
 from after_sales.transforms.rules import CauseRules, ServiceRules
-from after_sales.transforms.sql_models import POSITION, run_model, to_arrow, typed_frame, zone_of
+from after_sales.transforms.sql_models import run_model, to_arrow, typed_frame, zone_of
 
 # Order ids are unique per shop system, not globally: the own site (every own channel: web, app, mini_program, ...
 # and the own helpdesk, whose feedback has no channel) is one namespace, each marketplace channel another. An order
@@ -65,23 +65,10 @@ def latest_version(frame: pd.DataFrame, key: str | list[str]) -> pd.DataFrame:
     return ordered.drop_duplicates(columns, keep="last")
 
 
-# The staged columns the fact reads; order_scope is derived from channel when a frame has none.
-ORDER_INPUT = (
-    "order_id", "created_at", "business_date", "user_id", "product", "quantity", "amount", "payment_method", "status",
-    "channel", "landing_date", "source_file", "source_row",
-)
-FEEDBACK_INPUT = (
-    "feedback_id", "order_id", "created_at", "rating", "issue_type", "issue_description", "first_response_at",
-    "resolved_at", "resolution", "reopened", "refund_amount", "channel", "landing_date", "source_file", "source_row",
-)
-PROBLEM_INPUT = (
-    "business_date", "order_id", "order_scope", "feedback_id", "channel", "amount", "feedback_created_at", "rating",
-    "issue_type", "issue_description", "resolved_at", "reopened", "is_problem",
-)
-WORK_ORDER_INPUT = (
-    "business_date", "order_id", "order_scope", "feedback_id", "channel", "feedback_created_at", "rating",
-    "issue_type", "resolved_at", "reopened", "matched_causes",
-)
+# The columns each model reads (a frame may lack any: it reads as null).
+ORDER_INPUT = tuple(c for c in STG_ORDERS.column_names if c not in ("status_raw", "source"))
+FEEDBACK_INPUT = tuple(c for c in STG_FEEDBACK.column_names if c not in ("business_date", "source", "refund_status"))
+PROBLEM_INPUT = (*(c for c in PROBLEM_ORDERS.column_names if c in FCT_ORDER_FEEDBACK.column_names), "is_problem")
 _SCOPE_COLUMN = FCT_ORDER_FEEDBACK.column("order_scope")
 
 
@@ -120,16 +107,14 @@ def build_order_feedback(
     return typed_frame(FCT_ORDER_FEEDBACK, table, zone_of(orders.get("created_at")))
 
 
-def _cause_rules(rules: CauseRules) -> pa.Table:
-    """The cause rule table as SQL rows, in rule order, types and keywords lower-cased."""
-    return pa.table(
-        {
-            "pos": pa.array(range(len(rules.causes)), pa.int64()),
-            "cause": pa.array([r.cause for r in rules.causes], pa.string()),
-            "issue_types": pa.array([list(r.issue_types) for r in rules.causes], pa.list_(pa.string())),
-            "keywords": pa.array([[k.lower() for k in r.keywords] for r in rules.causes], pa.list_(pa.string())),
-        }
-    )
+def _cause_params(rules: CauseRules) -> dict[str, object]:
+    """The cause rule table as list parameters, in rule order, types and keywords lower-cased."""
+    return {
+        "fallback": rules.fallback,
+        "causes": [r.cause for r in rules.causes],
+        "cause_types": [list(r.issue_types) for r in rules.causes],
+        "cause_keywords": [[k.lower() for k in r.keywords] for r in rules.causes],
+    }
 
 
 def locate_causes(issue_type: pd.Series, description: pd.Series, rules: CauseRules) -> pd.DataFrame:
@@ -138,24 +123,18 @@ def locate_causes(issue_type: pd.Series, description: pd.Series, rules: CauseRul
     The primary cause is the first cause whose keywords appear in the description (the customer's words
     are more specific than the ticket type), else the first whose issue types include the ticket's type.
     """
-    issues = pa.table(
-        {
-            POSITION: pa.array(range(len(description)), pa.int64()),
-            "issue_type": pa.array(issue_type.astype("string"), pa.string(), from_pandas=True),
-            "issue_description": pa.array(description.astype("string"), pa.string(), from_pandas=True),
-        }
-    )
-    inputs = {"issues": issues, "cause_rules": _cause_rules(rules)}
-    table = run_model(("causes", "located_causes"), inputs, {"fallback": rules.fallback})
+    issues = pd.DataFrame({"issue_type": issue_type, "issue_description": description})
+    columns = ("issue_type", "issue_description")
+    table = run_model(("causes", "located_causes"), {"issues": to_arrow(PROBLEM_ORDERS, issues, columns, True)},
+                      _cause_params(rules))
     return pd.DataFrame({c: table.column(c).to_pylist() for c in table.column_names}, index=description.index)
 
 
 def build_problem_orders(fact: pd.DataFrame, rules: CauseRules) -> pd.DataFrame:
     """Problem issues (feedback rated below 3 or a complaint type), each located to a cause (SQL)."""
     issues = to_arrow(FCT_ORDER_FEEDBACK, fact.loc[fact["is_problem"].astype(bool)], PROBLEM_INPUT, positions=True)
-    inputs = {"fact": issues, "issues": issues, "cause_rules": _cause_rules(rules)}
-    params = {"fallback": rules.fallback, "complaint_types": list(rules.complaint_issue_types)}
-    table = run_model(("causes", "problem_orders"), inputs, params)
+    params = {**_cause_params(rules), "complaint_types": list(rules.complaint_issue_types)}
+    table = run_model(("causes", "problem_orders"), {"fact": issues, "issues": issues}, params)
     return typed_frame(PROBLEM_ORDERS, table, zone_of(fact.get("feedback_created_at")))
 
 
@@ -204,31 +183,21 @@ def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Tim
         return pd.DataFrame({c: pd.Series(dtype=object) for c in WORK_ORDER_FRAME_COLUMNS})
     default = rules.actions.get("other") or ("人工回访",)
     actions = {c: a for c, a in rules.actions.items() if a}
-    inputs = {
-        "problems": to_arrow(PROBLEM_ORDERS, problems, WORK_ORDER_INPUT),
-        "actions": pa.table(
-            {
-                "cause": pa.array(list(actions), pa.string()),
-                "suggested_action": pa.array([a[0] for a in actions.values()], pa.string()),
-                "suggested_actions": pa.array([" | ".join(a) for a in actions.values()], pa.string()),
-            }
-        ),
-        "sla": pa.table(
-            {
-                "priority": pa.array(list(rules.sla_hours), pa.string()),
-                "sla_hours": pa.array(list(rules.sla_hours.values()), pa.int64()),
-            }
-        ),
-    }
     params = {
         "p1_max_rating": rules.p1_max_rating,
         "p1_causes": list(rules.p1_causes),
         "p2_max_rating": rules.p2_max_rating,
         "p2_issue_types": list(rules.p2_issue_types),
+        "priorities": list(rules.sla_hours),
+        "sla_hours": list(rules.sla_hours.values()),
+        "action_causes": list(actions),
+        "first_actions": [a[0] for a in actions.values()],
+        "all_actions": [" | ".join(a) for a in actions.values()],
         "default_action": default[0],
         "default_actions": " | ".join(default),
         "as_of": None if as_of is None else as_of.to_pydatetime(),
     }
+    inputs = {"problems": to_arrow(PROBLEM_ORDERS, problems, PROBLEM_ORDERS.column_names)}
     table = run_model("work_orders", inputs, params)
     wo = typed_frame(WORK_ORDERS, table, zone_of(problems.get("feedback_created_at")))
     wo.insert(WORK_ORDER_FRAME_COLUMNS.index(FEEDBACK_IDS), FEEDBACK_IDS, table.column(FEEDBACK_IDS).to_pylist())

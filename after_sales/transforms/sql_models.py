@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -52,19 +53,9 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, objec
 
 
 @cache
-def model_sql(name: str) -> str:
-    """The text of sql/<name>.sql."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def input_spec(spec: TableSpec, columns: Sequence[str]) -> TableSpec:
-    """The columns of a table an SQL input needs (all nullable: the SQL decides what a null means)."""
-    cols = tuple(spec.column(c) for c in columns)
-    return TableSpec(
-        name=spec.name,
-        description=spec.description,
-        columns=tuple(c.__class__(c.name, c.type, c.description, True) for c in cols),
-    )
+def model_sql(name: str, sql_dir: Path = SQL_DIR) -> str:
+    """The text of <sql_dir>/<name>.sql."""
+    return (sql_dir / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def to_arrow(spec: TableSpec, frame: pd.DataFrame, columns: Sequence[str], positions: bool = False) -> pa.Table:
@@ -72,7 +63,8 @@ def to_arrow(spec: TableSpec, frame: pd.DataFrame, columns: Sequence[str], posit
 
     A frame without rows keeps its types; positions adds each row's position as POSITION.
     """
-    sub = input_spec(spec, columns)
+    # All nullable: the SQL decides what a null means.
+    sub = TableSpec(spec.name, spec.description, tuple(replace(spec.column(c), nullable=True) for c in columns))
     if frame.empty:
         frame = empty_frame(sub, "UTC")
     absent = [c for c in columns if c not in frame.columns]
@@ -81,13 +73,16 @@ def to_arrow(spec: TableSpec, frame: pd.DataFrame, columns: Sequence[str], posit
     return table.append_column(POSITION, pa.array(np.arange(len(frame)))) if positions else table
 
 
-def run_model(names: str | Sequence[str], inputs: Mapping[str, pa.Table], params: Mapping[str, object]) -> pa.Table:
-    """Run sql/<name>.sql (each of names, in order) on a fresh DuckDB over the inputs; the last statement's rows."""
+def run_model(
+    names: str | Sequence[str], inputs: Mapping[str, pa.Table], params: Mapping[str, object], sql_dir: Path = SQL_DIR
+) -> pa.Table:
+    """Run <sql_dir>/<name>.sql (each of names, in order) on a fresh DuckDB over the inputs; the last query's rows."""
     con = open_duckdb()
     try:
         for name, table in inputs.items():
             con.register(name, table)
-        *steps, last = [s for n in ([names] if isinstance(names, str) else names) for s in _statements(model_sql(n))]
+        names = [names] if isinstance(names, str) else names
+        *steps, last = [s for n in names for s in _statements(model_sql(n, sql_dir))]
         for statement in steps:
             con.execute(statement, _named(statement, params))
         return con.sql(last, params=_named(last, params)).to_arrow_table()

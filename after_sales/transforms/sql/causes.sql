@@ -1,11 +1,16 @@
--- grain: one row per issue (_pos) of the input; inputs: issues (_pos, issue_type, issue_description),
--- cause_rules (pos, cause, issue_types, keywords: the YAML rule table in its order, types and keywords
--- lower-cased); window: none.
+-- grain: one row per issue (_pos) of the input; inputs: issues (_pos, issue_type, issue_description) and the
+-- YAML rule table as lists in rule order: $causes, $cause_types, $cause_keywords (lower-cased); window: none.
 -- cause: the first rule with a keyword in the lower-cased description, else the first listing the lower-cased
 -- issue type, else $fallback. matched_causes: every rule matched either way, comma-separated in rule order.
 -- Keywords are literal text: a substring test is what the YAML's escaped keyword alternation means.
 CREATE OR REPLACE TEMP TABLE located AS
-WITH i AS (
+WITH cause_rules AS (
+    SELECT
+        unnest(CAST($causes AS VARCHAR[])) AS cause,
+        unnest(CAST($cause_types AS VARCHAR[][])) AS issue_types,
+        unnest(CAST($cause_keywords AS VARCHAR[][])) AS keywords,
+        generate_subscripts(CAST($causes AS VARCHAR[]), 1) AS pos
+), i AS (
     SELECT _pos, lower(coalesce(issue_description, '')) AS t, lower(coalesce(issue_type, '')) AS k FROM issues
 ), m AS (
     SELECT i._pos, r.pos, r.cause,
