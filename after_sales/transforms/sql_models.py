@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -33,6 +34,12 @@ def open_duckdb(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
         con.execute(f"SET temp_directory = '{spill_dir.as_posix()}'")
     con.execute("SET preserve_insertion_order = false")
     return con
+
+
+@cache
+def _database(pid: int) -> duckdb.DuckDBPyConnection:
+    """This process's in-process DuckDB: run_model takes a cursor on it, without a connect per model."""
+    return open_duckdb()
 
 
 def _statements(sql: str) -> list[str]:
@@ -77,8 +84,9 @@ def run_model(
     names: str | Sequence[str], inputs: Mapping[str, pa.Table], params: Mapping[str, object], sql_dir: Path = SQL_DIR
 ) -> pa.Table:
     """Run <sql_dir>/<name>.sql (each of names, in order) on a fresh DuckDB over the inputs; the last query's rows."""
-    con = open_duckdb()
+    con = _database(os.getpid()).cursor()
     try:
+        con.execute("SET TimeZone = 'UTC'")
         for name, table in inputs.items():
             con.register(name, table)
         names = [names] if isinstance(names, str) else names
