@@ -12,7 +12,7 @@ from after_sales.behaviour.rules import SQL_DIR, SignalConfig
 from after_sales.tables import BEHAVIOUR_SIGNALS, SIGNAL_ACCURACY
 from after_sales.transforms.marts import latest_version, locate_causes
 from after_sales.transforms.rules import CauseRules, load_cause_rules
-from after_sales.transforms.sql_models import run_model, to_arrow
+from after_sales.transforms.sql_models import UTC_TIME, arrow_table, run_model
 
 COMPLAINT_COLUMNS = ["feedback_id", "order_id", "created_at", "cause"]
 
@@ -46,24 +46,10 @@ def measure_accuracy(
     rules = pd.DataFrame({"rule": [s.name for s in config.signals], "cause": [s.cause for s in config.signals]})
     inputs = {
         "signals": frame_to_arrow(BEHAVIOUR_SIGNALS, signals[BEHAVIOUR_SIGNALS.column_names]),
-        "complaints": _complaints_arrow(complaints),
+        "complaints": arrow_table(complaints, {c: pa.string() for c in COMPLAINT_COLUMNS} | {"created_at": UTC_TIME}),
         "rules": pa.Table.from_pandas(rules, preserve_index=False),
         "days": pa.Table.from_pandas(days, preserve_index=False),
     }
     params = {"tz": tz, "window_days": config.accuracy_window_days, "complaints_seen_through": complaints_seen_through}
     found = run_model("signal_accuracy", inputs, params, SQL_DIR).to_pandas()
     return arrow_to_frame(SIGNAL_ACCURACY, frame_to_arrow(SIGNAL_ACCURACY, found[SIGNAL_ACCURACY.column_names]), tz)
-
-
-def _complaints_arrow(complaints: pd.DataFrame) -> pa.Table:
-    return pa.table(
-        {
-            "feedback_id": pa.array(complaints["feedback_id"].astype(object), pa.string()),
-            "order_id": pa.array(complaints["order_id"].astype(object), pa.string()),
-            "created_at": pa.array(pd.to_datetime(complaints["created_at"], utc=True), pa.timestamp("us", tz="UTC")),
-            "cause": pa.array(complaints["cause"].astype(object), pa.string()),
-        }
-    )
-
-
-__all__ = ["complaints_of", "measure_accuracy", "to_arrow"]

@@ -22,24 +22,12 @@ from after_sales.tables import (
     TableSpec,
 )
 from after_sales.transforms.rules import ServiceRules
-from after_sales.transforms.sql_models import run_model, to_arrow
+from after_sales.transforms.sql_models import arrow_table, run_model, to_arrow
 
 ACTION_INPUT = ("action_id", "work_order_id", "order_id", "cause", "action", "agent", "acted_at", "business_date",
                 "outcome")
 EVENT_COLUMNS = ("order_id", "user_id", "event_type", "result", "occurred_at")
 ORDER_COLUMNS = ("order_id", "user_id")
-
-
-def _table(frame: pd.DataFrame, columns: dict[str, pa.DataType]) -> pa.Table:
-    """Named columns of a frame as an Arrow table of the given types (timestamps in UTC)."""
-    arrays = {}
-    for name, kind in columns.items():
-        values = frame[name] if name in frame.columns else pd.Series([], dtype=object)
-        if pa.types.is_timestamp(kind):
-            arrays[name] = pa.array(pd.to_datetime(values, utc=True), kind)
-        else:
-            arrays[name] = pa.array(values.astype(object).where(values.notna(), None).tolist(), kind)
-    return pa.table(arrays)
 
 
 def _result(
@@ -80,9 +68,9 @@ def measure_effects(
         "all_actions": to_arrow(STG_ACTIONS, all_actions, ACTION_INPUT),
         "events": to_arrow(STG_EVENTS, events, EVENT_COLUMNS),
         "orders": to_arrow(STG_ORDERS, orders, ORDER_COLUMNS),
-        "complaints": _table(complaints, {"feedback_id": text, "order_id": text, "created_at": when}),
-        "ratings": _table(ratings, {"feedback_id": text, "order_id": text, "created_at": when, "rating": whole}),
-        "found": _table(found, {"order_id": text, "cause": text, "found_at": when}),
+        "complaints": arrow_table(complaints, {"feedback_id": text, "order_id": text, "created_at": when}),
+        "ratings": arrow_table(ratings, {"feedback_id": text, "order_id": text, "created_at": when, "rating": whole}),
+        "found": arrow_table(found, {"order_id": text, "cause": text, "found_at": when}),
     }
     params = {"window_days": config.effect_window_days, "seen_until": seen_until.tz_convert("UTC")}
     return _result("action_effects", inputs, params, ACTION_EFFECTS, tz)

@@ -34,18 +34,13 @@ FEEDBACK_KEY = ["order_scope", "feedback_id"]
 _KEY_SEPARATOR = "\x00"
 
 
-def order_scope(channel: pd.Series, marketplaces: Collection[str]) -> pd.Series:
-    """The order-id namespace of each row: its channel when that is a marketplace's, else the own site's."""
-    lowered = channel.astype("string").str.lower()
-    hit = isin(lowered.fillna(""), [m.lower() for m in marketplaces])
-    return pd.Series(np.where(hit, lowered.fillna(""), OWN_SCOPE), index=channel.index, dtype=object)
-
-
 def with_order_scope(frame: pd.DataFrame, marketplaces: Collection[str]) -> pd.DataFrame:
-    """frame with its order_scope column (kept when it has one, else derived from channel)."""
+    """frame with its order_scope column: kept when it has one, else its channel when a marketplace's, else 'own'."""
     if "order_scope" in frame.columns:
         return frame
-    return frame.assign(order_scope=order_scope(frame["channel"], marketplaces))
+    lowered = frame["channel"].astype("string").str.lower().fillna("")
+    hit = isin(lowered, [m.lower() for m in marketplaces])
+    return frame.assign(order_scope=pd.Series(np.where(hit, lowered, OWN_SCOPE), index=frame.index, dtype=object))
 
 
 def key_of(frame: pd.DataFrame, columns: list[str]) -> pd.Series:

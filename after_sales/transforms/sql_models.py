@@ -23,6 +23,7 @@ _PARAM = re.compile(r"\$(\w+)")
 MEMORY_LIMIT = "1GB"
 # The input row's position, for SQL that must keep (or break ties by) the order rows were handed in.
 POSITION = "_pos"
+UTC_TIME = pa.timestamp("us", tz="UTC")
 
 
 def open_duckdb(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -66,10 +67,7 @@ def model_sql(name: str, sql_dir: Path = SQL_DIR) -> str:
 
 
 def to_arrow(spec: TableSpec, frame: pd.DataFrame, columns: Sequence[str], positions: bool = False) -> pa.Table:
-    """The needed columns of an input frame as a typed Arrow table; absent columns are null.
-
-    A frame without rows keeps its types; positions adds each row's position as POSITION.
-    """
+    """The columns of a frame an SQL input needs, typed (absent ones null), with the row positions if asked."""
     # All nullable: the SQL decides what a null means.
     sub = TableSpec(spec.name, spec.description, tuple(replace(spec.column(c), nullable=True) for c in columns))
     if frame.empty:
@@ -78,6 +76,18 @@ def to_arrow(spec: TableSpec, frame: pd.DataFrame, columns: Sequence[str], posit
     picked = frame.reindex(columns=list(columns)) if absent else frame[list(columns)]
     table = frame_to_arrow(sub, picked)
     return table.append_column(POSITION, pa.array(np.arange(len(frame)))) if positions else table
+
+
+def arrow_table(frame: pd.DataFrame, columns: dict[str, pa.DataType]) -> pa.Table:
+    """Named columns of a frame as an Arrow table of the given types (timestamps in UTC)."""
+    arrays = {}
+    for name, kind in columns.items():
+        values = frame[name] if name in frame.columns else pd.Series([], dtype=object)
+        if pa.types.is_timestamp(kind):
+            arrays[name] = pa.array(pd.to_datetime(values, utc=True), kind)
+        else:
+            arrays[name] = pa.array(values.astype(object).where(values.notna(), None).tolist(), kind)
+    return pa.table(arrays)
 
 
 def run_model(
