@@ -1,29 +1,30 @@
 -- grain: one row per order and feedback (an order without feedback: one row, its feedback columns null);
--- inputs: orders, feedback (every landed version of a row; the one landed last counts, ties to the later _pos);
+-- inputs: orders, feedback (every landed version of a row: the one landed last counts, by landing_date,
+-- source_file, source_row, then input position _pos; nulls count as latest, as pandas sorts them last);
 -- window: the orders' business_date in [$start, $end); feedback of any date joins its order.
 -- Order scope: the rows' own order_scope, or (when $derive_order_scope, $derive_feedback_scope) the lower-cased
--- channel when it is one of $marketplaces, else 'own'. is_problem: rated below 3 or an issue type in $complaint_types.
--- Sorted by business_date, order_scope, order_id, feedback_id (nulls first).
-WITH o AS (
+-- channel when it is one of $marketplaces, else 'own'. is_problem: rated below 3 or an issue type in
+-- $complaint_types. Sorted by business_date, order_scope, order_id, feedback_id (nulls first).
+WITH os AS (
     SELECT *,
         CASE WHEN NOT $derive_order_scope THEN order_scope
              WHEN list_contains(CAST($marketplaces AS VARCHAR[]), lower(channel)) THEN lower(channel)
              ELSE 'own' END AS scope
     FROM orders
-    QUALIFY row_number() OVER (
-        PARTITION BY scope, order_id
-        ORDER BY landing_date DESC NULLS FIRST, source_file DESC NULLS FIRST, source_row DESC NULLS FIRST, _pos DESC
-    ) = 1
-), f AS (
+), o AS (
+    SELECT * FROM os WHERE _pos IN (
+        SELECT max_by(_pos, (landing_date, source_file, source_row, _pos)) FROM os GROUP BY scope, order_id
+    )
+), fs AS (
     SELECT *,
         CASE WHEN NOT $derive_feedback_scope THEN order_scope
              WHEN list_contains(CAST($marketplaces AS VARCHAR[]), lower(channel)) THEN lower(channel)
              ELSE 'own' END AS scope
     FROM feedback
-    QUALIFY row_number() OVER (
-        PARTITION BY scope, feedback_id
-        ORDER BY landing_date DESC NULLS FIRST, source_file DESC NULLS FIRST, source_row DESC NULLS FIRST, _pos DESC
-    ) = 1
+), f AS (
+    SELECT * FROM fs WHERE _pos IN (
+        SELECT max_by(_pos, (landing_date, source_file, source_row, _pos)) FROM fs GROUP BY scope, feedback_id
+    )
 )
 SELECT
     o.business_date, o.order_id, o.scope AS order_scope, o.created_at AS order_created_at, o.channel, o.user_id,
