@@ -75,7 +75,10 @@ def _money_array(series: pd.Series) -> pa.Array:
     if pd.api.types.is_float_dtype(series.dtype) or pd.api.types.is_integer_dtype(series.dtype):
         floats = pa.array(pd.to_numeric(series).astype("float64"), from_pandas=True)
         return pc.round(floats, 2).cast(money)
-    return pa.array([_exact_cents(v) for v in series.astype(object)], type=money)
+    try:  # Decimal and int objects (a Parquet read) convert exactly in Arrow; anything else value by value
+        return pa.array(series, type=money, from_pandas=True)
+    except (pa.ArrowException, ValueError, TypeError):
+        return pa.array([_exact_cents(v) for v in series.astype(object)], type=money)
 
 
 def _to_arrow_column(series: pd.Series, logical: str) -> pa.Array:

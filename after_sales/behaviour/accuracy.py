@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from after_sales.arrow_frames import arrow_to_frame, frame_to_arrow
-from after_sales.behaviour.rules import SignalConfig, sql_text
-from after_sales.behaviour.signals import run_sql, to_arrow
+from after_sales.behaviour.rules import SQL_DIR, SignalConfig
 from after_sales.tables import BEHAVIOUR_SIGNALS, SIGNAL_ACCURACY
 from after_sales.transforms.marts import latest_version, locate_causes
 from after_sales.transforms.rules import CauseRules, load_cause_rules
+from after_sales.transforms.sql_models import UTC_TIME, arrow_table, run_model
 
 COMPLAINT_COLUMNS = ["feedback_id", "order_id", "created_at", "cause"]
 
@@ -45,33 +44,12 @@ def measure_accuracy(
     """signal_accuracy rows for days [start, end): every rule and 'all', measured in DuckDB."""
     days = pd.DataFrame({"business_date": pd.date_range(start, end - dt.timedelta(days=1), freq="D").date})
     rules = pd.DataFrame({"rule": [s.name for s in config.signals], "cause": [s.cause for s in config.signals]})
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("signals", frame_to_arrow(BEHAVIOUR_SIGNALS, signals[BEHAVIOUR_SIGNALS.column_names]))
-        con.register("complaints", _complaints_arrow(complaints))
-        con.register("rules", pa.Table.from_pandas(rules, preserve_index=False))
-        con.register("days", pa.Table.from_pandas(days, preserve_index=False))
-        params = {
-            "tz": tz,
-            "window_days": config.accuracy_window_days,
-            "complaints_seen_through": complaints_seen_through,
-        }
-        found = run_sql(con, sql_text("signal_accuracy"), params).df()
-    finally:
-        con.close()
+    inputs = {
+        "signals": frame_to_arrow(BEHAVIOUR_SIGNALS, signals[BEHAVIOUR_SIGNALS.column_names]),
+        "complaints": arrow_table(complaints, {c: pa.string() for c in COMPLAINT_COLUMNS} | {"created_at": UTC_TIME}),
+        "rules": pa.Table.from_pandas(rules, preserve_index=False),
+        "days": pa.Table.from_pandas(days, preserve_index=False),
+    }
+    params = {"tz": tz, "window_days": config.accuracy_window_days, "complaints_seen_through": complaints_seen_through}
+    found = run_model("signal_accuracy", inputs, params, SQL_DIR).to_pandas()
     return arrow_to_frame(SIGNAL_ACCURACY, frame_to_arrow(SIGNAL_ACCURACY, found[SIGNAL_ACCURACY.column_names]), tz)
-
-
-def _complaints_arrow(complaints: pd.DataFrame) -> pa.Table:
-    return pa.table(
-        {
-            "feedback_id": pa.array(complaints["feedback_id"].astype(object), pa.string()),
-            "order_id": pa.array(complaints["order_id"].astype(object), pa.string()),
-            "created_at": pa.array(pd.to_datetime(complaints["created_at"], utc=True), pa.timestamp("us", tz="UTC")),
-            "cause": pa.array(complaints["cause"].astype(object), pa.string()),
-        }
-    )
-
-
-__all__ = ["complaints_of", "measure_accuracy", "to_arrow"]

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from after_sales.arrow_frames import arrow_to_frame, frame_to_arrow
 from after_sales.behaviour.actions import ActionLogConfig
-from after_sales.behaviour.rules import sql_text
-from after_sales.behaviour.signals import run_sql, to_arrow
+from after_sales.behaviour.rules import SQL_DIR
 from after_sales.tables import (
     ACTION_EFFECTIVENESS,
     ACTION_EFFECTS,
@@ -23,6 +21,7 @@ from after_sales.tables import (
     TableSpec,
 )
 from after_sales.transforms.rules import ServiceRules
+from after_sales.transforms.sql_models import arrow_table, run_model, to_arrow
 
 ACTION_INPUT = ("action_id", "work_order_id", "order_id", "cause", "action", "agent", "acted_at", "business_date",
                 "outcome")
@@ -37,22 +36,10 @@ def _normal_quantile(p: float) -> float:
     return float(stats.norm.ppf(p))
 
 
-def _table(frame: pd.DataFrame, columns: dict[str, pa.DataType]) -> pa.Table:
-    """Named columns of a frame as an Arrow table of the given types (timestamps in UTC)."""
-    arrays = {}
-    for name, kind in columns.items():
-        values = frame[name] if name in frame.columns else pd.Series([], dtype=object)
-        if pa.types.is_timestamp(kind):
-            arrays[name] = pa.array(pd.to_datetime(values, utc=True), kind)
-        else:
-            arrays[name] = pa.array(values.astype(object).where(values.notna(), None).tolist(), kind)
-    return pa.table(arrays)
-
-
 def _result(
-    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object], spec: TableSpec, tz: str
+    name: str, inputs: dict[str, pa.Table], params: dict[str, object], spec: TableSpec, tz: str
 ) -> pd.DataFrame:
-    found = run_sql(con, sql_text(name), params).df()
+    found = run_model(name, inputs, params, SQL_DIR).to_pandas()
     return arrow_to_frame(spec, frame_to_arrow(spec, found[spec.column_names]), tz)
 
 
@@ -81,34 +68,24 @@ def measure_effects(
 ) -> pd.DataFrame:
     """action_effects rows of the given actions: what the customer did in the window after each (action_effects.sql)."""
     text, when, whole = pa.string(), pa.timestamp("us", tz="UTC"), pa.int64()
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("actions", to_arrow(STG_ACTIONS, actions, ACTION_INPUT))
-        con.register("all_actions", to_arrow(STG_ACTIONS, all_actions, ACTION_INPUT))
-        con.register("events", to_arrow(STG_EVENTS, events, EVENT_COLUMNS))
-        con.register("orders", to_arrow(STG_ORDERS, orders, ORDER_COLUMNS))
-        con.register("complaints", _table(complaints, {"feedback_id": text, "order_id": text, "created_at": when}))
-        ratings = ratings.loc[ratings["rating"].notna()] if len(ratings) else ratings
-        con.register(
-            "ratings", _table(ratings, {"feedback_id": text, "order_id": text, "created_at": when, "rating": whole})
-        )
-        con.register("found", _table(found, {"order_id": text, "cause": text, "found_at": when}))
-        params = {"window_days": config.effect_window_days, "seen_until": seen_until.tz_convert("UTC")}
-        return _result(con, "action_effects", params, ACTION_EFFECTS, tz)
-    finally:
-        con.close()
+    ratings = ratings.loc[ratings["rating"].notna()] if len(ratings) else ratings
+    inputs = {
+        "actions": to_arrow(STG_ACTIONS, actions, ACTION_INPUT),
+        "all_actions": to_arrow(STG_ACTIONS, all_actions, ACTION_INPUT),
+        "events": to_arrow(STG_EVENTS, events, EVENT_COLUMNS),
+        "orders": to_arrow(STG_ORDERS, orders, ORDER_COLUMNS),
+        "complaints": arrow_table(complaints, {"feedback_id": text, "order_id": text, "created_at": when}),
+        "ratings": arrow_table(ratings, {"feedback_id": text, "order_id": text, "created_at": when, "rating": whole}),
+        "found": arrow_table(found, {"order_id": text, "cause": text, "found_at": when}),
+    }
+    params = {"window_days": config.effect_window_days, "seen_until": seen_until.tz_convert("UTC")}
+    return _result("action_effects", inputs, params, ACTION_EFFECTS, tz)
 
 
 def summarize_effects(effects: pd.DataFrame, tz: str) -> pd.DataFrame:
     """action_effectiveness rows: the effects counted per action day, cause and action (action_effectiveness.sql)."""
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("effects", frame_to_arrow(ACTION_EFFECTS, effects[ACTION_EFFECTS.column_names]))
-        return _result(con, "action_effectiveness", {}, ACTION_EFFECTIVENESS, tz)
-    finally:
-        con.close()
+    inputs = {"effects": frame_to_arrow(ACTION_EFFECTS, effects[ACTION_EFFECTS.column_names])}
+    return _result("action_effectiveness", inputs, {}, ACTION_EFFECTIVENESS, tz)
 
 
 def prior_order(rules: ServiceRules) -> pd.DataFrame:
@@ -127,22 +104,19 @@ def rank_actions(
 ) -> pd.DataFrame:
     """action_ranking rows for days [start, end): each cause's actions ranked by measured effectiveness that day."""
     days = pd.DataFrame({"business_date": pd.date_range(start, end - dt.timedelta(days=1), freq="D").date})
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("effects", frame_to_arrow(ACTION_EFFECTS, effects[ACTION_EFFECTS.column_names]))
-        con.register("prior", pa.Table.from_pandas(prior_order(rules), preserve_index=False))
-        con.register("days", pa.Table.from_pandas(days, preserve_index=False))
-        params = {
-            "lookback_days": config.ranking_lookback_days,
-            "window_days": config.effect_window_days,
-            "min_evidence": config.min_evidence,
-            "z": _normal_quantile(1 - (1 - config.confidence) / 2),
-            "tz": tz,
-        }
-        return _result(con, "action_ranking", params, ACTION_RANKING, tz)
-    finally:
-        con.close()
+    inputs = {
+        "effects": frame_to_arrow(ACTION_EFFECTS, effects[ACTION_EFFECTS.column_names]),
+        "prior": pa.Table.from_pandas(prior_order(rules), preserve_index=False),
+        "days": pa.Table.from_pandas(days, preserve_index=False),
+    }
+    params = {
+        "lookback_days": config.ranking_lookback_days,
+        "window_days": config.effect_window_days,
+        "min_evidence": config.min_evidence,
+        "z": _normal_quantile(1 - (1 - config.confidence) / 2),
+        "tz": tz,
+    }
+    return _result("action_ranking", inputs, params, ACTION_RANKING, tz)
 
 
 def apply_ranking(work_orders: pd.DataFrame, ranking: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from after_sales.arrow_frames import arrow_to_frame, empty_frame, frame_to_arrow
 from after_sales.behaviour.rules import COUNTED_KINDS, SignalConfig, SignalRule, query_causes, sql_text
 from after_sales.tables import BEHAVIOUR_FUNNELS, BEHAVIOUR_SIGNALS, EVENT_SESSIONS, STG_EVENTS, STG_ORDERS, TableSpec
 from after_sales.transforms.rules import CauseRules, load_cause_rules
+from after_sales.transforms.sql_models import open_duckdb, run_sql, to_arrow
 
 EVENT_INPUT = (
     "event_id",
@@ -35,39 +35,8 @@ EVENT_INPUT = (
     "source_row",
 )
 ORDER_INPUT = ("order_id", "user_id", "created_at", "channel", "landing_date", "source_file", "source_row")
-_PARAM = re.compile(r"\$(\w+)")
 # An SQL input: rows in memory, or a Parquet file of them (a window exported from a DuckDB warehouse).
 Source = pd.DataFrame | Path
-# In-process DuckDB memory; past it the SQL spills to disk, so a partition's memory stays bounded.
-MEMORY_LIMIT = "1GB"
-
-
-def input_spec(spec: TableSpec, columns: tuple[str, ...]) -> TableSpec:
-    """The columns of a table an SQL input needs (all nullable: the SQL decides what a null means)."""
-    cols = tuple(spec.column(c) for c in columns)
-    return TableSpec(
-        name=spec.name,
-        description=spec.description,
-        columns=tuple(c.__class__(c.name, c.type, c.description, True) for c in cols),
-    )
-
-
-def to_arrow(spec: TableSpec, frame: pd.DataFrame, columns: tuple[str, ...]) -> pa.Table:
-    """The needed columns of an input frame as a typed Arrow table (a frame without rows keeps its types)."""
-    sub = input_spec(spec, columns)
-    if frame.empty:
-        frame = empty_frame(sub, "UTC")
-    return frame_to_arrow(sub, frame[list(columns)])
-
-
-def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> duckdb.DuckDBPyConnection:
-    """Execute each statement of sql with the parameters it names, bound as values."""
-    out = con
-    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
-    for statement in (s for s in code.split(";\n") if s.strip()):
-        named = {k: params[k] for k in dict.fromkeys(_PARAM.findall(statement))}
-        out = con.execute(statement, named)
-    return out
 
 
 def _register(
@@ -78,17 +47,6 @@ def _register(
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {cols} FROM read_parquet('{rows.as_posix()}')")
     else:
         con.register(name, to_arrow(spec, rows, columns))
-
-
-def open_duckdb(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-process DuckDB in UTC with a bounded memory (spilling to spill_dir when given)."""
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    if spill_dir is not None:
-        con.execute(f"SET temp_directory = '{spill_dir.as_posix()}'")
-    con.execute("SET preserve_insertion_order = false")
-    return con
 
 
 @contextmanager

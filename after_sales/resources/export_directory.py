@@ -27,7 +27,7 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         column = frame[name]
         if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
             starts = column.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_TRIGGERS), na_action="ignore")
-            if starts.fillna(False).astype(bool).any():
+            if starts.eq(True).any():
                 safe[name] = column.map(neutralize_cell, na_action="ignore").astype(column.dtype)
     return frame.assign(**safe) if safe else frame
 

@@ -1,17 +1,28 @@
-"""Marts: the order-feedback fact, problem issues located to causes, work orders."""
+"""Marts: the order-feedback fact, problem issues located to causes, work orders; the relational work in sql/."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 from collections.abc import Collection
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from after_sales.tables import FCT_ORDER_FEEDBACK, PROBLEM_ORDERS, WORK_ORDER_FEEDBACK, WORK_ORDERS
+from after_sales.tables import (
+    FCT_ORDER_FEEDBACK,
+    PROBLEM_ORDERS,
+    STG_FEEDBACK,
+    STG_ORDERS,
+    WORK_ORDER_FEEDBACK,
+    WORK_ORDERS,
+    TableSpec,
+)
 from after_sales.transforms.arrow_ops import has_duplicates, isin
 from after_sales.transforms.rules import CauseRules, ServiceRules
+from after_sales.transforms.sql_models import run_model, to_arrow, typed_frame, zone_of
 
 # Order ids are unique per shop system, not globally: the own site (every own channel: web, app, mini_program, ...
 # and the own helpdesk, whose feedback has no channel) is one namespace, each marketplace channel another. An order
@@ -23,18 +34,13 @@ FEEDBACK_KEY = ["order_scope", "feedback_id"]
 _KEY_SEPARATOR = "\x00"
 
 
-def order_scope(channel: pd.Series, marketplaces: Collection[str]) -> pd.Series:
-    """The order-id namespace of each row: its channel when that is a marketplace's, else the own site's."""
-    lowered = channel.astype("string").str.lower()
-    hit = isin(lowered.fillna(""), [m.lower() for m in marketplaces])
-    return pd.Series(np.where(hit, lowered.fillna(""), OWN_SCOPE), index=channel.index, dtype=object)
-
-
 def with_order_scope(frame: pd.DataFrame, marketplaces: Collection[str]) -> pd.DataFrame:
-    """frame with its order_scope column (kept when it has one, else derived from channel)."""
+    """frame with its order_scope column: kept when it has one, else its channel when a marketplace's, else 'own'."""
     if "order_scope" in frame.columns:
         return frame
-    return frame.assign(order_scope=order_scope(frame["channel"], marketplaces))
+    lowered = frame["channel"].astype("string").str.lower().fillna("")
+    hit = isin(lowered, [m.lower() for m in marketplaces])
+    return frame.assign(order_scope=pd.Series(np.where(hit, lowered, OWN_SCOPE), index=frame.index, dtype=object))
 
 
 def key_of(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
@@ -54,10 +60,17 @@ def latest_version(frame: pd.DataFrame, key: str | list[str]) -> pd.DataFrame:
     return ordered.drop_duplicates(columns, keep="last")
 
 
-def in_window(dates: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
-    """True where a date column falls in [start, end)."""
-    as_ts = pd.to_datetime(dates)
-    return (as_ts >= pd.Timestamp(start)) & (as_ts < pd.Timestamp(end))
+# The columns each model reads (a frame may lack any: it reads as null).
+ORDER_INPUT = tuple(c for c in STG_ORDERS.column_names if c not in ("status_raw", "source"))
+FEEDBACK_INPUT = tuple(c for c in STG_FEEDBACK.column_names if c not in ("business_date", "source", "refund_status"))
+PROBLEM_INPUT = (*(c for c in PROBLEM_ORDERS.column_names if c in FCT_ORDER_FEEDBACK.column_names), "is_problem")
+_SCOPE_COLUMN = FCT_ORDER_FEEDBACK.column("order_scope")
+
+
+def _scoped_input(spec: TableSpec, frame: pd.DataFrame, columns: tuple[str, ...]) -> pa.Table:
+    """A staged frame as an SQL input with order_scope (null when the frame has none) and row positions."""
+    with_scope = replace(spec, columns=(*spec.columns, _SCOPE_COLUMN))
+    return to_arrow(with_scope, frame, (*columns, "order_scope"), positions=True)
 
 
 def build_order_feedback(
@@ -68,85 +81,56 @@ def build_order_feedback(
     complaint_issue_types: tuple[str, ...],
     marketplaces: Collection[str] = (),
 ) -> pd.DataFrame:
-    """Orders of business dates [start, end) left-joined with their feedback of the same order scope.
+    """Orders of business dates [start, end) left-joined with their feedback of the same order scope (SQL).
 
     marketplaces are the marketplace channels (each its own order-id namespace); rows that already carry
     order_scope keep it.
     """
-    o = latest_version(with_order_scope(orders, marketplaces), ORDER_KEY)
-    o = o.loc[in_window(o["business_date"], start, end)]
-    f = latest_version(with_order_scope(feedback, marketplaces), FEEDBACK_KEY)
-    f = f.loc[isin(key_of(f, ORDER_KEY), key_of(o, ORDER_KEY))]
-    o = o.rename(columns={"created_at": "order_created_at", "status": "order_status"})
-    f = f.rename(columns={"created_at": "feedback_created_at"})
-    fact = o.merge(
-        f[
-            [
-                *ORDER_KEY,
-                "feedback_id",
-                "feedback_created_at",
-                "rating",
-                "issue_type",
-                "issue_description",
-                "first_response_at",
-                "resolved_at",
-                "resolution",
-                "reopened",
-                "refund_amount",
-            ]
-        ],
-        on=ORDER_KEY,
-        how="left",
-    )
-    fact["has_feedback"] = fact["feedback_id"].notna()
-    low = fact["rating"].astype("Float64").lt(3).fillna(False).astype(bool)
-    complaint = fact["issue_type"].isin(complaint_issue_types).fillna(False).astype(bool)
-    fact["is_problem"] = fact["has_feedback"] & (low | complaint)
-    fact = fact.sort_values(
-        ["business_date", *ORDER_KEY, "feedback_id"], kind="stable", na_position="first"
-    )
-    return fact[FCT_ORDER_FEEDBACK.column_names].reset_index(drop=True)
+    inputs = {
+        "orders": _scoped_input(STG_ORDERS, orders, ORDER_INPUT),
+        "feedback": _scoped_input(STG_FEEDBACK, feedback, FEEDBACK_INPUT),
+    }
+    params = {
+        "start": start,
+        "end": end,
+        "complaint_types": list(complaint_issue_types),
+        "marketplaces": [m.lower() for m in marketplaces],
+        "derive_order_scope": "order_scope" not in orders.columns,
+        "derive_feedback_scope": "order_scope" not in feedback.columns,
+    }
+    table = run_model("fct_order_feedback", inputs, params)
+    return typed_frame(FCT_ORDER_FEEDBACK, table, zone_of(orders.get("created_at")))
+
+
+def _cause_params(rules: CauseRules) -> dict[str, object]:
+    """The cause rule table as list parameters, in rule order, types and keywords lower-cased."""
+    return {
+        "fallback": rules.fallback,
+        "causes": [r.cause for r in rules.causes],
+        "cause_types": [list(r.issue_types) for r in rules.causes],
+        "cause_keywords": [[k.lower() for k in r.keywords] for r in rules.causes],
+    }
 
 
 def locate_causes(issue_type: pd.Series, description: pd.Series, rules: CauseRules) -> pd.DataFrame:
-    """Primary cause and every matched cause per issue, from the rule table.
+    """Primary cause and every matched cause per issue, from the rule table (sql/causes.sql).
 
     The primary cause is the first cause whose keywords appear in the description (the customer's words
     are more specific than the ticket type), else the first whose issue types include the ticket's type.
     """
-    text = description.astype("string").fillna("").str.lower()
-    kind = issue_type.astype("string").fillna("").str.lower()
-    names = np.array([r.cause for r in rules.causes] + [rules.fallback], dtype=object)
-    by_word = np.column_stack(
-        [text.str.contains(r.pattern, regex=True).to_numpy(dtype=bool) for r in rules.causes]
-        + [np.zeros(len(text), dtype=bool)]
-    )
-    by_type = np.column_stack(
-        [kind.isin(r.issue_types).to_numpy(dtype=bool) for r in rules.causes] + [np.ones(len(text), dtype=bool)]
-    )
-    first_word = np.where(by_word.any(axis=1), by_word.argmax(axis=1), len(names) - 1)
-    cause = np.where(by_word[:, :-1].any(axis=1), names[first_word], names[by_type.argmax(axis=1)])
-    matched = by_word[:, :-1] | by_type[:, :-1]
-    joined = pd.Series("", index=description.index, dtype=object)
-    for i, r in enumerate(rules.causes):
-        hit = pd.Series(matched[:, i], index=description.index)
-        joined = joined.where(~hit, joined.where(joined == "", joined + ",") + r.cause)
-    return pd.DataFrame(
-        {"cause": cause, "matched_causes": joined.where(joined != "", rules.fallback)}, index=description.index
-    )
+    issues = pd.DataFrame({"issue_type": issue_type, "issue_description": description})
+    columns = ("issue_type", "issue_description")
+    table = run_model(("causes", "located_causes"), {"issues": to_arrow(PROBLEM_ORDERS, issues, columns, True)},
+                      _cause_params(rules))
+    return pd.DataFrame({c: table.column(c).to_pylist() for c in table.column_names}, index=description.index)
 
 
 def build_problem_orders(fact: pd.DataFrame, rules: CauseRules) -> pd.DataFrame:
-    """Problem issues (feedback rated below 3 or a complaint type), each located to a cause."""
-    p = fact.loc[fact["is_problem"].astype(bool)].copy()
-    p["is_low_rating"] = p["rating"].astype("Float64").lt(3).fillna(False).astype(bool)
-    p["is_complaint"] = p["issue_type"].isin(rules.complaint_issue_types).fillna(False).astype(bool)
-    located = locate_causes(p["issue_type"], p["issue_description"], rules)
-    p["cause"] = located["cause"]
-    p["matched_causes"] = located["matched_causes"]
-    # Found by the feedback itself; behaviour signals may date it earlier (after_sales/behaviour/proactive.py).
-    p["found_by"], p["found_at"], p["signal_rule"] = "feedback", p["feedback_created_at"], None
-    return p[PROBLEM_ORDERS.column_names].reset_index(drop=True)
+    """Problem issues (feedback rated below 3 or a complaint type), each located to a cause (SQL)."""
+    issues = to_arrow(FCT_ORDER_FEEDBACK, fact.loc[fact["is_problem"].astype(bool)], PROBLEM_INPUT, positions=True)
+    params = {**_cause_params(rules), "complaint_types": list(rules.complaint_issue_types)}
+    table = run_model(("causes", "problem_orders"), {"fact": issues, "issues": issues}, params)
+    return typed_frame(PROBLEM_ORDERS, table, zone_of(fact.get("feedback_created_at")))
 
 
 def work_order_id(order_id: str, cause: str, scope: str = OWN_SCOPE) -> str:
@@ -185,60 +169,31 @@ def with_feedback_ids(work_orders: pd.DataFrame, links: pd.DataFrame) -> pd.Data
 
 
 def build_work_orders(problems: pd.DataFrame, rules: ServiceRules, as_of: pd.Timestamp | None) -> pd.DataFrame:
-    """One work order per problem order and matched cause, with actions, priority, status and SLA.
+    """One work order per problem order and matched cause, with actions, priority, status and SLA (SQL).
 
     as_of is the time open work orders are judged against for SLA breach (the newest timestamp in
     the data, so a rebuild on the same data gives the same rows). feedback_ids is a list per work order.
     """
     if problems.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in WORK_ORDER_FRAME_COLUMNS})
-    # An issue that matched several causes opens a work order for each of them.
-    p = problems.drop(columns="cause").assign(cause=problems["matched_causes"].str.split(",")).explode("cause")
-    p = p.sort_values([*ORDER_KEY, "cause", "feedback_created_at", "feedback_id"], kind="stable")
-    p = p.assign(
-        p2_type=p["issue_type"].isin(rules.p2_issue_types).fillna(False),
-        unresolved=p["resolved_at"].isna(),
-        reopened_flag=p["reopened"].fillna(False).astype(bool),
-    )
-    keys = ["business_date", *ORDER_KEY, "cause"]
-    g = p.groupby(keys, sort=False, dropna=False)
-    wo = g.agg(
-        channel=("channel", "first"),
-        first_feedback=("feedback_id", "first"),
-        issue_count=("feedback_id", "size"),
-        min_rating=("rating", "min"),
-        opened_at=("feedback_created_at", "min"),
-        last_resolved=("resolved_at", "max"),
-        any_unresolved=("unresolved", "any"),
-        any_reopened=("reopened_flag", "any"),
-        any_p2_type=("p2_type", "any"),
-    ).reset_index()
-    ids = pd.Series([[f] for f in wo["first_feedback"].tolist()], index=wo.index, dtype=object)
-    several = p.loc[p.duplicated(keys, keep=False)]
-    if len(several):  # build longer lists only where a work order has more than one issue (Python per group)
-        lists = {k: sorted(str(f) for f in g.tolist()) for k, g in several.groupby(keys, sort=False)["feedback_id"]}
-        at = wo[keys].itertuples(index=False, name=None)
-        ids = pd.Series([lists.get(k, i) for k, i in zip(at, ids, strict=True)], index=wo.index, dtype=object)
-    wo[FEEDBACK_IDS] = ids
-    wo["work_order_id"] = [
-        work_order_id(o, c, s)
-        for o, c, s in zip(wo["order_id"].tolist(), wo["cause"].tolist(), wo["order_scope"].tolist(), strict=True)
-    ]
-    actions = wo["cause"].map(lambda c: rules.actions.get(c) or rules.actions.get("other") or ("人工回访",))
-    wo["suggested_action"] = actions.map(lambda a: a[0])
-    wo["suggested_actions"] = actions.map(" | ".join)
-    rating = wo["min_rating"].astype("Float64")
-    p1 = rating.le(rules.p1_max_rating).fillna(False) | wo["cause"].isin(rules.p1_causes)
-    p2 = rating.le(rules.p2_max_rating).fillna(False) | wo["any_p2_type"]
-    wo["priority"] = np.where(p1, "P1", np.where(p2, "P2", "P3"))
-    wo["sla_hours"] = wo["priority"].map(rules.sla_hours).astype("int64")
-    wo["due_at"] = wo["opened_at"] + pd.to_timedelta(wo["sla_hours"], unit="h")
-    wo["status"] = np.where(wo["any_unresolved"], "open", np.where(wo["any_reopened"], "reopened", "resolved"))
-    wo["resolved_at"] = wo["last_resolved"].where(~wo["any_unresolved"])
-    late_resolution = wo["resolved_at"].notna() & (wo["resolved_at"] > wo["due_at"])
-    overdue_open = wo["resolved_at"].isna() & (wo["due_at"] < as_of) if as_of is not None else False
-    wo["sla_breached"] = (late_resolution | overdue_open).astype(bool)
-    # Opened by feedback; behaviour signals may open one earlier (after_sales/behaviour/proactive.py).
-    wo["found_by"], wo["proactive"], wo["first_signal_at"], wo["signal_rule"] = "feedback", False, pd.NaT, None
-    wo = wo.sort_values(keys, kind="stable")
-    return wo[WORK_ORDER_FRAME_COLUMNS].reset_index(drop=True)
+    default = rules.actions.get("other") or ("人工回访",)
+    actions = {c: a for c, a in rules.actions.items() if a}
+    params = {
+        "p1_max_rating": rules.p1_max_rating,
+        "p1_causes": list(rules.p1_causes),
+        "p2_max_rating": rules.p2_max_rating,
+        "p2_issue_types": list(rules.p2_issue_types),
+        "priorities": list(rules.sla_hours),
+        "sla_hours": list(rules.sla_hours.values()),
+        "action_causes": list(actions),
+        "first_actions": [a[0] for a in actions.values()],
+        "all_actions": [" | ".join(a) for a in actions.values()],
+        "default_action": default[0],
+        "default_actions": " | ".join(default),
+        "as_of": None if as_of is None else as_of.to_pydatetime(),
+    }
+    inputs = {"problems": to_arrow(PROBLEM_ORDERS, problems, PROBLEM_ORDERS.column_names)}
+    table = run_model("work_orders", inputs, params)
+    wo = typed_frame(WORK_ORDERS, table, zone_of(problems.get("feedback_created_at")))
+    wo.insert(WORK_ORDER_FRAME_COLUMNS.index(FEEDBACK_IDS), FEEDBACK_IDS, table.column(FEEDBACK_IDS).to_pylist())
+    return wo
