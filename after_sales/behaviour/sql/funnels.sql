@@ -1,5 +1,6 @@
 -- grain: one row per business day D of the events
--- inputs: ev, orders_latest (prepare.sql), query_causes (search_query -> cause), days (business_date)
+-- inputs: ev (the funnels' event types, attributed), latest, orders_latest (prepare.sql), query_causes
+--         (search_query -> cause), days (business_date); visitors and contacts count every latest event
 -- window: the events of D; a checkout or return started on D is completed by a success / submit within
 --         $follow_hours hours (events after D are read for that); promised time = created_at + $promised_days days
 WITH e AS (
@@ -49,7 +50,7 @@ returns AS (
 visits AS (
     SELECT day, count(DISTINCT visitor_id) AS visitors,
            count(DISTINCT visitor_id) FILTER (WHERE event_type IN ('contact_service', 'form_submit')) AS contacting_visitors
-    FROM e GROUP BY ALL
+    FROM (SELECT visitor_id, event_type, CAST(timezone($tz, occurred_at) AS DATE) AS day FROM latest) GROUP BY ALL
 ),
 searches AS (
     SELECT day, count(*) AS searches, count(*) FILTER (WHERE result_count = 0) AS zero_result_searches,
