@@ -20,7 +20,7 @@ from after_sales.behaviour.checks import (
     funnel_check,
 )
 from after_sales.behaviour.figures import accuracy_figures, funnel_figures, signal_figures
-from after_sales.behaviour.inputs import sql_inputs
+from after_sales.behaviour.inputs import sql_inputs, window_exports
 from after_sales.behaviour.rules import load_signal_rules
 from after_sales.behaviour.signals import (
     EVENT_INPUT,
@@ -125,15 +125,16 @@ def behaviour_signals(
     """Problems located from what customers do: the rules of behaviour_signals.yaml, run as SQL on DuckDB."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        with sql_inputs(window, SIGNAL_EXPORT, events=stg_events, orders=stg_orders) as i:
-            rows = detect_signals(i["events"], i["orders"], CONFIG, window.start, window.end, SETTINGS.timezone)
+        i = exports.inputs(window, events=stg_events, orders=stg_orders)
+        rows = detect_signals(i["events"], i["orders"], CONFIG, window.start, window.end, SETTINGS.timezone)
         by_rule = rows["rule"].value_counts().to_dict()
         metadata = {"signals": len(rows), **{f"signals/{r.name}": int(by_rule.get(r.name, 0)) for r in CONFIG.signals}}
         per_day = signal_figures(rows, [r.name for r in CONFIG.signals], window.days())
         checks = [evidence_check(rows, window.days())]
         return {BEHAVIOUR_SIGNALS.name: Chunk(rows, checks=checks, metadata=metadata, per_day=per_day)}
 
-    yield from materialize_in_chunks(context, warehouse, [BEHAVIOUR_SIGNALS], build)
+    with window_exports(SIGNAL_EXPORT) as exports:
+        yield from materialize_in_chunks(context, warehouse, [BEHAVIOUR_SIGNALS], build)
 
 
 @dg.asset(
@@ -213,9 +214,10 @@ def behaviour_funnels(
     """Checkout to payment, tracking after the promise, return completion, contact rate and search analytics."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        with sql_inputs(window, FUNNEL_EXPORT, events=stg_events, orders=stg_orders) as i:
-            rows = measure_funnels(i["events"], i["orders"], CONFIG, window.start, window.end, SETTINGS.timezone)
+        i = exports.inputs(window, events=stg_events, orders=stg_orders)
+        rows = measure_funnels(i["events"], i["orders"], CONFIG, window.start, window.end, SETTINGS.timezone)
         checks = [funnel_check(rows, window.days())]
         return {BEHAVIOUR_FUNNELS.name: Chunk(rows, checks=checks, per_day=funnel_figures(rows))}
 
-    yield from materialize_in_chunks(context, warehouse, [BEHAVIOUR_FUNNELS], build)
+    with window_exports(FUNNEL_EXPORT) as exports:
+        yield from materialize_in_chunks(context, warehouse, [BEHAVIOUR_FUNNELS], build)

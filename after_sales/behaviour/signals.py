@@ -41,8 +41,8 @@ RULE_EVENT_INPUT = tuple(c for c in EVENT_INPUT if c != "session_id")
 TYPED_COLUMNS = ("page", "search_query", "result", "result_count", "reason_code")
 ORDER_INPUT = ("order_id", "user_id", "created_at", "channel", "landing_date", "source_file", "source_row")
 _PARAM = re.compile(r"\$(\w+)")
-# An SQL input: rows in memory, or a Parquet file of them (a window exported from a DuckDB warehouse).
-Source = pd.DataFrame | Path
+# An SQL input: rows in memory, or Parquet files of them (landing days exported from a DuckDB warehouse).
+Source = pd.DataFrame | Path | list[Path]
 # In-process DuckDB memory; past it the SQL spills to disk, so a partition's memory stays bounded.
 MEMORY_LIMIT = "1GB"
 
@@ -80,15 +80,26 @@ def _register(
 ) -> None:
     """rows as view name with the given columns and rid, a number unique to each row."""
     cols = ", ".join(f'"{c}"' for c in columns)
-    if isinstance(rows, Path):
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {cols}, file_row_number AS rid "
-            f"FROM read_parquet('{rows.as_posix()}', file_row_number = true)"
+    files = [rows] if isinstance(rows, Path) else rows if isinstance(rows, list) else []
+    if files:
+        parts = (
+            f"SELECT {cols}, {i} * {1 << 40} + file_row_number AS rid "
+            f"FROM read_parquet('{f.as_posix()}', file_row_number = true)"
+            for i, f in enumerate(files)
         )
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + " UNION ALL ".join(parts))
     else:
+        rows = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame()
         table = to_arrow(spec, rows, columns)
         con.register(f"{name}_rows", table.append_column("rid", pa.array(range(table.num_rows), pa.int64())))
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_rows")
+
+
+def spill_dir(rows: Source) -> Path | None:
+    """The scratch folder of exported inputs, where the SQL may spill too."""
+    if isinstance(rows, list):
+        return rows[0].parent if rows else None
+    return rows.parent if isinstance(rows, Path) else None
 
 
 def open_duckdb(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -122,7 +133,7 @@ def connection(
     Deduplication looks at every event; only the events of event_types are attributed (the SQL that reads ev
     selects nothing else). With trail_types, trail holds every event, of any type, of the subjects of those.
     """
-    con = open_duckdb(events.parent if isinstance(events, Path) else None)
+    con = open_duckdb(spill_dir(events))
     try:
         _register(con, "events", STG_EVENTS, events, RULE_EVENT_INPUT)
         _register(con, "orders", STG_ORDERS, orders, ORDER_INPUT)
@@ -228,7 +239,7 @@ SESSION_GAP_MINUTES = 30
 def derive_sessions(events: Source, start: dt.date, end: dt.date, tz: str) -> pd.DataFrame:
     """event_sessions rows starting in business days [start, end): 30 minutes without an event ends a session."""
     first, last = _bounds(start, end, tz)
-    con = open_duckdb(events.parent if isinstance(events, Path) else None)
+    con = open_duckdb(spill_dir(events))
     try:
         _register(con, "events", STG_EVENTS, events, EVENT_INPUT)
         params = {
