@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -41,8 +42,20 @@ RULE_EVENT_INPUT = tuple(c for c in EVENT_INPUT if c != "session_id")
 TYPED_COLUMNS = ("page", "search_query", "result", "result_count", "reason_code")
 ORDER_INPUT = ("order_id", "user_id", "created_at", "channel", "landing_date", "source_file", "source_row")
 _PARAM = re.compile(r"\$(\w+)")
-# An SQL input: rows in memory, or Parquet files of them (landing days exported from a DuckDB warehouse).
-Source = pd.DataFrame | Path | list[Path]
+
+
+@dataclass(frozen=True)
+class Exported:
+    """Rows exported to Parquet files, of which those with partition_column in [start, end) are an input."""
+
+    files: tuple[Path, ...]
+    partition_column: str
+    start: dt.date
+    end: dt.date
+
+
+# An SQL input: rows in memory, a Parquet file of them, or the window's part of exported files.
+Source = pd.DataFrame | Path | Exported
 # In-process DuckDB memory; past it the SQL spills to disk, so a partition's memory stays bounded.
 MEMORY_LIMIT = "1GB"
 
@@ -80,11 +93,15 @@ def _register(
 ) -> None:
     """rows as view name with the given columns and rid, a number unique to each row."""
     cols = ", ".join(f'"{c}"' for c in columns)
-    files = [rows] if isinstance(rows, Path) else rows if isinstance(rows, list) else []
+    files = (rows,) if isinstance(rows, Path) else rows.files if isinstance(rows, Exported) else ()
     if files:
+        where = ""
+        if isinstance(rows, Exported):
+            col = f'"{rows.partition_column}"'
+            where = f" WHERE {col} >= DATE '{rows.start.isoformat()}' AND {col} < DATE '{rows.end.isoformat()}'"
         parts = (
             f"SELECT {cols}, {i} * {1 << 40} + file_row_number AS rid "
-            f"FROM read_parquet('{f.as_posix()}', file_row_number = true)"
+            f"FROM read_parquet('{f.as_posix()}', file_row_number = true){where}"
             for i, f in enumerate(files)
         )
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + " UNION ALL ".join(parts))
@@ -97,8 +114,8 @@ def _register(
 
 def spill_dir(rows: Source) -> Path | None:
     """The scratch folder of exported inputs, where the SQL may spill too."""
-    if isinstance(rows, list):
-        return rows[0].parent if rows else None
+    if isinstance(rows, Exported):
+        return rows.files[0].parent if rows.files else None
     return rows.parent if isinstance(rows, Path) else None
 
 
