@@ -79,11 +79,12 @@ def _batch_definition() -> Any:
     return source.add_dataframe_asset(name="frame").add_batch_definition_whole_dataframe("whole_frame")
 
 
-def _text(value: object) -> str:
+def value_text(value: object) -> str:
+    """A reported value as the text data_quality_runs keeps (JSON for lists and dicts, null for missing)."""
     if isinstance(value, dict):
-        return json.dumps({k: _text(v) for k, v in value.items()}, ensure_ascii=False)
+        return json.dumps({k: value_text(v) for k, v in value.items()}, ensure_ascii=False)
     if isinstance(value, list | tuple):
-        return json.dumps([_text(v) for v in value], ensure_ascii=False)
+        return json.dumps([value_text(v) for v in value], ensure_ascii=False)
     return "null" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
@@ -171,8 +172,8 @@ def validate(frame: pd.DataFrame, rules: list[Rule], partition_column: str | Non
             success=bool(res.success),
             element_count=result.get("element_count"),
             unexpected_count=result.get("unexpected_count"),
-            sample=[_text(_as_before(v, rule.columns, back)) for v in unexpected[:5]],
-            observed=None if observed is None else _text(observed),
+            sample=[value_text(_as_before(v, rule.columns, back)) for v in unexpected[:5]],
+            observed=None if observed is None else value_text(observed),
             error=error,
         )
         if by_partition and not outcome.success and outcome.unexpected_count:

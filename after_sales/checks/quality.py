@@ -13,6 +13,7 @@ import pandas as pd
 
 from after_sales.arrow_frames import SchemaMismatchError, frame_to_arrow
 from after_sales.checks.gx_runner import Outcome, Rule, validate
+from after_sales.checks.sql_rules import supported, validate_sql
 from after_sales.checks.suites import CHECK_DESCRIPTIONS, rules_for
 from after_sales.tables import DATA_QUALITY_RUNS, TableSpec
 from after_sales.windows import DateWindow
@@ -76,6 +77,11 @@ def check_specs(
     ]
 
 
+def uses_gx(spec: TableSpec) -> bool:
+    """Whether a table's rows are validated by GX: the staged inputs are; derived tables run the rules in SQL."""
+    return (spec.copy_of or spec.name).startswith("stg_")
+
+
 def _partition_days(frame: pd.DataFrame, spec: TableSpec, window: DateWindow | None) -> list[dt.date]:
     if window is not None:
         return window.days()
@@ -134,9 +140,12 @@ def evaluate(
     )
     outcomes: list[Outcome]
     try:
-        frame_to_arrow(spec, frame)
+        arrow = frame_to_arrow(spec, frame)
         rules = rules_for(spec, window, now)
-        outcomes = validate(frame, rules, spec.partition_column) if len(frame) else _on_no_rows(spec, frame, rules)
+        if uses_gx(spec) or not supported(rules):
+            outcomes = validate(frame, rules, spec.partition_column) if len(frame) else _on_no_rows(spec, frame, rules)
+        else:
+            outcomes = validate_sql(arrow, rules, spec.partition_column)
     except SchemaMismatchError as exc:
         rule = Rule("schema", gxe.ExpectTableColumnsToMatchSet(column_set=spec.column_names, exact_match=True))
         outcomes = [Outcome(rule, False, len(frame), None, [], error=str(exc))]

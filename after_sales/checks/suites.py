@@ -79,12 +79,14 @@ EVENT_TIMES = (
 )
 CLOCK_SKEW = pd.Timedelta(minutes=10)
 
+# Staged inputs run these expectations in GX, derived tables as SQL (checks/quality.py: uses_gx).
 CHECK_DESCRIPTIONS = {
-    "schema": "Columns are exactly the table's columns, castable to its types (GX: table columns match set).",
-    "keys": "Key columns are never null and the table key is unique (GX: not null, unique).",
-    "values": "Required columns are filled; ratings 1-5, amounts and counts non-negative, rates in range (GX).",
+    "schema": "Columns are exactly the table's columns, castable to its types (expect_table_columns_to_match_set).",
+    "keys": "Key columns are never null and the table key is unique (expect not null, unique).",
+    "values": "Required columns are filled; ratings 1-5, amounts and counts non-negative, rates in range "
+    "(expect between).",
     "window": "Partition dates inside the run's window; event times not in the future; rows not dated after "
-    "they landed (GX).",
+    "they landed (expect between, pair A >= B).",
 }
 
 
