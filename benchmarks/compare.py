@@ -3,8 +3,11 @@
 Two tables are equal when they have the same number of rows and the same multiset of rows over
 the compared columns (`EXCEPT ALL` both ways is empty). Every column both tables have is compared,
 except the lineage column `source` (a label, renamed while the marketplace sources are built);
-floating-point columns are rounded to 9 significant decimals first. When a table differs, the
-columns whose value multisets differ are listed to show where.
+floating-point columns are rounded to 9 decimals first. The pipeline stores floats at 12 significant
+digits and the SQL script does not round, so a value on a rounding boundary can round differently: when
+only floats differ, rows are paired in the order of every column (floats at 6 decimals) and their floats
+compared within 1e-9 (relative above 1), and the table counts as equal if every pair is that close. When
+a table differs, the columns whose value multisets differ are listed to show where.
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ class TableComparison:
     columns: list[str] = field(default_factory=list)
     differing_columns: list[str] = field(default_factory=list)
     note: str = ""
+    within_tolerance: bool = False
 
     @property
     def equal(self) -> bool:
         """Same row count and no row on one side only."""
-        return self.rows_a == self.rows_b and self.only_a == 0 and self.only_b == 0 and not self.note
+        same = self.rows_a == self.rows_b and self.only_a == 0 and self.only_b == 0
+        return (same or self.within_tolerance) and not self.note
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready."""
@@ -53,9 +58,30 @@ def _columns(con: duckdb.DuckDBPyConnection, db: str, schema: str, table: str) -
 
 def _expr(column: str, kind: str) -> str:
     quoted = '"' + column.replace('"', '""') + '"'
-    if kind in ("DOUBLE", "FLOAT", "REAL"):
+    if kind in FLOAT_TYPES:
         return f"round({quoted}, 9) AS {quoted}"
     return quoted
+
+
+FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
+
+
+def _floats_close(con: duckdb.DuckDBPyConnection, ta: str, tb: str, common: list[str], floats: list[str]) -> bool:
+    """Whether rows paired in the order of every column agree exactly, floats within 1e-9 (relative above 1)."""
+    q = {c: '"' + c.replace('"', '""') + '"' for c in common}
+    order = ", ".join(f"round({q[c]}, 6)" if c in floats else q[c] for c in common)
+    same = [
+        f"(x.{q[c]} IS NULL AND y.{q[c]} IS NULL) OR abs(x.{q[c]} - y.{q[c]}) <= 1e-9 * greatest(1, abs(x.{q[c]}))"
+        if c in floats
+        else f"x.{q[c]} IS NOT DISTINCT FROM y.{q[c]}"
+        for c in common
+    ]
+    paired = (
+        f"SELECT count(*) FROM (SELECT *, row_number() OVER (ORDER BY {order}) AS _n FROM {ta}) x "
+        f"JOIN (SELECT *, row_number() OVER (ORDER BY {order}) AS _n FROM {tb}) y USING (_n) "
+        f"WHERE NOT (({') AND ('.join(same)}))"
+    )
+    return con.execute(paired).fetchone()[0] == 0  # type: ignore[index]
 
 
 def compare_tables(
@@ -86,6 +112,9 @@ def compare_tables(
                 f"SELECT count(*) FROM (SELECT {select} FROM {tb} EXCEPT ALL SELECT {select} FROM {ta})"
             ).fetchone()[0]  # type: ignore[index]
             cmp = TableComparison(table, rows_a, rows_b, only_a_n, only_b_n, columns=common)
+            if not cmp.equal and rows_a == rows_b:
+                floats = [c for c in common if cols_a[c] in FLOAT_TYPES]
+                cmp.within_tolerance = bool(floats) and _floats_close(con, ta, tb, common, floats)
             if not cmp.equal:
                 for c in common:
                     e = _expr(c, cols_a[c])
@@ -108,7 +137,8 @@ def summary(comparisons: list[TableComparison]) -> str:
     parts = []
     for c in comparisons:
         if c.equal:
-            parts.append(f"{c.table} {c.rows_a:,} rows equal")
+            close = " (floats within 1e-9)" if c.within_tolerance else ""
+            parts.append(f"{c.table} {c.rows_a:,} rows equal{close}")
         else:
             detail = c.note or f"{c.rows_a:,} vs {c.rows_b:,} rows, {c.only_a}/{c.only_b} rows on one side only"
             cols = f"; columns differing: {', '.join(c.differing_columns)}" if c.differing_columns else ""

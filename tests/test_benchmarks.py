@@ -127,6 +127,25 @@ def test_comparison_reports_the_differing_column(baseline_db: Path, tmp_path: Pa
     assert not wo.equal and wo.only_a == wo.only_b == 1 and wo.differing_columns == ["priority (1/1)"]
 
 
+def test_floats_on_a_rounding_boundary_are_equal_but_a_real_difference_is_not(tmp_path: Path) -> None:
+    import duckdb
+
+    def table(path: Path, values: list[float]) -> None:
+        with duckdb.connect(str(path)) as con:
+            con.execute("CREATE SCHEMA after_sales")
+            con.execute("CREATE TABLE after_sales.metrics_daily (business_date DATE, hours DOUBLE)")
+            for day, v in enumerate(values, start=1):
+                con.execute("INSERT INTO after_sales.metrics_daily VALUES (?, ?)", [f"2025-01-0{day}", v])
+
+    # The pipeline stores 12 significant digits of the script's raw value: rounded to 9 decimals, the two differ.
+    table(tmp_path / "raw.duckdb", [1.00000000049999, 2.0])
+    table(tmp_path / "stored.duckdb", [1.0000000005, 2.0])
+    table(tmp_path / "other.duckdb", [1.0000000005, 2.1])
+    [close] = compare_tables(tmp_path / "raw.duckdb", tmp_path / "stored.duckdb", ("metrics_daily",))
+    [far] = compare_tables(tmp_path / "raw.duckdb", tmp_path / "other.duckdb", ("metrics_daily",))
+    assert close.equal and close.within_tolerance
+    assert not far.equal and not far.within_tolerance and far.differing_columns
+
 def test_sql_script_is_filled_from_the_rule_tables(tiny_landing: Path, tmp_path: Path) -> None:
     sql = render_sql(tiny_landing, tmp_path, START, END, TZ, 7, work_order_as_of(END, TZ))
     assert not re.search(r"\{\{[A-Z_]+\}\}", sql)

@@ -8,12 +8,11 @@ import json
 from dataclasses import dataclass, field
 
 import dagster as dg
-import great_expectations.expectations as gxe
 import pandas as pd
 
 from after_sales.arrow_frames import SchemaMismatchError, frame_to_arrow
 from after_sales.checks.gx_runner import Outcome, Rule, validate
-from after_sales.checks.sql_rules import supported, validate_sql
+from after_sales.checks.sql_rules import COLUMN_SET, supported, validate_sql
 from after_sales.checks.suites import CHECK_DESCRIPTIONS, rules_for
 from after_sales.tables import DATA_QUALITY_RUNS, TableSpec
 from after_sales.windows import DateWindow
@@ -147,7 +146,7 @@ def evaluate(
         else:
             outcomes = validate_sql(arrow, rules, spec.partition_column)
     except SchemaMismatchError as exc:
-        rule = Rule("schema", gxe.ExpectTableColumnsToMatchSet(column_set=spec.column_names, exact_match=True))
+        rule = Rule("schema", COLUMN_SET, {"column_set": spec.column_names, "exact_match": True})
         outcomes = [Outcome(rule, False, len(frame), None, [], error=str(exc))]
     records: list[dict[str, object]] = []
     results: list[dg.AssetCheckResult] = []

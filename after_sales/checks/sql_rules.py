@@ -70,12 +70,12 @@ _ROW_RULES: dict[str, Callable[[dict[str, Any], list[object]], tuple[str, str]]]
 def supported(rules: list[Rule]) -> bool:
     """Whether every rule is one this evaluator knows."""
     known = {*_ROW_RULES, COLUMN_SET, "expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
-    return all(r.expectation.expectation_type in known for r in rules)
+    return all(r.kind in known for r in rules)
 
 
 def _predicate(rule: Rule, params: list[object]) -> tuple[str, str]:
-    kind = rule.expectation.expectation_type
-    kw = rule.expectation.configuration.kwargs
+    kind = rule.kind
+    kw = rule.kwargs
     if kind == "expect_column_values_to_be_unique":
         return _unique([kw["column"]])
     if kind == "expect_compound_columns_to_be_unique":
@@ -97,9 +97,9 @@ def validate_sql(rows: pa.Table, rules: list[Rule], partition_column: str | None
     outcomes: dict[int, Outcome] = {}
     judged: list[int] = []
     for i, rule in enumerate(rules):
-        if rule.expectation.expectation_type == COLUMN_SET:
+        if rule.kind == COLUMN_SET:
             observed = list(rows.column_names)
-            held = set(observed) == set(rule.expectation.configuration.kwargs["column_set"])
+            held = set(observed) == set(rule.kwargs["column_set"])
             outcomes[i] = Outcome(rule, held, None, None, [], observed=value_text(observed))
         else:
             judged.append(i)

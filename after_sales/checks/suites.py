@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import great_expectations.expectations as gxe
 import pandas as pd
 
 from after_sales.checks.gx_runner import Rule
@@ -78,6 +77,7 @@ EVENT_TIMES = (
     "detected_at",
 )
 CLOCK_SKEW = pd.Timedelta(minutes=10)
+BETWEEN = "expect_column_values_to_be_between"
 
 # Staged inputs run these expectations in GX, derived tables as SQL (checks/quality.py: uses_gx).
 CHECK_DESCRIPTIONS = {
@@ -91,25 +91,25 @@ CHECK_DESCRIPTIONS = {
 
 
 def rules_for(spec: TableSpec, window: DateWindow | None, now: pd.Timestamp) -> list[Rule]:
-    """Every GX rule for a table's rows in a partition window."""
-    rules = [Rule("schema", gxe.ExpectTableColumnsToMatchSet(column_set=spec.column_names, exact_match=True))]
+    """Every expectation rule for a table's rows in a partition window."""
+    rules = [
+        Rule("schema", "expect_table_columns_to_match_set", {"column_set": spec.column_names, "exact_match": True})
+    ]
     key = list(spec.primary_key)
     for c in spec.columns:
         if not c.nullable:
             check = "keys" if c.name in key else "values"
-            rules.append(Rule(check, gxe.ExpectColumnValuesToNotBeNull(column=c.name), c.name))
+            rules.append(Rule(check, "expect_column_values_to_not_be_null", {"column": c.name}, c.name))
     if len(key) == 1:
-        rules.append(Rule("keys", gxe.ExpectColumnValuesToBeUnique(column=key[0]), key[0]))
+        rules.append(Rule("keys", "expect_column_values_to_be_unique", {"column": key[0]}, key[0]))
     elif key:
-        rules.append(Rule("keys", gxe.ExpectCompoundColumnsToBeUnique(column_list=key)))
+        rules.append(Rule("keys", "expect_compound_columns_to_be_unique", {"column_list": key}))
     for c in spec.columns:
         low, high = VALUE_RANGES.get(c.name, (0, None) if HOURS_MARKER in c.name else (None, None))
         if c.type == "int" and c.name not in VALUE_RANGES and spec.name.startswith("metrics"):
             low = 0
         if low is not None or high is not None:
-            rules.append(
-                Rule("values", gxe.ExpectColumnValuesToBeBetween(column=c.name, min_value=low, max_value=high), c.name)
-            )
+            rules.append(Rule("values", BETWEEN, {"column": c.name, "min_value": low, "max_value": high}, c.name))
     if window is not None and spec.partition_column:
         # The GX runner hands date columns to GX as midnight UTC timestamps, so it compares them vectorized.
         first = pd.Timestamp(window.start, tz="UTC")
@@ -117,21 +117,21 @@ def rules_for(spec: TableSpec, window: DateWindow | None, now: pd.Timestamp) -> 
         rules.append(
             Rule(
                 "window",
-                gxe.ExpectColumnValuesToBeBetween(column=spec.partition_column, min_value=first, max_value=last),
+                BETWEEN,
+                {"column": spec.partition_column, "min_value": first, "max_value": last},
                 spec.partition_column,
             )
         )
     latest = (now + CLOCK_SKEW).tz_convert("UTC")
     for name in EVENT_TIMES:
         if name in spec.column_names:
-            rules.append(Rule("window", gxe.ExpectColumnValuesToBeBetween(column=name, max_value=latest), name))
+            rules.append(Rule("window", BETWEEN, {"column": name, "max_value": latest}, name))
     if {"landing_date", "business_date"} <= set(spec.column_names):
         rules.append(
             Rule(
                 "window",
-                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="landing_date", column_B="business_date", or_equal=True
-                ),
+                "expect_column_pair_values_a_to_be_greater_than_b",
+                {"column_A": "landing_date", "column_B": "business_date", "or_equal": True},
                 "business_date",
             )
         )
