@@ -91,31 +91,8 @@ def run_baseline(src: Path, db: Path, first: dt.date, last: dt.date, tz: str) ->
         timings["query_causes (jieba)"] = round(time.perf_counter() - began, 3)
         _run(con, BASELINE_SQL.read_text(encoding="utf-8"), {"tz": tz, "first_day": first, "last_day": last}, timings)
         seconds = time.perf_counter() - began
-        stored_floats(con)
         rows = {t: con.execute(f"SELECT count(*) FROM after_sales.{t}").fetchone()[0] for t in TABLES}  # type: ignore[index]
     return {"seconds": round(seconds, 3), "phases": timings, "rows": rows}
-
-
-def stored_floats(con: duckdb.DuckDBPyConnection) -> None:
-    """The baseline's float columns as the warehouse stores them (FLOAT_DIGITS significant digits; not timed).
-
-    The comparison rounds floats to 9 decimals; without this, a rate such as 0.29155414350013 stored by the
-    assets as 0.2915541435 rounds down there while the baseline's full value rounds up.
-    """
-    from after_sales.arrow_frames import stable_floats
-    from after_sales.tables import BEHAVIOUR_FUNNELS, BEHAVIOUR_SIGNALS
-
-    for spec in (BEHAVIOUR_SIGNALS, BEHAVIOUR_FUNNELS):
-        floats = [c.name for c in spec.columns if c.type == "float"]
-        if not floats:
-            continue
-        frame = con.execute(f"SELECT * FROM after_sales.{spec.name}").df()
-        for c in floats:
-            frame[c] = stable_floats(frame[c].astype("float64").to_numpy())
-        con.execute(f"DELETE FROM after_sales.{spec.name}")
-        con.register("stored", frame)
-        con.execute(f"INSERT INTO after_sales.{spec.name} BY NAME SELECT * FROM stored")
-        con.unregister("stored")
 
 
 def run_assets(db: Path, first: dt.date, last: dt.date, tz: str) -> dict[str, object]:
