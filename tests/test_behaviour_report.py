@@ -145,3 +145,36 @@ def test_a_rule_fires_again_once_its_window_emptied_whatever_the_events_handed_i
     funnels = measure_funnels(tmp_path / "events.parquet", tmp_path / "orders.parquet", config, D1, D3, TZ)
     pd.testing.assert_frame_equal(funnels, measure_funnels(events, orders, config, D1, D3, TZ))
     assert funnels["searches"].tolist() == [2, 0]
+
+
+def test_latest_landing_decides_the_type_and_evidence_lists_every_type(tmp_path: Path) -> None:
+    """Only a few event types are attributed and read by the rules: exact whatever a later landing changes."""
+    first = [
+        "P1,,V1,,O1,2025-03-01 10:00:00,payment_result,pay,,failure,card",
+        "P2,,V1,,O1,2025-03-01 10:30:00,payment_result,pay,,failure,card",
+        "R1,,V2,,O2,2025-03-01 09:00:00,return_start,return_step_1,,,",
+        "R2,,V2,,O2,2025-03-01 10:00:00,page_view,return_help,,,",
+    ]
+    # P2 lands again as a page view: its latest landing counts, so O1 has one failure, not two.
+    again = ["P2,,V1,,O1,2025-03-01 10:30:00,page_view,pay,,,", "X1,,V3,,,2025-03-02 12:00:00,page_view,home,,,"]
+    staged = [stage_events(landed("events", EVENTS_HEADER, first, D1), CTX)]
+    staged.append(stage_events(landed("events", EVENTS_HEADER, again, D2), CTX))
+    assert all(s.quarantined.empty for s in staged)
+    events = pd.concat([s.rows for s in staged], ignore_index=True)
+    orders = pd.DataFrame(columns=list(ORDER_INPUT))
+    config = load_signal_rules()
+    found = detect_signals(events, orders, config, D1, D3, TZ)
+    # The return started at 09:00 on D1 and not submitted is detected 24 h later, with the page view between.
+    assert found[["rule", "signal_date", "subject_id", "event_count", "event_ids"]].values.tolist() == [
+        ["abandoned_return", D2, "O2", 2, "R1,R2"]
+    ]
+    funnels = measure_funnels(events, orders, config, D1, D3, TZ)
+    assert funnels[["payment_results", "payment_failures", "return_starts", "visitors"]].values.tolist() == [
+        [1, 1, 1, 2],
+        [0, 0, 0, 1],
+    ]
+    pq.write_table(to_arrow(STG_EVENTS, events, EVENT_INPUT), tmp_path / "events.parquet")
+    pq.write_table(to_arrow(STG_ORDERS, orders, ORDER_INPUT), tmp_path / "orders.parquet")
+    pd.testing.assert_frame_equal(
+        detect_signals(tmp_path / "events.parquet", tmp_path / "orders.parquet", config, D1, D3, TZ), found
+    )

@@ -20,9 +20,19 @@ from after_sales.behaviour.checks import (
     funnel_check,
 )
 from after_sales.behaviour.figures import accuracy_figures, funnel_figures, signal_figures
-from after_sales.behaviour.inputs import sql_inputs
+from after_sales.behaviour.inputs import sql_inputs, window_exports
 from after_sales.behaviour.rules import load_signal_rules
-from after_sales.behaviour.signals import EVENT_INPUT, ORDER_INPUT, derive_sessions, detect_signals, measure_funnels
+from after_sales.behaviour.signals import (
+    EVENT_INPUT,
+    FUNNEL_EVENT_TYPES,
+    ORDER_INPUT,
+    RULE_EVENT_INPUT,
+    derive_sessions,
+    detect_signals,
+    measure_funnels,
+    signal_event_types,
+    slim_events,
+)
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.partitions import SETTINGS, landing_window
@@ -45,6 +55,9 @@ LOOKBACK_DAYS = math.ceil(CONFIG.lookback_hours / 24)
 # Orders a signal day needs: the promised time of tracked orders and the latest order of a searching user.
 ORDER_DAYS = LOOKBACK_DAYS + max(CONFIG.attribution_days, CONFIG.promised_delivery_days + LOOKBACK_DAYS) + LATE
 WINDOW = CONFIG.accuracy_window_days
+# The exports of events leave out what the SQL does not read: the typed columns of other event types.
+SIGNAL_EXPORT = {"events": slim_events(signal_event_types(CONFIG))}
+FUNNEL_EXPORT = {"events": slim_events(FUNNEL_EVENT_TYPES)}
 FEEDBACK_COLUMNS = [
     "feedback_id",
     "order_id",
@@ -97,7 +110,7 @@ def event_sessions(
 @dg.asset(
     **_kwargs(BEHAVIOUR_SIGNALS, GROUP),
     ins={
-        "stg_events": upstream_in("stg_events", landing_window(-LOOKBACK_DAYS, LATE), list(EVENT_INPUT)),
+        "stg_events": upstream_in("stg_events", landing_window(-LOOKBACK_DAYS, LATE), list(RULE_EVENT_INPUT)),
         "stg_orders": upstream_in("stg_orders", landing_window(-ORDER_DAYS, LATE), list(ORDER_INPUT)),
     },
     check_specs=check_specs("behaviour_signals", SIGNAL_CHECKS),
@@ -112,15 +125,16 @@ def behaviour_signals(
     """Problems located from what customers do: the rules of behaviour_signals.yaml, run as SQL on DuckDB."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        with sql_inputs(window, events=stg_events, orders=stg_orders) as i:
-            rows = detect_signals(i["events"], i["orders"], CONFIG, window.start, window.end, SETTINGS.timezone)
+        i = exports.inputs(window, events=stg_events, orders=stg_orders)
+        rows = detect_signals(i["events"], i["orders"], CONFIG, window.start, window.end, SETTINGS.timezone)
         by_rule = rows["rule"].value_counts().to_dict()
         metadata = {"signals": len(rows), **{f"signals/{r.name}": int(by_rule.get(r.name, 0)) for r in CONFIG.signals}}
         per_day = signal_figures(rows, [r.name for r in CONFIG.signals], window.days())
         checks = [evidence_check(rows, window.days())]
         return {BEHAVIOUR_SIGNALS.name: Chunk(rows, checks=checks, metadata=metadata, per_day=per_day)}
 
-    yield from materialize_in_chunks(context, warehouse, [BEHAVIOUR_SIGNALS], build)
+    with window_exports(SIGNAL_EXPORT) as exports:
+        yield from materialize_in_chunks(context, warehouse, [BEHAVIOUR_SIGNALS], build)
 
 
 @dg.asset(
@@ -185,7 +199,7 @@ def _render_accuracy(_: str, totals: dict[str, object]) -> dict[str, object]:
 @dg.asset(
     **_kwargs(BEHAVIOUR_FUNNELS, GROUP),
     ins={
-        "stg_events": upstream_in("stg_events", landing_window(0, LATE + 1), list(EVENT_INPUT)),
+        "stg_events": upstream_in("stg_events", landing_window(0, LATE + 1), list(RULE_EVENT_INPUT)),
         "stg_orders": upstream_in("stg_orders", landing_window(-ORDER_DAYS, LATE), list(ORDER_INPUT)),
     },
     check_specs=check_specs("behaviour_funnels", FUNNEL_CHECKS),
@@ -200,9 +214,10 @@ def behaviour_funnels(
     """Checkout to payment, tracking after the promise, return completion, contact rate and search analytics."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        with sql_inputs(window, events=stg_events, orders=stg_orders) as i:
-            rows = measure_funnels(i["events"], i["orders"], CONFIG, window.start, window.end, SETTINGS.timezone)
+        i = exports.inputs(window, events=stg_events, orders=stg_orders)
+        rows = measure_funnels(i["events"], i["orders"], CONFIG, window.start, window.end, SETTINGS.timezone)
         checks = [funnel_check(rows, window.days())]
         return {BEHAVIOUR_FUNNELS.name: Chunk(rows, checks=checks, per_day=funnel_figures(rows))}
 
-    yield from materialize_in_chunks(context, warehouse, [BEHAVIOUR_FUNNELS], build)
+    with window_exports(FUNNEL_EXPORT) as exports:
+        yield from materialize_in_chunks(context, warehouse, [BEHAVIOUR_FUNNELS], build)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,7 @@ from after_sales.behaviour.rules import COUNTED_KINDS, SignalConfig, SignalRule,
 from after_sales.tables import BEHAVIOUR_FUNNELS, BEHAVIOUR_SIGNALS, EVENT_SESSIONS, STG_EVENTS, STG_ORDERS, TableSpec
 from after_sales.transforms.rules import CauseRules, load_cause_rules
 from after_sales.transforms.sql_models import open_duckdb, run_sql, to_arrow
+from after_sales.vocabulary import EVENT_TYPES
 
 EVENT_INPUT = (
     "event_id",
@@ -34,32 +36,114 @@ EVENT_INPUT = (
     "source_file",
     "source_row",
 )
+# The events columns the signal and funnel SQL reads (sessions also need session_id).
+RULE_EVENT_INPUT = tuple(c for c in EVENT_INPUT if c != "session_id")
+# Columns only ev reads: an export may leave them empty on events of the other types.
+TYPED_COLUMNS = ("page", "search_query", "result", "result_count", "reason_code")
 ORDER_INPUT = ("order_id", "user_id", "created_at", "channel", "landing_date", "source_file", "source_row")
-# An SQL input: rows in memory, or a Parquet file of them (a window exported from a DuckDB warehouse).
-Source = pd.DataFrame | Path
+@dataclass(frozen=True)
+class Exported:
+    """Rows exported to Parquet files, of which those with partition_column in [start, end) are an input."""
+
+    files: tuple[Path, ...]
+    partition_column: str
+    start: dt.date
+    end: dt.date
+
+
+# An SQL input: rows in memory, a Parquet file of them, or the window's part of exported files.
+Source = pd.DataFrame | Path | Exported
 
 
 def _register(
     con: duckdb.DuckDBPyConnection, name: str, spec: TableSpec, rows: Source, columns: tuple[str, ...]
 ) -> None:
-    if isinstance(rows, Path):
-        cols = ", ".join(f'"{c}"' for c in columns)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {cols} FROM read_parquet('{rows.as_posix()}')")
+    """rows as view name with the given columns and rid, a number unique to each row."""
+    cols = ", ".join(f'"{c}"' for c in columns)
+    files = (rows,) if isinstance(rows, Path) else rows.files if isinstance(rows, Exported) else ()
+    if files:
+        where = ""
+        if isinstance(rows, Exported):
+            col = f'"{rows.partition_column}"'
+            where = f" WHERE {col} >= DATE '{rows.start.isoformat()}' AND {col} < DATE '{rows.end.isoformat()}'"
+        parts = (
+            f"SELECT {cols}, {i} * {1 << 40} + file_row_number AS rid "
+            f"FROM read_parquet('{f.as_posix()}', file_row_number = true){where}"
+            for i, f in enumerate(files)
+        )
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + " UNION ALL ".join(parts))
     else:
-        con.register(name, to_arrow(spec, rows, columns))
+        rows = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame()
+        table = to_arrow(spec, rows, columns)
+        con.register(f"{name}_rows", table.append_column("rid", pa.array(range(table.num_rows), pa.int64())))
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_rows")
+
+
+def spill_dir(rows: Source) -> Path | None:
+    """The scratch folder of exported inputs, where the SQL may spill too."""
+    if isinstance(rows, Exported):
+        return rows.files[0].parent if rows.files else None
+    return rows.parent if isinstance(rows, Path) else None
+
+
+def _attribute(con: duckdb.DuckDBPyConnection, name: str, config: SignalConfig) -> None:
+    """Table name: the events of view pick attributed to orders (attribute.sql)."""
+    run_sql(con, sql_text("attribute"), {"attribution_days": config.attribution_days})
+    con.execute(f"DROP TABLE IF EXISTS {name}")
+    con.execute(f"ALTER TABLE attributed RENAME TO {name}")
 
 
 @contextmanager
-def connection(events: Source, orders: Source, config: SignalConfig) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB holding the inputs and the prepared ev and orders_latest tables."""
-    con = open_duckdb(events.parent if isinstance(events, Path) else None)
+def connection(
+    events: Source,
+    orders: Source,
+    config: SignalConfig,
+    event_types: tuple[str, ...],
+    trail_types: tuple[str, ...] = (),
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB with the inputs, orders_latest, the latest events and ev: those of event_types, attributed.
+
+    Deduplication looks at every event; only the events of event_types are attributed (the SQL that reads ev
+    selects nothing else). With trail_types, trail holds every event, of any type, of the subjects of those.
+    """
+    con = open_duckdb(spill_dir(events))
     try:
-        _register(con, "events", STG_EVENTS, events, EVENT_INPUT)
+        _register(con, "events", STG_EVENTS, events, RULE_EVENT_INPUT)
         _register(con, "orders", STG_ORDERS, orders, ORDER_INPUT)
-        run_sql(con, sql_text("prepare"), {"attribution_days": config.attribution_days})
+        run_sql(con, sql_text("prepare"), {})
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW pick AS SELECT * FROM latest WHERE event_type IN ({_type_list(event_types)})"
+        )
+        _attribute(con, "ev", config)
+        if trail_types:
+            run_sql(con, sql_text("trail"), {"trail_types": list(trail_types)})
+            _attribute(con, "trail", config)
         yield con
     finally:
         con.close()
+
+
+def _type_list(event_types: tuple[str, ...]) -> str:
+    return ", ".join(f"'{t}'" for t in sorted(set(event_types)) if t in EVENT_TYPES) or "NULL"
+
+
+def slim_events(event_types: tuple[str, ...]) -> dict[str, str]:
+    """SQL for the export of events: TYPED_COLUMNS left empty on events not of event_types (ev never reads those)."""
+    listed = _type_list(event_types)
+    return {c: f'CASE WHEN event_type IN ({listed}) THEN "{c}" END' for c in TYPED_COLUMNS}
+
+
+def signal_event_types(config: SignalConfig) -> tuple[str, ...]:
+    """The event types the rules of config read (the searches for search_intent)."""
+    types = {t for r in config.signals for t in (r.event_type, r.end_event_type) if t is not None}
+    if any(r.kind == "search_intent" for r in config.signals):
+        types.add("search")
+    return tuple(sorted(types))
+
+
+def trail_event_types(config: SignalConfig) -> tuple[str, ...]:
+    """The event types that start an abandoned_flow rule, whose evidence lists all the subject's events."""
+    return tuple(sorted({r.event_type for r in config.signals if r.kind == "abandoned_flow" and r.event_type}))
 
 
 def _bounds(start: dt.date, end: dt.date, tz: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -86,13 +170,13 @@ def detect_signals(
     cause_rules = cause_rules or load_cause_rules()
     first, last = _bounds(start, end, tz)
     parts = []
-    with connection(events, orders, config) as con:
+    with connection(events, orders, config, signal_event_types(config), trail_event_types(config)) as con:
         queries = con.execute("SELECT DISTINCT search_query FROM ev WHERE event_type = 'search'").fetchall()
         con.register(
             "query_causes",
             pa.Table.from_pandas(query_causes([q for (q,) in queries], cause_rules), preserve_index=False),
         )
-        as_of = con.execute("SELECT max(occurred_at) FROM ev").fetchone()[0]
+        as_of = con.execute("SELECT max(occurred_at) FROM latest").fetchone()[0]
         for rule in config.signals:
             params: dict[str, object] = {
                 "tz": tz,
@@ -128,7 +212,7 @@ SESSION_GAP_MINUTES = 30
 def derive_sessions(events: Source, start: dt.date, end: dt.date, tz: str) -> pd.DataFrame:
     """event_sessions rows starting in business days [start, end): 30 minutes without an event ends a session."""
     first, last = _bounds(start, end, tz)
-    con = open_duckdb(events.parent if isinstance(events, Path) else None)
+    con = open_duckdb(spill_dir(events))
     try:
         _register(con, "events", STG_EVENTS, events, EVENT_INPUT)
         params = {
@@ -145,6 +229,8 @@ def derive_sessions(events: Source, start: dt.date, end: dt.date, tz: str) -> pd
 
 FOLLOW_HOURS = 24
 TOP_TERMS = 10
+# The event types funnels.sql reads from ev (visitors and contacts are counted over all the latest events).
+FUNNEL_EVENT_TYPES = ("checkout_start", "order_track_view", "payment_result", "return_start", "return_submit", "search")
 
 
 def measure_funnels(
@@ -159,7 +245,7 @@ def measure_funnels(
     """behaviour_funnels rows for business days [start, end): funnels and search analytics, in DuckDB."""
     cause_rules = cause_rules or load_cause_rules()
     days = pd.DataFrame({"business_date": pd.date_range(start, end - dt.timedelta(days=1), freq="D").date})
-    with connection(events, orders, config) as con:
+    with connection(events, orders, config, FUNNEL_EVENT_TYPES) as con:
         queries = con.execute("SELECT DISTINCT search_query FROM ev WHERE event_type = 'search'").fetchall()
         located = query_causes([q for (q,) in queries], cause_rules)
         con.register("query_causes", pa.Table.from_pandas(located, preserve_index=False))

@@ -1,5 +1,5 @@
 -- grain: one row per signal day, rule and subject (order, else visitor)
--- inputs: ev (prepare.sql)
+-- inputs: ev (the rules' event types), trail (every event of the subjects of $event_type events: trail.sql)
 -- window: a $event_type with no $end_event_type of the same subject within the $window_us microseconds after it;
 --         detected at the end of that wait, kept when in [$start, $end) and not after $as_of (the newest event seen);
 --         evidence: the subject's events from the start to the end of the wait
@@ -29,7 +29,7 @@ evidence AS (
         max(x.occurred_at) AS last_at,
         string_agg(x.event_id, ',' ORDER BY x.occurred_at, x.event_id) AS ids
     FROM abandoned AS a
-    JOIN ev AS x ON x.subject_id = a.subject_id AND x.occurred_at >= a.occurred_at AND x.occurred_at <= a.due
+    JOIN trail AS x ON x.subject_id = a.subject_id AND x.occurred_at >= a.occurred_at AND x.occurred_at <= a.due
     GROUP BY a.event_id
 )
 SELECT

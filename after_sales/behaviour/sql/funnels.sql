@@ -1,7 +1,19 @@
 -- grain: one row per business day D of the events
--- inputs: ev, orders_latest (prepare.sql), query_causes (search_query -> cause), days (business_date)
+-- inputs: ev (the funnels' event types, attributed), latest, orders_latest (prepare.sql), query_causes
+--         (search_query -> cause), days (business_date); visitors and contacts count every latest event
 -- window: the events of D; a checkout or return started on D is completed by a success / submit within
 --         $follow_hours hours (events after D are read for that); promised time = created_at + $promised_days days
+-- visitors and contacts over every latest event, first and on their own: the one statement that reads every
+-- event (distinct visitors as the groups of a plain GROUP BY, which spills to disk)
+CREATE OR REPLACE TEMP TABLE visits AS
+SELECT day, count(visitor_id) AS visitors, count(visitor_id) FILTER (WHERE contacted) AS contacting_visitors
+FROM (
+    SELECT CAST(timezone($tz, occurred_at) AS DATE) AS day, visitor_id,
+           bool_or(event_type IN ('contact_service', 'form_submit')) AS contacted
+    FROM latest GROUP BY ALL
+)
+GROUP BY ALL;
+
 WITH e AS (
     SELECT *, CAST(timezone($tz, occurred_at) AS DATE) AS day FROM ev
 ),
@@ -46,11 +58,7 @@ returns AS (
     ) AS s
     GROUP BY ALL
 ),
-visits AS (
-    SELECT day, count(DISTINCT visitor_id) AS visitors,
-           count(DISTINCT visitor_id) FILTER (WHERE event_type IN ('contact_service', 'form_submit')) AS contacting_visitors
-    FROM e GROUP BY ALL
-),
+
 searches AS (
     SELECT day, count(*) AS searches, count(*) FILTER (WHERE result_count = 0) AS zero_result_searches,
            count(*) FILTER (WHERE qc.cause IS NOT NULL) AS after_sales_searches

@@ -1,37 +1,20 @@
--- grain: one row per event (ev) and one per order (orders_latest)
--- inputs: events (stg_events rows), orders (stg_orders: order_id, user_id, created_at and lineage)
--- window: the events and orders handed in; an event without order_id by a logged-in user is attributed to the
---         user's latest order placed in the $attribution_days days before the event
+-- grain: one row per order (orders_latest), per superseded event row (superseded), per latest event (latest)
+-- inputs: events (stg_events rows, with rid: a row number unique within the input), orders (stg_orders: order_id,
+--         user_id, created_at and lineage)
+-- window: the events and orders handed in. The latest landing of an event counts: the rows a later landing of the
+--         same event_id replaces are found among the few repeated ids only, so the full set of events is never
+--         sorted, and latest (a view) can be read for a few event types without deduplicating the rest
 CREATE OR REPLACE TEMP TABLE orders_latest AS
 SELECT order_id, user_id, created_at, channel
 FROM orders
 QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY landing_date DESC, source_file DESC, source_row DESC) = 1;
 
-CREATE OR REPLACE TEMP TABLE ev AS
-WITH e AS (
-    SELECT *
-    FROM events
-    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY landing_date DESC, source_file DESC, source_row DESC) = 1
-),
--- the user's latest order placed at or before the event (ASOF: one probe per event, not every pair of the user),
--- then among orders placed at that very time the greatest order_id
-newest AS (
-    SELECT u.event_id, u.user_id, o.created_at
-    FROM (SELECT event_id, user_id, occurred_at FROM e WHERE order_id IS NULL AND user_id IS NOT NULL) AS u
-    ASOF JOIN orders_latest AS o ON u.user_id = o.user_id AND u.occurred_at >= o.created_at
-    WHERE o.created_at > u.occurred_at - to_days(CAST($attribution_days AS INTEGER))
-),
-latest AS (
-    SELECT n.event_id, max(o.order_id) AS order_id
-    FROM newest AS n
-    JOIN orders_latest AS o ON o.user_id = n.user_id AND o.created_at = n.created_at
-    GROUP BY n.event_id
-)
-SELECT
-    e.event_id, e.visitor_id, e.user_id, e.occurred_at, e.event_type, e.page, e.search_query, e.result,
-    e.result_count, e.reason_code,
-    coalesce(e.order_id, l.order_id) AS order_key,
-    (e.order_id IS NULL AND l.order_id IS NOT NULL) AS order_attributed,
-    coalesce(e.order_id, l.order_id, 'visitor:' || e.visitor_id) AS subject_id
-FROM e
-LEFT JOIN latest AS l USING (event_id);
+CREATE OR REPLACE TEMP TABLE superseded AS
+SELECT e.rid
+FROM events AS e
+SEMI JOIN (SELECT event_id FROM events GROUP BY event_id HAVING count(*) > 1) AS d
+  ON e.event_id IS NOT DISTINCT FROM d.event_id
+QUALIFY row_number() OVER (PARTITION BY e.event_id ORDER BY e.landing_date DESC, e.source_file DESC, e.source_row DESC) > 1;
+
+CREATE OR REPLACE TEMP VIEW latest AS
+SELECT * EXCLUDE (rid) FROM events WHERE rid NOT IN (SELECT rid FROM superseded)
