@@ -193,18 +193,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Metrics report (last 30 days, charts and definitions): {report / HTML_NAME}")
     print(f"Dagster runs and the backfill are recorded in DAGSTER_HOME={home}")
     print("Next: `make ui` and open http://127.0.0.1:3000 (asset graph, partitions, checks, Overview > Backfills),")
-    print("or point a BI tool")
     if settings.warehouse_url.startswith("duckdb"):
         from after_sales.assets.bi_snapshot import snapshot_path
 
         snapshot = snapshot_path(settings.warehouse_url.removeprefix("duckdb:///"))
         print(
-            f"at the read-only snapshot {snapshot} (DuckDB, schema {settings.warehouse_schema}, bi_* views), "
+            f"or point a BI tool at the read-only snapshot {snapshot} (DuckDB, schema {settings.warehouse_schema}, bi_* views), "
             "not at the warehouse file: a reader holding that open blocks the next run (docs/bi.md)."
         )
     else:
         where = redacted_url(settings.warehouse_url)
-        print(f"at {where}, schema {settings.warehouse_schema}: the bi_* views (docs/bi.md).")
+        print(f"or point a BI tool at {where}, schema {settings.warehouse_schema}: the bi_* views (docs/bi.md).")
     return 0
 
 
