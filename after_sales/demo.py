@@ -198,8 +198,9 @@ def main(argv: list[str] | None = None) -> int:
 
         snapshot = snapshot_path(settings.warehouse_url.removeprefix("duckdb:///"))
         print(
-            f"or point a BI tool at the read-only snapshot {snapshot} (DuckDB, schema {settings.warehouse_schema}, bi_* views), "
-            "not at the warehouse file: a reader holding that open blocks the next run (docs/bi.md)."
+            f"or point a BI tool at the read-only snapshot {snapshot} "
+            f"(DuckDB, schema {settings.warehouse_schema}, bi_* views), not at the warehouse file: "
+            "a reader holding that open blocks the next run (docs/bi.md)."
         )
     else:
         where = redacted_url(settings.warehouse_url)
