@@ -5,22 +5,18 @@
 -- Order scope: the rows' own order_scope, or (when $derive_order_scope, $derive_feedback_scope) the lower-cased
 -- channel when it is one of $marketplaces, else 'own'. is_problem: rated below 3 or an issue type in
 -- $complaint_types. Sorted by business_date, order_scope, order_id, feedback_id (nulls first).
+CREATE OR REPLACE TEMP MACRO scope_of(given, channel, derive, marketplaces) AS
+    CASE WHEN NOT derive THEN given
+         WHEN list_contains(CAST(marketplaces AS VARCHAR[]), lower(channel)) THEN lower(channel)
+         ELSE 'own' END;
 WITH os AS (
-    SELECT *,
-        CASE WHEN NOT $derive_order_scope THEN order_scope
-             WHEN list_contains(CAST($marketplaces AS VARCHAR[]), lower(channel)) THEN lower(channel)
-             ELSE 'own' END AS scope
-    FROM orders
+    SELECT *, scope_of(order_scope, channel, $derive_order_scope, $marketplaces) AS scope FROM orders
 ), o AS (
     SELECT * FROM os WHERE _pos IN (
         SELECT max_by(_pos, (landing_date, source_file, source_row, _pos)) FROM os GROUP BY scope, order_id
     )
 ), fs AS (
-    SELECT *,
-        CASE WHEN NOT $derive_feedback_scope THEN order_scope
-             WHEN list_contains(CAST($marketplaces AS VARCHAR[]), lower(channel)) THEN lower(channel)
-             ELSE 'own' END AS scope
-    FROM feedback
+    SELECT *, scope_of(order_scope, channel, $derive_feedback_scope, $marketplaces) AS scope FROM feedback
 ), f AS (
     SELECT * FROM fs WHERE _pos IN (
         SELECT max_by(_pos, (landing_date, source_file, source_row, _pos)) FROM fs GROUP BY scope, feedback_id
