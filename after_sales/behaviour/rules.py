@@ -128,7 +128,3 @@ def query_causes(queries: Iterable[str], rules: CauseRules | None = None) -> pd.
     found = [(q, c) for q, c in rows if c is not None]
     return pd.DataFrame(found, columns=["search_query", "cause"]).astype("string")
 
-
-def sql_text(name: str) -> str:
-    """The text of one SQL file of the sql/ folder."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")

@@ -13,10 +13,10 @@ import pandas as pd
 import pyarrow as pa
 
 from after_sales.arrow_frames import arrow_to_frame, empty_frame, frame_to_arrow
-from after_sales.behaviour.rules import COUNTED_KINDS, SignalConfig, SignalRule, query_causes, sql_text
+from after_sales.behaviour.rules import COUNTED_KINDS, SQL_DIR, SignalConfig, SignalRule, query_causes
 from after_sales.tables import BEHAVIOUR_FUNNELS, BEHAVIOUR_SIGNALS, EVENT_SESSIONS, STG_EVENTS, STG_ORDERS, TableSpec
 from after_sales.transforms.rules import CauseRules, load_cause_rules
-from after_sales.transforms.sql_models import open_duckdb, run_sql, to_arrow
+from after_sales.transforms.sql_models import model_sql, open_duckdb, run_sql, to_arrow
 from after_sales.vocabulary import EVENT_TYPES
 
 EVENT_INPUT = (
@@ -74,8 +74,8 @@ def _register(
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + " UNION ALL ".join(parts))
     else:
         rows = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame()
-        table = to_arrow(spec, rows, columns)
-        con.register(f"{name}_rows", table.append_column("rid", pa.array(range(table.num_rows), pa.int64())))
+        table = to_arrow(spec, rows, columns, positions=True).rename_columns([*columns, "rid"])
+        con.register(f"{name}_rows", table)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_rows")
 
 
@@ -88,7 +88,7 @@ def spill_dir(rows: Source) -> Path | None:
 
 def _attribute(con: duckdb.DuckDBPyConnection, name: str, config: SignalConfig) -> None:
     """Table name: the events of view pick attributed to orders (attribute.sql)."""
-    run_sql(con, sql_text("attribute"), {"attribution_days": config.attribution_days})
+    run_sql(con, model_sql("attribute", SQL_DIR), {"attribution_days": config.attribution_days})
     con.execute(f"DROP TABLE IF EXISTS {name}")
     con.execute(f"ALTER TABLE attributed RENAME TO {name}")
 
@@ -110,13 +110,13 @@ def connection(
     try:
         _register(con, "events", STG_EVENTS, events, RULE_EVENT_INPUT)
         _register(con, "orders", STG_ORDERS, orders, ORDER_INPUT)
-        run_sql(con, sql_text("prepare"), {})
+        run_sql(con, model_sql("prepare", SQL_DIR), {})
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW pick AS SELECT * FROM latest WHERE event_type IN ({_type_list(event_types)})"
         )
         _attribute(con, "ev", config)
         if trail_types:
-            run_sql(con, sql_text("trail"), {"trail_types": list(trail_types)})
+            run_sql(con, model_sql("trail", SQL_DIR), {"trail_types": list(trail_types)})
             _attribute(con, "trail", config)
         yield con
     finally:
@@ -153,8 +153,9 @@ def _bounds(start: dt.date, end: dt.date, tz: str) -> tuple[pd.Timestamp, pd.Tim
 def rule_sql(rule: SignalRule) -> str:
     """The SQL of one rule: its kind's qualifying events counted by sliding_count.sql, or its whole query."""
     if rule.kind in COUNTED_KINDS:
-        return f"CREATE OR REPLACE TEMP TABLE q AS\n{sql_text(rule.kind)};\n{sql_text('sliding_count')}"
-    return sql_text(rule.kind)
+        counted = model_sql("sliding_count", SQL_DIR)
+        return f"CREATE OR REPLACE TEMP TABLE q AS\n{model_sql(rule.kind, SQL_DIR)};\n{counted}"
+    return model_sql(rule.kind, SQL_DIR)
 
 
 def detect_signals(
@@ -221,7 +222,7 @@ def derive_sessions(events: Source, start: dt.date, end: dt.date, tz: str) -> pd
             "end": last.to_pydatetime(),
             "gap_minutes": SESSION_GAP_MINUTES,
         }
-        found = run_sql(con, sql_text("sessions"), params).df()
+        found = run_sql(con, model_sql("sessions", SQL_DIR), params).df()
     finally:
         con.close()
     return arrow_to_frame(EVENT_SESSIONS, frame_to_arrow(EVENT_SESSIONS, found[EVENT_SESSIONS.column_names]), tz)
@@ -256,6 +257,6 @@ def measure_funnels(
             "promised_days": config.promised_delivery_days,
             "top_terms": TOP_TERMS,
         }
-        found = run_sql(con, sql_text("funnels"), params).df()
+        found = run_sql(con, model_sql("funnels", SQL_DIR), params).df()
     spec = BEHAVIOUR_FUNNELS
     return arrow_to_frame(spec, frame_to_arrow(spec, found[spec.column_names]), tz)

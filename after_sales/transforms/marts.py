@@ -38,7 +38,8 @@ def with_order_scope(frame: pd.DataFrame, marketplaces: Collection[str]) -> pd.D
     """frame with its order_scope column: kept when it has one, else its channel when a marketplace's, else 'own'."""
     if "order_scope" in frame.columns:
         return frame
-    lowered = frame["channel"].astype("string").str.lower().fillna("")
+    channel = frame["channel"] if "channel" in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
+    lowered = channel.astype("string").str.lower().fillna("")
     hit = isin(lowered, [m.lower() for m in marketplaces])
     return frame.assign(order_scope=pd.Series(np.where(hit, lowered, OWN_SCOPE), index=frame.index, dtype=object))
 
@@ -68,7 +69,7 @@ _SCOPE_COLUMN = FCT_ORDER_FEEDBACK.column("order_scope")
 
 
 def _scoped_input(spec: TableSpec, frame: pd.DataFrame, columns: tuple[str, ...]) -> pa.Table:
-    """A staged frame as an SQL input with order_scope (null when the frame has none) and row positions."""
+    """A staged frame (with its order_scope) as an SQL input with row positions."""
     with_scope = replace(spec, columns=(*spec.columns, _SCOPE_COLUMN))
     return to_arrow(with_scope, frame, (*columns, "order_scope"), positions=True)
 
@@ -87,17 +88,10 @@ def build_order_feedback(
     order_scope keep it.
     """
     inputs = {
-        "orders": _scoped_input(STG_ORDERS, orders, ORDER_INPUT),
-        "feedback": _scoped_input(STG_FEEDBACK, feedback, FEEDBACK_INPUT),
+        "orders": _scoped_input(STG_ORDERS, with_order_scope(orders, marketplaces), ORDER_INPUT),
+        "feedback": _scoped_input(STG_FEEDBACK, with_order_scope(feedback, marketplaces), FEEDBACK_INPUT),
     }
-    params = {
-        "start": start,
-        "end": end,
-        "complaint_types": list(complaint_issue_types),
-        "marketplaces": [m.lower() for m in marketplaces],
-        "derive_order_scope": "order_scope" not in orders.columns,
-        "derive_feedback_scope": "order_scope" not in feedback.columns,
-    }
+    params = {"start": start, "end": end, "complaint_types": list(complaint_issue_types)}
     table = run_model("fct_order_feedback", inputs, params)
     return typed_frame(FCT_ORDER_FEEDBACK, table, zone_of(orders.get("created_at")))
 

@@ -2,28 +2,20 @@
 -- inputs: orders, feedback (every landed version of a row: the one landed last counts, by landing_date,
 -- source_file, source_row, then input position _pos; nulls count as latest, as pandas sorts them last);
 -- window: the orders' business_date in [$start, $end); feedback of any date joins its order.
--- Order scope: the rows' own order_scope, or (when $derive_order_scope, $derive_feedback_scope) the lower-cased
--- channel when it is one of $marketplaces, else 'own'. is_problem: rated below 3 or an issue type in
+-- Every row carries its order_scope (marts.with_order_scope). is_problem: rated below 3 or an issue type in
 -- $complaint_types. Sorted by business_date, order_scope, order_id, feedback_id (nulls first).
-CREATE OR REPLACE TEMP MACRO scope_of(given, channel, derive, marketplaces) AS
-    CASE WHEN NOT derive THEN given
-         WHEN list_contains(CAST(marketplaces AS VARCHAR[]), lower(channel)) THEN lower(channel)
-         ELSE 'own' END;
-WITH os AS (
-    SELECT *, scope_of(order_scope, channel, $derive_order_scope, $marketplaces) AS scope FROM orders
-), o AS (
-    SELECT * FROM os WHERE _pos IN (
-        SELECT max_by(_pos, (landing_date, source_file, source_row, _pos)) FROM os GROUP BY scope, order_id
+WITH o AS (
+    SELECT * FROM orders WHERE _pos IN (
+        SELECT max_by(_pos, (landing_date, source_file, source_row, _pos)) FROM orders GROUP BY order_scope, order_id
     )
-), fs AS (
-    SELECT *, scope_of(order_scope, channel, $derive_feedback_scope, $marketplaces) AS scope FROM feedback
 ), f AS (
-    SELECT * FROM fs WHERE _pos IN (
-        SELECT max_by(_pos, (landing_date, source_file, source_row, _pos)) FROM fs GROUP BY scope, feedback_id
+    SELECT * FROM feedback WHERE _pos IN (
+        SELECT max_by(_pos, (landing_date, source_file, source_row, _pos)) FROM feedback
+        GROUP BY order_scope, feedback_id
     )
 )
 SELECT
-    o.business_date, o.order_id, o.scope AS order_scope, o.created_at AS order_created_at, o.channel, o.user_id,
+    o.business_date, o.order_id, o.order_scope, o.created_at AS order_created_at, o.channel, o.user_id,
     o.product, o.quantity, o.amount, o.payment_method, o.status AS order_status,
     f.feedback_id, f.created_at AS feedback_created_at, f.rating, f.issue_type, f.issue_description,
     f.first_response_at, f.resolved_at, f.resolution, f.reopened, f.refund_amount,
@@ -32,6 +24,6 @@ SELECT
         coalesce(f.rating < 3, false)
         OR coalesce(list_contains(CAST($complaint_types AS VARCHAR[]), f.issue_type), false)
     ) AS is_problem
-FROM o LEFT JOIN f ON f.scope = o.scope AND f.order_id = o.order_id
+FROM o LEFT JOIN f ON f.order_scope = o.order_scope AND f.order_id = o.order_id
 WHERE o.business_date >= $start AND o.business_date < $end
-ORDER BY o.business_date NULLS FIRST, o.scope NULLS FIRST, o.order_id NULLS FIRST, f.feedback_id NULLS FIRST
+ORDER BY o.business_date NULLS FIRST, o.order_scope NULLS FIRST, o.order_id NULLS FIRST, f.feedback_id NULLS FIRST
