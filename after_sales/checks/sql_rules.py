@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from after_sales.checks.gx_runner import Outcome, Rule, value_text
+from after_sales.transforms.sql_models import cursor
 
 SAMPLE = 5
 COLUMN_SET = "expect_table_columns_to_match_set"
@@ -104,7 +105,7 @@ def validate_sql(rows: pa.Table, rules: list[Rule], partition_column: str | None
         else:
             judged.append(i)
     if judged:
-        con = duckdb.connect()
+        con = cursor()
         try:
             outcomes.update(_judge(con, rows, rules, judged, partition_column if by_partition else None))
         finally:
@@ -115,7 +116,6 @@ def validate_sql(rows: pa.Table, rules: list[Rule], partition_column: str | None
 def _judge(
     con: duckdb.DuckDBPyConnection, rows: pa.Table, rules: list[Rule], judged: list[int], partition: str | None
 ) -> dict[int, Outcome]:
-    con.execute("SET TimeZone = 'UTC'")
     con.register("checked", rows.append_column("_row", pa.array(range(rows.num_rows), pa.int64())))
     params: list[object] = []
     columns = []

@@ -39,8 +39,15 @@ def open_duckdb(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
 
 @cache
 def _database(pid: int) -> duckdb.DuckDBPyConnection:
-    """This process's in-process DuckDB: run_model takes a cursor on it, without a connect per model."""
+    """This process's in-process DuckDB: cursors on it, without a connect per model."""
     return open_duckdb()
+
+
+def cursor() -> duckdb.DuckDBPyConnection:
+    """A connection of its own (temp tables, registered inputs) on this process's in-process DuckDB, in UTC."""
+    con = _database(os.getpid()).cursor()
+    con.execute("SET TimeZone = 'UTC'")
+    return con
 
 
 def _statements(sql: str) -> list[str]:
@@ -94,9 +101,8 @@ def run_model(
     names: str | Sequence[str], inputs: Mapping[str, pa.Table], params: Mapping[str, object], sql_dir: Path = SQL_DIR
 ) -> pa.Table:
     """Run <sql_dir>/<name>.sql (each of names, in order) on a fresh DuckDB over the inputs; the last query's rows."""
-    con = _database(os.getpid()).cursor()
+    con = cursor()
     try:
-        con.execute("SET TimeZone = 'UTC'")
         for name, table in inputs.items():
             con.register(name, table)
         names = [names] if isinstance(names, str) else names
