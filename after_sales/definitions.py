@@ -13,10 +13,16 @@ from after_sales.behaviour import assets as behaviour
 from after_sales.behaviour import loop_assets as closed_loop
 from after_sales.jobs import daily_job
 from after_sales.partitions import SETTINGS
-from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
+from after_sales.resources import ExportDirectory, LandingZone, WarehouseResource
 from after_sales.schedules import daily_schedule
 from after_sales.sensors import build_sensors, source_assets
-from after_sales.settings import ENV_EXPORT_DIR, ENV_LANDING_DIR, ENV_WAREHOUSE_SCHEMA, ENV_WAREHOUSE_URL
+from after_sales.settings import (
+    ENV_CHUNK_DAYS,
+    ENV_EXPORT_DIR,
+    ENV_LANDING_DIR,
+    ENV_WAREHOUSE_SCHEMA,
+    ENV_WAREHOUSE_URL,
+)
 from after_sales.sources import MARKETPLACE_SOURCES
 from after_sales.tables import ALL_TABLES
 
@@ -30,6 +36,7 @@ warehouse = WarehouseResource(
     url=_env_or(ENV_WAREHOUSE_URL, SETTINGS.warehouse_url),
     schema_name=_env_or(ENV_WAREHOUSE_SCHEMA, SETTINGS.warehouse_schema),
     timezone=SETTINGS.timezone,
+    chunk_days=dg.EnvVar.int(ENV_CHUNK_DAYS) if os.environ.get(ENV_CHUNK_DAYS, "").strip() else SETTINGS.chunk_days,
 )
 
 # Steps run in parallel processes forked from a server that has already imported the project, pandas and
@@ -86,7 +93,6 @@ defs = dg.Definitions(
     executor=executor,
     resources={
         "warehouse": warehouse,
-        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
         "landing": LandingZone(base_dir=_env_or(ENV_LANDING_DIR, str(SETTINGS.landing_dir))),
         "exports": ExportDirectory(base_dir=_env_or(ENV_EXPORT_DIR, str(SETTINGS.export_dir))),
     },

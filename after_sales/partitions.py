@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import dagster as dg
 
@@ -16,11 +17,34 @@ FEEDBACK_WINDOW_DAYS = 14
 daily_partitions = dg.DailyPartitionsDefinition(start_date=SETTINGS.start_date.isoformat(), timezone=SETTINGS.timezone)
 
 
-def landing_window(start_offset: int = 0, end_offset: int = 0) -> dg.TimeWindowPartitionMapping:
-    """Upstream landing days [D + start_offset, D + end_offset]; days not there yet are simply absent."""
-    return dg.TimeWindowPartitionMapping(
-        start_offset=start_offset, end_offset=end_offset, allow_nonexistent_upstream_partitions=True
-    )
+@dataclass(frozen=True)
+class DayWindow:
+    """The upstream days a day D reads, D + start_offset .. D + end_offset: Dagster's mapping and the rows, from one
+    declaration; days not there yet are simply absent."""
+
+    start_offset: int = 0
+    end_offset: int = 0
+
+    @property
+    def mapping(self) -> dg.TimeWindowPartitionMapping:
+        """The partition mapping Dagster draws and schedules by."""
+        return dg.TimeWindowPartitionMapping(
+            start_offset=self.start_offset, end_offset=self.end_offset, allow_nonexistent_upstream_partitions=True
+        )
+
+    def of(self, window: DateWindow) -> DateWindow:
+        """The upstream days the days of window read."""
+        return DateWindow(
+            window.start + dt.timedelta(days=self.start_offset), window.end + dt.timedelta(days=self.end_offset)
+        )
+
+
+SAME_DAYS = DayWindow()
+
+
+def landing_window(start_offset: int = 0, end_offset: int = 0) -> DayWindow:
+    """Upstream landing days [D + start_offset, D + end_offset]."""
+    return DayWindow(start_offset, end_offset)
 
 
 # Rows of business date D land on days D .. D + late_arrival_days.

@@ -97,12 +97,11 @@ def task_pure(a: dict[str, Any]) -> dict[str, object]:
 
 
 def _resources(a: dict[str, Any]) -> dict[str, object]:
-    from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
+    from after_sales.resources import ExportDirectory, LandingZone, WarehouseResource
 
     warehouse = WarehouseResource(url=a["url"], schema_name="after_sales", timezone=a["tz"])
     return {
         "warehouse": warehouse,
-        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
         "landing": LandingZone(base_dir=a["landing"]),
         "exports": ExportDirectory(base_dir=a["export_dir"]),
     }

@@ -101,13 +101,12 @@ def run_assets(db: Path, first: dt.date, last: dt.date, tz: str) -> dict[str, ob
 
     from after_sales.definitions import defs
     from after_sales.jobs import daily_job
-    from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
+    from after_sales.resources import ExportDirectory, LandingZone, WarehouseResource
     from after_sales.schedules import RANGE_END, RANGE_START
 
     warehouse = WarehouseResource(url=f"duckdb:///{db}", schema_name="after_sales", timezone=tz)
     resources = {
         "warehouse": warehouse,
-        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
         "landing": LandingZone(base_dir=str(db.parent / "landing")),
         "exports": ExportDirectory(base_dir=str(db.parent / "exports")),
     }

@@ -94,7 +94,7 @@ def land(landing: Path) -> None:
 # is read when the definitions are imported, so it must be set before that.
 RUNNER = """
 import sys
-from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
+from after_sales.resources import ExportDirectory, LandingZone, WarehouseResource
 from after_sales.settings import load_settings
 from tests.support.runs import run_range
 
@@ -102,7 +102,6 @@ settings = load_settings()
 warehouse = WarehouseResource(url=settings.warehouse_url, schema_name="after_sales", timezone=sys.argv[2])
 resources = {
     "warehouse": warehouse,
-    "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
     "landing": LandingZone(base_dir=str(settings.landing_dir)),
     "exports": ExportDirectory(base_dir=str(settings.export_dir)),
 }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-import after_sales.assets.chunked as chunked
 from after_sales.assets.chunked import chunk_windows, merge_check_results
 from after_sales.resources.warehouse import DateWindow
 from after_sales.sample import generate, write_landing
@@ -64,8 +62,7 @@ def test_backfill_in_chunks_equals_one_pass(tmp_path: Path, landing: Path, monke
     last = (FIRST + dt.timedelta(days=DAYS - 1)).isoformat()
     runs = {}
     for name, days in (("one_pass", 60), ("chunks", 2)):
-        monkeypatch.setattr(chunked, "SETTINGS", dataclasses.replace(chunked.SETTINGS, chunk_days=days))
-        resources = other_warehouse(tmp_path, landing, name)
+        resources = other_warehouse(tmp_path, landing, name, chunk_days=days)
         result = run_range(resources, FIRST.isoformat(), last)
         assert result.success, name
         runs[name] = (result, _tables(resources))

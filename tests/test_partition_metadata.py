@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-import after_sales.assets.chunked as chunked
 from after_sales.definitions import defs
 from after_sales.jobs import daily_job
 from after_sales.sample import generate, write_landing
 from after_sales.schedules import RANGE_END, RANGE_START
 from after_sales.tables import ALL_TABLES, QUARANTINE
-from tests.support.runs import TZ
+from tests.support.runs import TZ, resources_for
 
 FIRST = dt.date(2025, 3, 1)
 DAYS = 5
@@ -41,14 +39,11 @@ def _latest_per_partition(instance: dg.DagsterInstance, key: str) -> dict[str, d
 
 @pytest.mark.slow
 def test_every_partition_carries_its_own_row_count(
-    resources: dict[str, object],
-    landing: Path,
-    instance: dg.DagsterInstance,
-    monkeypatch: pytest.MonkeyPatch,
+    duckdb_url: str, tmp_path: Path, landing: Path, instance: dg.DagsterInstance
 ) -> None:
     write_landing(generate(FIRST, DAYS, 60, seed=5, fault_rate=0.05, tz=TZ), landing)
     # Chunks of 2 days: the figures must follow the partition, not the chunk or the run.
-    monkeypatch.setattr(chunked, "SETTINGS", dataclasses.replace(chunked.SETTINGS, chunk_days=2))
+    resources = resources_for(duckdb_url, landing, tmp_path / "exports", chunk_days=2)
     last = FIRST + dt.timedelta(days=DAYS - 1)
     test_defs = dg.Definitions(assets=list(defs.assets or []), jobs=[daily_job], resources=resources)  # type: ignore[arg-type]
     result = test_defs.resolve_job_def("after_sales_daily").execute_in_process(

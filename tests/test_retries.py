@@ -14,7 +14,7 @@ import pytest
 import after_sales.assets.staging as staging_assets
 from after_sales.assets.common import RETRY_POLICY
 from after_sales.definitions import defs
-from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
+from after_sales.resources import ExportDirectory, LandingZone, WarehouseResource
 from after_sales.resources.duckdb_warehouse import DuckDBWarehouse
 from after_sales.resources.warehouse import WarehouseLockedError
 from tests.support.landing import ORDERS_HEADER, write_landing
@@ -59,7 +59,6 @@ def test_locked_warehouse_is_retried_then_succeeds(
     )
     resources = {
         "warehouse": warehouse,
-        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
         "landing": LandingZone(base_dir=str(landing)),
         "exports": ExportDirectory(base_dir=str(tmp_path / "exports")),
     }

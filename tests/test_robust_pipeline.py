@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import errno
 import hashlib
@@ -18,7 +17,6 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import make_url
 
-import after_sales.assets.chunked as chunked
 from after_sales.alerts import ENV_WEBHOOK_URL
 from after_sales.arrow_frames import SchemaMismatchError, frame_to_arrow
 from after_sales.assets import marts as marts_assets
@@ -358,8 +356,8 @@ def test_equal_inputs_in_another_order_and_chunking_give_byte_equal_metric_table
         write_sample(generate(first, days, 30, seed=5, fault_rate=0.0, tz=TZ), landing)
         if seed is not None:
             _shuffle_landing(landing, seed)
-        monkeypatch.setattr(chunked, "SETTINGS", dataclasses.replace(chunked.SETTINGS, chunk_days=chunk_days))
-        resources = resources_for(f"duckdb:///{tmp_path / name / 'w.duckdb'}", landing, tmp_path / name / "exports")
+        url = f"duckdb:///{tmp_path / name / 'w.duckdb'}"
+        resources = resources_for(url, landing, tmp_path / name / "exports", chunk_days=chunk_days)
         result = run_range(resources, first.isoformat(), last)
         assert result.success, failures(result)
         wh = resources["warehouse"].open()  # type: ignore[attr-defined]

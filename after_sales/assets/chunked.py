@@ -2,9 +2,9 @@
 
 A single-run backfill hands an asset its whole range. Built at once, a year of sessions would sit in
 memory several times over (landed text, typed rows, the Arrow copy for the write, the validator's);
-built in chunks of AFTER_SALES_CHUNK_DAYS days, memory follows the chunk. Each chunk's partitions are
-replaced in one transaction, so a failing chunk leaves its partitions as they were, and the chunks
-before it are written and valid. Check results are merged over the chunks.
+built in chunks of the warehouse resource's chunk_days (AFTER_SALES_CHUNK_DAYS), memory follows the chunk.
+Each chunk's partitions are replaced in one transaction, so a failing chunk leaves its partitions as they
+were, and the chunks before it are written and valid. Check results are merged over the chunks.
 
 Metadata is recorded per partition: each day of the range gets its own rows, quarantined rows, duplicates
 and rule outcomes (so Dagster's plots over partitions show each day), and the run's totals go to the run's
@@ -23,8 +23,8 @@ import pandas as pd
 
 from after_sales.assets.faults import classified_faults
 from after_sales.checks.quality import CustomCheck, evaluate
-from after_sales.partitions import SETTINGS, date_window
-from after_sales.resources import Companion, WarehouseOutput, WarehouseResource, write_output
+from after_sales.partitions import date_window
+from after_sales.resources import Companion, WarehouseOutput, WarehouseResource
 from after_sales.tables import DATA_QUALITY_RUNS, TableSpec
 from after_sales.windows import DateWindow
 
@@ -59,9 +59,9 @@ class Chunk:
     per_day: dict[dt.date, dict[str, object]] = field(default_factory=dict)
 
 
-def chunk_windows(window: DateWindow, days: int | None = None) -> list[DateWindow]:
-    """The window cut into consecutive windows of at most `days` days (AFTER_SALES_CHUNK_DAYS by default)."""
-    size = dt.timedelta(days=days or SETTINGS.chunk_days)
+def chunk_windows(window: DateWindow, days: int) -> list[DateWindow]:
+    """The window cut into consecutive windows of at most `days` days."""
+    size = dt.timedelta(days=days)
     out, start = [], window.start
     while start < window.end:
         out.append(DateWindow(start, min(start + size, window.end)))
@@ -234,9 +234,9 @@ def materialize_in_chunks(
     whole = window or date_window(context.partition_time_window)
     targeted = set(date_window(context.partition_time_window).days())
     run_id = context.run.run_id
-    chunks = chunk_windows(whole)
+    chunks = chunk_windows(whole, warehouse.chunk_days)
     if len(chunks) > 1:
-        context.log.info(f"{len(chunks)} chunks of up to {SETTINGS.chunk_days} days for {whole.start} .. {whole.end}")
+        context.log.info(f"{len(chunks)} chunks of up to {warehouse.chunk_days} days for {whole.start} .. {whole.end}")
     results: dict[str, list[list[dg.AssetCheckResult]]] = {s.name: [] for s in specs}
     totals: dict[str, dict[str, object]] = {s.name: {} for s in specs}
     per_day: dict[str, dict[dt.date, dict[str, object]]] = {s.name: {} for s in specs}
@@ -249,7 +249,7 @@ def materialize_in_chunks(
             report = evaluate(spec.name, spec, chunk.rows, part, run_id, chunk.checks)
             results[spec.name].append(report.results)
             if not report.passed:
-                warehouse.open().replace(DATA_QUALITY_RUNS, report.rows, part, {"run_id": run_id, "asset": spec.name})
+                warehouse.replace(DATA_QUALITY_RUNS, report.rows, part, {"run_id": run_id, "asset": spec.name})
                 for per_chunk in results.values():
                     yield from merge_check_results(per_chunk)
                 written = f"; days before {part.start} were written" if part.start > whole.start else ""
@@ -261,7 +261,7 @@ def materialize_in_chunks(
             output = WarehouseOutput(
                 rows=chunk.rows, quarantined=chunk.quarantined, quality=report.rows, companions=chunk.companions
             )
-            counts = write_output(warehouse, spec, output, part, run_id)
+            counts = warehouse.write(spec, output, part, run_id)
             metadata: dict[str, object] = {"dagster/row_count": counts.rows, "table": counts.table}
             if counts.quarantined is not None:
                 metadata["quarantined_rows"] = counts.quarantined

@@ -4,11 +4,14 @@ import datetime as dt
 import os
 
 import dagster as dg
+import pandas as pd
 from dagster._core.storage.tags import BACKFILL_ID_TAG
 
 from after_sales.partitions import SETTINGS, daily_partitions
+from after_sales.resources import Upstream, WarehouseResource, upstream
 from after_sales.resources.warehouse import warehouse_class
-from after_sales.tables import TableSpec
+from after_sales.tables import WORK_ORDER_FEEDBACK, WORK_ORDERS, TableSpec
+from after_sales.transforms.marts import with_feedback_ids
 from after_sales.windows import DateWindow
 
 WAREHOUSE_KIND = warehouse_class(SETTINGS.warehouse_url).kind
@@ -96,7 +99,6 @@ def partitioned_asset_kwargs(spec: TableSpec, group: str) -> dict[str, object]:
         "kinds": {"pandas", WAREHOUSE_KIND},
         "owners": OWNERS,
         "metadata": table_metadata(spec),
-        "io_manager_key": "warehouse_io_manager",
         "retry_policy": RETRY_POLICY,
         "op_tags": priority_tags(spec.name),
     }
@@ -122,3 +124,12 @@ def clip_to_backfill(context: dg.AssetExecutionContext, write: DateWindow) -> Da
     if not later:
         return write
     return DateWindow(write.start, min(write.end, dt.date.fromisoformat(min(later))))
+
+
+WORK_ORDERS_IN: Upstream = upstream(WORK_ORDERS.name)
+
+
+def read_work_orders(warehouse: WarehouseResource, window: DateWindow) -> pd.DataFrame:
+    """The work orders of the window's days with their feedback_ids lists (from the work_order_feedback bridge)."""
+    links = warehouse.read(WORK_ORDER_FEEDBACK, window)
+    return with_feedback_ids(warehouse.read(WORK_ORDERS, window), links)

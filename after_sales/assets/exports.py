@@ -11,13 +11,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from after_sales.assets.chunked import chunk_windows
-from after_sales.assets.common import BACKFILL_POLICY, OWNERS, RETRY_POLICY
+from after_sales.assets.common import BACKFILL_POLICY, OWNERS, RETRY_POLICY, WORK_ORDERS_IN, read_work_orders
 from after_sales.assets.faults import classified_faults
 from after_sales.partitions import daily_partitions, date_window
-from after_sales.resources import ExportDirectory, UpstreamRows, upstream_in
+from after_sales.resources import ExportDirectory, WarehouseResource
 from after_sales.resources.export_directory import neutralize_formulas
-from after_sales.tables import WORK_ORDER_FEEDBACK
-from after_sales.transforms.marts import WORK_ORDER_FRAME_COLUMNS, with_feedback_ids
+from after_sales.transforms.marts import WORK_ORDER_FRAME_COLUMNS
 
 
 def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Path) -> list[Path]:
@@ -60,20 +59,19 @@ def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Pa
     group_name="exports",
     kinds={"pandas", "csv"},
     owners=OWNERS,
-    ins={"work_orders": upstream_in()},
+    deps=[WORK_ORDERS_IN.dep],
     code_version="1",
     retry_policy=RETRY_POLICY,
 )
 @classified_faults
 def work_orders_csv(
-    context: dg.AssetExecutionContext, exports: ExportDirectory, work_orders: UpstreamRows
+    context: dg.AssetExecutionContext, exports: ExportDirectory, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     """Work orders as `<export dir>/work_orders/work_orders_<day>.csv`, one file per day."""
     out_dir = exports.folder("work_orders")
     files = rows = 0
-    for window in chunk_windows(date_window(context.partition_time_window)):
-        links = work_orders.warehouse.open().read(WORK_ORDER_FEEDBACK, work_orders.upstream_window(window))
-        frame = with_feedback_ids(work_orders.read(window), links)[WORK_ORDER_FRAME_COLUMNS]
+    for window in chunk_windows(date_window(context.partition_time_window), warehouse.chunk_days):
+        frame = read_work_orders(warehouse, window)[WORK_ORDER_FRAME_COLUMNS]
         files += len(write_daily_csvs(frame, window.days(), out_dir))
         rows += len(frame)
     return dg.MaterializeResult(

@@ -26,13 +26,14 @@ from after_sales.assets.staging import (
     render_staged,
     staged_chunk,
     staging_context,
+    unknown_orders_quarantined,
 )
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.marketplaces import ExportFileError, ExportRead, SourceConfig, read_export
 from after_sales.marketplaces.multi import detail_table_rows, item_table_rows, join_files
 from after_sales.marketplaces.reader import to_business_time
-from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, daily_partitions
+from after_sales.partitions import ORDERS_FOR_FEEDBACK, daily_partitions
 from after_sales.resources import Companion, LandingZone, WarehouseResource
 from after_sales.sources import MARKETPLACE_SOURCES
 from after_sales.tables import (
@@ -50,7 +51,6 @@ from after_sales.transforms.staging import (
     StagingContext,
     StagingResult,
     combine,
-    quarantine_unknown_orders,
 )
 from after_sales.windows import DateWindow
 
@@ -159,15 +159,12 @@ def _known_orders(
     `siblings` are the order tables of the channel's other sources (a shop's second mapping, an extension
     under another name): their orders count too, so refunds and reviews match orders of the same channel.
     """
-    lookup = DateWindow(
-        window.start - dt.timedelta(days=FEEDBACK_WINDOW_DAYS),
-        window.end + dt.timedelta(days=SETTINGS.late_arrival_days),
-    )
-    stored = warehouse.open().read(spec, lookup, ["order_id", "landing_date"])
+    lookup = ORDERS_FOR_FEEDBACK.of(window)
+    stored = warehouse.read(spec, lookup, ["order_id", "landing_date"])
     in_window = pd.to_datetime(stored["landing_date"]).between(
         pd.Timestamp(window.start), pd.Timestamp(window.end), inclusive="left"
     )
-    others = [warehouse.open().read(s, lookup, ["order_id", "landing_date"]) for s in siblings]
+    others = [warehouse.read(s, lookup, ["order_id", "landing_date"]) for s in siblings]
     return pd.concat(
         [stored.loc[~in_window], staged[["order_id", "landing_date"]], *others], ignore_index=True
     )
@@ -189,7 +186,6 @@ def marketplace_staging_asset(
         spec.name: dg.AssetOut(
             key=spec.name,
             description=spec.description,
-            io_manager_key="warehouse_io_manager",
             metadata={**table_metadata(spec), "mapping_file": str(source.path)},
             group_name="staging",
             kinds={"pandas", WAREHOUSE_KIND},
@@ -236,7 +232,7 @@ def marketplace_staging_asset(
             orders.warnings[:0] = not_loaded_notes(context, landing, source.name, window)
             feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
             known = _known_orders(warehouse, tables["orders"], orders.rows, window, siblings)
-            feedback = quarantine_unknown_orders(feedback, known, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
+            feedback = unknown_orders_quarantined(feedback, known)
             alert_refused(context, f"stg_{source.name}", ledger.refused)
             files = {"export_files": kinds_seen, "skipped_files": [s for day in sorted(skipped) for s in skipped[day]]}
             empty = pd.DataFrame(columns=items_spec.column_names)

@@ -28,7 +28,7 @@ from after_sales.partitions import (
     date_window,
     landing_window,
 )
-from after_sales.resources import Companion, UpstreamRows, WarehouseResource, upstream_in
+from after_sales.resources import Companion, WarehouseResource, upstream
 from after_sales.sources import MARKETPLACE_SOURCES
 from after_sales.tables import (
     FCT_ORDER_FEEDBACK,
@@ -59,28 +59,26 @@ def build_fact_asset(
     order_tables: list[str], feedback_tables: list[str], marketplaces: frozenset[str] = MARKETPLACE_CHANNELS
 ) -> dg.AssetsDefinition:
     """fct_order_feedback over every order and feedback staging table (own site and each marketplace)."""
-    ins = {
-        **{t: upstream_in(t, LATE_ROWS) for t in order_tables},
-        **{t: upstream_in(t, FEEDBACK_OF_ORDERS) for t in feedback_tables},
+    staged = {
+        **{t: upstream(t, LATE_ROWS) for t in order_tables},
+        **{t: upstream(t, FEEDBACK_OF_ORDERS) for t in feedback_tables},
     }
 
     @dg.asset(
         **partitioned_asset_kwargs(FCT_ORDER_FEEDBACK, "marts"),
-        ins=ins,
+        deps=[u.dep for u in staged.values()],
         check_specs=check_specs("fct_order_feedback", FACT_CHECKS, non_blocking=(FEEDBACK_CONSERVED,)),
         code_version="3",
     )
-    def fct_order_feedback(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource, **staged: UpstreamRows
-    ) -> Emitted:
+    def fct_order_feedback(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
         """Orders of the day from every channel (late rows included) left-joined with their feedback."""
         issue_types = load_cause_rules().complaint_issue_types
 
-        def scoped(table: str, rows: pd.DataFrame) -> pd.DataFrame:
+        def scoped(table: str, window: DateWindow) -> pd.DataFrame:
             # The own site's files are one id space whatever channel a row names (an ERP export may say tmall);
             # a marketplace source's rows are scoped to their channel.
             own = table in (STG_ORDERS.name, STG_FEEDBACK.name)
-            return with_order_scope(rows, () if own else marketplaces)
+            return with_order_scope(warehouse.rows(staged[table], window), () if own else marketplaces)
 
         # Partitions judged by feedback_conserved before a chunk: materialized earlier, or written by this run.
         built = {dt.date.fromisoformat(k) for k in context.instance.get_materialized_partitions(context.asset_key)}
@@ -90,8 +88,8 @@ def build_fact_asset(
         ) -> CustomCheck:
             # Feedback landed in the chunk may belong to an earlier business date: judge it against the stored fact.
             before = DateWindow(window.start - dt.timedelta(days=FEEDBACK_OF_ORDERS.end_offset), window.start)
-            earlier = _concat([scoped(t, staged[t].read(before)) for t in order_tables])
-            stored = warehouse.open().read(FCT_ORDER_FEEDBACK, before, ["business_date", "order_scope", "feedback_id"])
+            earlier = _concat([scoped(t, before) for t in order_tables])
+            stored = warehouse.read(FCT_ORDER_FEEDBACK, before, ["business_date", "order_scope", "feedback_id"])
             check = feedback_conservation(
                 feedback,
                 _concat([earlier, orders]),
@@ -104,8 +102,8 @@ def build_fact_asset(
             return check
 
         def build(window: DateWindow) -> dict[str, Chunk]:
-            orders = _concat([scoped(t, staged[t].read(window)) for t in order_tables])
-            feedback = _concat([scoped(t, staged[t].read(window)) for t in feedback_tables])
+            orders = _concat([scoped(t, window) for t in order_tables])
+            feedback = _concat([scoped(t, window) for t in feedback_tables])
             fact = build_order_feedback(orders, feedback, window.start, window.end, issue_types, marketplaces)
             checks = [fact_conservation(orders, fact, window.days()), feedback_check(window, orders, feedback, fact)]
             return {FCT_ORDER_FEEDBACK.name: Chunk(fact, checks=checks)}
@@ -124,27 +122,26 @@ fct_order_feedback = build_fact_asset(ORDER_TABLES, FEEDBACK_TABLES)
 
 
 # Behaviour signals about the orders of a business date are detected on that date or later (docs/behaviour.md).
-SIGNALS_OF_ORDERS = upstream_in("behaviour_signals", landing_window(0, FEEDBACK_WINDOW_DAYS))
+SIGNALS_OF_ORDERS = upstream("behaviour_signals", landing_window(0, FEEDBACK_WINDOW_DAYS))
+FACT_IN = upstream(FCT_ORDER_FEEDBACK.name)
+PROBLEMS_IN = upstream(PROBLEM_ORDERS.name)
+# The action ranking of day D (built from the work orders of the days before D).
+RANKING_IN = upstream("action_ranking")
 
 
 @dg.asset(
     **partitioned_asset_kwargs(PROBLEM_ORDERS, "marts"),
-    ins={"behaviour_signals": SIGNALS_OF_ORDERS},
+    deps=[FACT_IN.dep, SIGNALS_OF_ORDERS.dep],
     check_specs=check_specs("problem_orders", PROBLEM_CHECKS),
     code_version="3",
 )
-def problem_orders(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    fct_order_feedback: UpstreamRows,
-    behaviour_signals: UpstreamRows,
-) -> Emitted:
+def problem_orders(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Feedback rated below 3 or raising a complaint, located to a cause; found by feedback or by both."""
     rules = load_cause_rules()
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        fact = fct_order_feedback.read(window)
-        signals = order_signals(behaviour_signals.read(window), window.start, window.end)
+        fact = warehouse.rows(FACT_IN, window)
+        signals = order_signals(warehouse.rows(SIGNALS_OF_ORDERS, window), window.start, window.end)
         problems = mark_found_by(build_problem_orders(fact, rules), signals, load_signal_rules().accuracy_window_days)
         problems = problems[PROBLEM_ORDERS.column_names]
         return {PROBLEM_ORDERS.name: Chunk(problems, checks=[problem_conservation(fact, problems, window.days())])}
@@ -154,17 +151,11 @@ def problem_orders(
 
 @dg.asset(
     **partitioned_asset_kwargs(WORK_ORDERS, "marts"),
-    ins={"behaviour_signals": SIGNALS_OF_ORDERS, "action_ranking": upstream_in("action_ranking")},
+    deps=[PROBLEMS_IN.dep, SIGNALS_OF_ORDERS.dep, RANKING_IN.dep],
     check_specs=check_specs("work_orders", WORK_ORDER_CHECKS),
     code_version="4",
 )
-def work_orders(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    problem_orders: UpstreamRows,
-    behaviour_signals: UpstreamRows,
-    action_ranking: UpstreamRows,
-) -> Emitted:
+def work_orders(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Helpdesk work orders with suggested service actions, priority and SLA; opened proactively from behaviour."""
     rules = load_service_rules()
     # Open work orders are judged as of the end of the run's whole range (not of a chunk), as in one pass.
@@ -175,11 +166,11 @@ def work_orders(
     as_of = min(pd.Timestamp.now(tz=horizon.tz), horizon)
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        problems = problem_orders.read(window)
-        signals = order_signals(behaviour_signals.read(window), window.start, window.end)
+        problems = warehouse.rows(PROBLEMS_IN, window)
+        signals = order_signals(warehouse.rows(SIGNALS_OF_ORDERS, window), window.start, window.end)
         orders = with_proactive(build_work_orders(problems, rules, as_of), signals, rules)
         # Suggested actions in the order measured effectiveness ranks them for the day (docs/behaviour.md).
-        orders = apply_ranking(orders, action_ranking.read(window))
+        orders = apply_ranking(orders, warehouse.rows(RANKING_IN, window))
         # A work order opened proactively has no feedback yet: an empty list.
         orders[FEEDBACK_IDS] = [ids if isinstance(ids, list) else [] for ids in orders[FEEDBACK_IDS]]
         # The feedback_ids lists are stored as bridge rows, in the same transaction as the work orders.

@@ -15,7 +15,13 @@ import dagster as dg
 import pandas as pd
 
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
-from after_sales.assets.common import ROLLUP_POOL_PREFIX, clip_to_backfill, partitioned_asset_kwargs
+from after_sales.assets.common import (
+    ROLLUP_POOL_PREFIX,
+    WORK_ORDERS_IN,
+    clip_to_backfill,
+    partitioned_asset_kwargs,
+    read_work_orders,
+)
 from after_sales.checks.metrics_checks import (
     BY_CAUSE_CHECKS,
     BY_CHANNEL_CHECKS,
@@ -32,13 +38,15 @@ from after_sales.checks.metrics_checks import (
 from after_sales.checks.quality import check_specs
 from after_sales.partitions import (
     FEEDBACK_WINDOW_DAYS,
+    LATE_ROWS,
     SESSIONS_WITH_HISTORY,
     SETTINGS,
     TRAILING_VISITOR_DAYS,
+    DayWindow,
     date_window,
     landing_window,
 )
-from after_sales.resources import UpstreamRows, WarehouseResource, upstream_in
+from after_sales.resources import Upstream, WarehouseResource, upstream
 from after_sales.sources import CHANNEL_SOURCES
 from after_sales.tables import (
     FCT_ORDER_FEEDBACK,
@@ -51,11 +59,10 @@ from after_sales.tables import (
     METRICS_ROLLUPS_BY_CAUSE,
     QUARANTINE_FILES,
     SERVICE_ITEM_SCORES,
-    WORK_ORDER_FEEDBACK,
     WORK_ORDERS,
     TableSpec,
 )
-from after_sales.transforms.marts import latest_version, with_feedback_ids
+from after_sales.transforms.marts import latest_version
 from after_sales.transforms.metric_rules import load_metric_rules
 from after_sales.transforms.metrics import (
     build_metrics_daily,
@@ -77,7 +84,7 @@ from after_sales.transforms.sessions import EVENT_SESSION_COLUMNS, SESSION_MEASU
 from after_sales.windows import DateWindow
 
 GROUP = "metrics"
-# The fact columns the metrics read (the IO manager reads only these).
+# The fact columns the metrics read (only these are read).
 FACT_COLUMNS = [
     "business_date",
     "order_id",
@@ -95,9 +102,12 @@ FACT_COLUMNS = [
     "refund_amount",
     "has_feedback",
 ]
-FACT_IN = upstream_in(columns=FACT_COLUMNS)
+FACT_IN = upstream(FCT_ORDER_FEEDBACK.name, columns=FACT_COLUMNS)
+PROBLEMS_IN = upstream("problem_orders")
+SESSIONS_IN = upstream("stg_behaviour", SESSIONS_WITH_HISTORY, SESSION_MEASURE_COLUMNS)
+EVENT_SESSIONS_IN = upstream("event_sessions", landing_window(-TRAILING_VISITOR_DAYS, 0), EVENT_SESSION_COLUMNS)
 # Actions logged on the work orders of day D's orders: those landed within the feedback window of D.
-ACTIONS_OF_ORDERS = upstream_in(
+ACTIONS_OF_ORDERS = upstream(
     "stg_actions",
     landing_window(0, FEEDBACK_WINDOW_DAYS),
     ["work_order_id", "action", "acted_at", "action_id", "landing_date", "source_file", "source_row"],
@@ -108,24 +118,15 @@ ROLLUP_LOOKBACK = max(TRAFFIC_DAYS, load_metric_rules().backlog_lookback_days)
 LONGEST_PERIOD_DAYS = 31
 
 
-def _trailing(lookback: int) -> dg.TimeWindowPartitionMapping:
-    return dg.TimeWindowPartitionMapping(
-        start_offset=-(LONGEST_PERIOD_DAYS - 1 + lookback), end_offset=0, allow_nonexistent_upstream_partitions=True
-    )
+def _trailing(lookback: int) -> DayWindow:
+    return DayWindow(-(LONGEST_PERIOD_DAYS - 1 + lookback), 0)
 
 
-
-
-def read_work_orders(work_orders: UpstreamRows, window: DateWindow) -> pd.DataFrame:
-    """The work orders of the window with their feedback_ids lists (from the work_order_feedback bridge)."""
-    links = work_orders.warehouse.open().read(WORK_ORDER_FEEDBACK, work_orders.upstream_window(window))
-    return with_feedback_ids(work_orders.read(window), links)
 
 
 def refused_files(warehouse: WarehouseResource, window: DateWindow) -> pd.DataFrame:
     """Files refused as a whole (quarantine_files) that may hold rows of the window's business dates."""
-    landed = DateWindow(window.start, window.end + dt.timedelta(days=SETTINGS.late_arrival_days))
-    return warehouse.open().read(QUARANTINE_FILES, landed, ["landing_date", "source", "source_file"])
+    return warehouse.read(QUARANTINE_FILES, LATE_ROWS.of(window), ["landing_date", "source", "source_file"])
 
 
 COUNT_COLUMNS = {c.name for spec in (METRICS_DAILY, *METRIC_TABLES) for c in spec.columns if c.type == "int"}
@@ -206,34 +207,20 @@ HEADLINE = [
 
 @dg.asset(
     **partitioned_asset_kwargs(METRICS_DAILY, GROUP),
-    ins={
-        "fct_order_feedback": FACT_IN,
-        "stg_behaviour": upstream_in(mapping=SESSIONS_WITH_HISTORY, columns=SESSION_MEASURE_COLUMNS),
-        "event_sessions": upstream_in(mapping=landing_window(-TRAILING_VISITOR_DAYS, 0), columns=EVENT_SESSION_COLUMNS),
-        "problem_orders": upstream_in(),
-        "work_orders": upstream_in(),
-    },
+    deps=[u.dep for u in (FACT_IN, PROBLEMS_IN, WORK_ORDERS_IN, SESSIONS_IN, EVENT_SESSIONS_IN)],
     check_specs=check_specs("metrics_daily", METRICS_CHECKS),
     code_version="4",
 )
-def metrics_daily(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    fct_order_feedback: UpstreamRows,
-    problem_orders: UpstreamRows,
-    work_orders: UpstreamRows,
-    stg_behaviour: UpstreamRows,
-    event_sessions: UpstreamRows,
-) -> Emitted:
+def metrics_daily(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """The service measures per business day over all channels, with headline figures per partition."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        fact, orders = fct_order_feedback.read(window), read_work_orders(work_orders, window)
+        fact, orders = warehouse.rows(FACT_IN, window), read_work_orders(warehouse, window)
         metrics = build_metrics_daily(
             fact,
-            problem_orders.read(window),
+            warehouse.rows(PROBLEMS_IN, window),
             orders,
-            metric_sessions(stg_behaviour.read(window), event_sessions.read(window)),
+            metric_sessions(warehouse.rows(SESSIONS_IN, window), warehouse.rows(EVENT_SESSIONS_IN, window)),
             window.start,
             window.end,
             refused=refused_files(warehouse, window),
@@ -256,15 +243,15 @@ def metrics_daily(
     yield from materialize_in_chunks(context, warehouse, [METRICS_DAILY], build)
 
 
-DAILY_INS = {"fct_order_feedback": FACT_IN, "problem_orders": upstream_in(), "work_orders": upstream_in()}
+DAILY_INS = (FACT_IN, PROBLEMS_IN, WORK_ORDERS_IN)
 
 
 def _daily_kwargs(
-    spec: TableSpec, checks: dict[str, str], ins: dict[str, dg.AssetIn], code_version: str = "1"
+    spec: TableSpec, checks: dict[str, str], ins: tuple[Upstream, ...], code_version: str = "1"
 ) -> dict[str, object]:
     return {
         **partitioned_asset_kwargs(spec, GROUP),
-        "ins": ins,
+        "deps": [u.dep for u in ins],
         "check_specs": check_specs(spec.name, checks),
         "code_version": code_version,
     }
@@ -274,20 +261,14 @@ CHANNEL_FIGURES = ["orders", "complaint_rate", "csat", "refund_rate", "dispute_r
 
 
 @dg.asset(**_daily_kwargs(METRICS_DAILY_BY_CHANNEL, BY_CHANNEL_CHECKS, DAILY_INS, code_version="2"))
-def metrics_daily_by_channel(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    fct_order_feedback: UpstreamRows,
-    problem_orders: UpstreamRows,
-    work_orders: UpstreamRows,
-) -> Emitted:
+def metrics_daily_by_channel(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """The service measures per business day and channel (own site and each marketplace)."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        fact, orders = fct_order_feedback.read(window), read_work_orders(work_orders, window)
+        fact, orders = warehouse.rows(FACT_IN, window), read_work_orders(warehouse, window)
         frame = build_metrics_daily_by_channel(
             fact,
-            problem_orders.read(window),
+            warehouse.rows(PROBLEMS_IN, window),
             orders,
             refused=refused_files(warehouse, window),
             late_days=SETTINGS.late_arrival_days,
@@ -317,18 +298,12 @@ CAUSE_FIGURES = ["problem_issues", "work_orders", "sla_achieved_rate", "resoluti
 
 
 @dg.asset(**_daily_kwargs(METRICS_DAILY_BY_CAUSE, BY_CAUSE_CHECKS, DAILY_INS))
-def metrics_daily_by_cause(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    fct_order_feedback: UpstreamRows,
-    problem_orders: UpstreamRows,
-    work_orders: UpstreamRows,
-) -> Emitted:
+def metrics_daily_by_cause(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Problem issues and work-order measures per business day and located cause."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        problems, orders = problem_orders.read(window), read_work_orders(work_orders, window)
-        frame = build_metrics_daily_by_cause(fct_order_feedback.read(window), problems, orders)
+        problems, orders = warehouse.rows(PROBLEMS_IN, window), read_work_orders(warehouse, window)
+        frame = build_metrics_daily_by_cause(warehouse.rows(FACT_IN, window), problems, orders)
         _per_partition_by(context, frame, window.days(), ["problem_issues", "work_orders"], "cause")
         metadata = {"window_figures": _markdown(frame, ["business_date", "cause", *CAUSE_FIGURES])}
         checks = [
@@ -344,23 +319,17 @@ def metrics_daily_by_cause(
     **_daily_kwargs(
         METRICS_DAILY_BY_SERVICE_ITEM,
         BY_ITEM_CHECKS,
-        {"fct_order_feedback": FACT_IN, "work_orders": upstream_in(), "stg_actions": ACTIONS_OF_ORDERS},
+        (FACT_IN, WORK_ORDERS_IN, ACTIONS_OF_ORDERS),
     )
 )
-def metrics_daily_by_service_item(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    fct_order_feedback: UpstreamRows,
-    work_orders: UpstreamRows,
-    stg_actions: UpstreamRows,
-) -> Emitted:
+def metrics_daily_by_service_item(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Per business day and service item: work orders that suggested and used it, follow-up rating sums."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        orders = read_work_orders(work_orders, window)
-        logged = latest_version(stg_actions.read(window), "action_id")
+        orders = read_work_orders(warehouse, window)
+        logged = latest_version(warehouse.rows(ACTIONS_OF_ORDERS, window), "action_id")
         frame = build_metrics_daily_by_service_item(
-            orders, fct_order_feedback.read(window), window.start, window.end, actions=logged
+            orders, warehouse.rows(FACT_IN, window), window.start, window.end, actions=logged
         )
         _per_partition_by(context, frame, window.days(), ["work_orders"], "service_action")
         totals = frame.groupby("service_action", sort=False)[["work_orders", "followup_ratings"]].sum()
@@ -390,7 +359,7 @@ def _service_item_totals(_: str, totals: dict[str, object]) -> dict[str, object]
 def _rollup_kwargs(spec: TableSpec, deps: list[str], lookback: int) -> dict[str, object]:
     return {
         **partitioned_asset_kwargs(spec, GROUP),
-        "deps": [dg.AssetDep(d, partition_mapping=_trailing(lookback)) for d in deps],
+        "deps": [upstream(d, _trailing(lookback)).dep for d in deps],
         "check_specs": check_specs(spec.name, ROLLUP_CHECKS),
         "code_version": "1",
         "pool": ROLLUP_POOL_PREFIX + spec.name,
@@ -414,12 +383,6 @@ def rollups_in_chunks(
     # Within a backfill split into runs, the period ends of its later runs are theirs to write.
     write = clip_to_backfill(context, plan.write)
     yield from materialize_in_chunks(context, warehouse, [spec], build_ends, window=write)
-
-
-def _read(
-    warehouse: WarehouseResource, spec: TableSpec, window: DateWindow, columns: list[str] | None = None
-) -> pd.DataFrame:
-    return warehouse.open().read(spec, window, columns)
 
 
 ROLLUP_FIGURES = [
@@ -451,10 +414,10 @@ def metrics_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     """Day, rolling 7/28-day, week and month figures per channel and 'all', backlog at each period's end."""
 
     def build(plan: RollupPlan, changed: DateWindow) -> Chunk:
-        daily = _read(warehouse, METRICS_DAILY, plan.read)
-        by_channel = _read(warehouse, METRICS_DAILY_BY_CHANNEL, plan.read)
-        tickets = ticket_rows(_read(warehouse, FCT_ORDER_FEEDBACK, plan.read, FACT_COLUMNS))
-        work_orders = _read(warehouse, WORK_ORDERS, plan.read)
+        daily = warehouse.read(METRICS_DAILY, plan.read)
+        by_channel = warehouse.read(METRICS_DAILY_BY_CHANNEL, plan.read)
+        tickets = ticket_rows(warehouse.read(FCT_ORDER_FEEDBACK, plan.read, FACT_COLUMNS))
+        work_orders = warehouse.read(WORK_ORDERS, plan.read)
         frame = build_metrics_rollups(daily, by_channel, tickets, work_orders, plan, SETTINGS.timezone)
         rolling = frame.loc[(frame["period"] == "rolling_28d") & (frame["channel"] == "all")]
         by_day = {
@@ -477,9 +440,9 @@ def metrics_rollups_by_cause(context: dg.AssetExecutionContext, warehouse: Wareh
     """Day, rolling 7/28-day, week and month figures per located cause."""
 
     def build(plan: RollupPlan, changed: DateWindow) -> Chunk:
-        built = set(_read(warehouse, METRICS_DAILY, plan.read, ["business_date"])["business_date"])
-        by_cause = _read(warehouse, METRICS_DAILY_BY_CAUSE, plan.read)
-        work_orders = _read(warehouse, WORK_ORDERS, plan.read)
+        built = set(warehouse.read(METRICS_DAILY, plan.read, ["business_date"])["business_date"])
+        by_cause = warehouse.read(METRICS_DAILY_BY_CAUSE, plan.read)
+        work_orders = warehouse.read(WORK_ORDERS, plan.read)
         frame = build_cause_rollups(by_cause, built, work_orders, plan)
         rolling = frame.loc[frame["period"] == "rolling_28d"]
         figures = ["problem_issues", "followup_score"]
@@ -500,8 +463,8 @@ def service_item_scores(context: dg.AssetExecutionContext, warehouse: WarehouseR
     """A 5-point score, confidence interval and grade per service item and period."""
 
     def build(plan: RollupPlan, changed: DateWindow) -> Chunk:
-        built = set(_read(warehouse, METRICS_DAILY, plan.read, ["business_date"])["business_date"])
-        by_item = _read(warehouse, METRICS_DAILY_BY_SERVICE_ITEM, plan.read)
+        built = set(warehouse.read(METRICS_DAILY, plan.read, ["business_date"])["business_date"])
+        by_item = warehouse.read(METRICS_DAILY_BY_SERVICE_ITEM, plan.read)
         frame = build_service_item_scores(by_item, built, plan)
         rolling = frame.loc[frame["period"] == "rolling_28d"]
         figures = ["score", "followup_ratings"]

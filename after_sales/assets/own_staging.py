@@ -8,8 +8,11 @@ from after_sales.assets.staging import stage_source
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.partitions import ORDERS_FOR_FEEDBACK
-from after_sales.resources import LandingZone, UpstreamRows, WarehouseResource, upstream_in
+from after_sales.resources import LandingZone, WarehouseResource, upstream
 from after_sales.transforms.staging import KINDS
+
+# Feedback landed on day X names orders landed around X.
+KNOWN_ORDERS = upstream("stg_orders", ORDERS_FOR_FEEDBACK, ["order_id", "landing_date"])
 
 
 @dg.asset(
@@ -24,15 +27,13 @@ def stg_orders(context: dg.AssetExecutionContext, landing: LandingZone, warehous
 
 @dg.asset(
     **partitioned_asset_kwargs(KINDS["feedback"].spec, "staging"),
-    ins={"known_orders": upstream_in("stg_orders", ORDERS_FOR_FEEDBACK, ["order_id", "landing_date"])},
+    deps=[KNOWN_ORDERS.dep],
     check_specs=check_specs("stg_feedback", STAGING_CHECKS),
     code_version="2",
 )
-def stg_feedback(
-    context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource, known_orders: UpstreamRows
-) -> Emitted:
+def stg_feedback(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
     """Own helpdesk tickets and reviews, typed; bad rows and feedback for unknown orders quarantined."""
-    yield from stage_source(context, landing, warehouse, "feedback", known_orders)
+    yield from stage_source(context, landing, warehouse, "feedback", KNOWN_ORDERS)
 
 
 @dg.asset(

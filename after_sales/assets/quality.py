@@ -99,7 +99,7 @@ def quality_assets(staging: Sequence[dg.AssetKey], checked: Sequence[dg.AssetKey
     def quarantine(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         """Read the quarantined rows of each landing day back and record them per rule and staging table."""
         window = date_window(context.partition_time_window)
-        frame = warehouse.open().read(QUARANTINE, window)
+        frame = warehouse.read(QUARANTINE, window)
         return _record(context, quarantine_figures(frame, window.days()), window)
 
     @dg.asset(
@@ -119,7 +119,7 @@ def quality_assets(staging: Sequence[dg.AssetKey], checked: Sequence[dg.AssetKey
     def data_quality_runs(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         """Read each partition day's rule outcomes back and record the latest per asset."""
         window = date_window(context.partition_time_window)
-        frame = warehouse.open().read(DATA_QUALITY_RUNS, window)
+        frame = warehouse.read(DATA_QUALITY_RUNS, window)
         return _record(context, quality_figures(frame, window.days()), window)
 
     return [quarantine, data_quality_runs]

@@ -16,8 +16,8 @@ from after_sales.alerts import FILE_REFUSED, Alert, AlertDeliveryError, notifier
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.checks.conservation import staging_conservation
 from after_sales.marketplaces import ExportFileError
-from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS
-from after_sales.resources import Companion, LandingZone, UpstreamRows, WarehouseResource
+from after_sales.partitions import ORDERS_FOR_FEEDBACK, SETTINGS, DayWindow
+from after_sales.resources import Companion, LandingZone, Upstream, WarehouseResource
 from after_sales.tables import LANDING_FILES, QUARANTINE_FILES
 from after_sales.transforms.staging import (
     KINDS,
@@ -268,12 +268,19 @@ def render_staged(_: str, totals: dict[str, object]) -> dict[str, object]:
     return out
 
 
+def unknown_orders_quarantined(
+    result: StagingResult, orders: pd.DataFrame, days: DayWindow = ORDERS_FOR_FEEDBACK
+) -> StagingResult:
+    """Feedback naming no order landed in the days around its own (ORDERS_FOR_FEEDBACK) moved to quarantine."""
+    return quarantine_unknown_orders(result, orders, -days.start_offset, days.end_offset)
+
+
 def stage_source(
     context: dg.AssetExecutionContext,
     landing: LandingZone,
     warehouse: WarehouseResource,
     source: str,
-    known_orders: UpstreamRows | None = None,
+    known_orders: Upstream | None = None,
 ) -> Emitted:
     """Stage an own source chunk by chunk; feedback for orders not landed around it goes to quarantine."""
     kind = KINDS[source]
@@ -282,8 +289,7 @@ def stage_source(
         ledger = FileLedger(source, window.days())
         result = stage_window(context, landing, source, kind, window, ledger)
         if known_orders is not None:
-            orders = known_orders.read(window)
-            result = quarantine_unknown_orders(result, orders, FEEDBACK_WINDOW_DAYS, SETTINGS.late_arrival_days)
+            result = unknown_orders_quarantined(result, warehouse.rows(known_orders, window))
         alert_refused(context, kind.spec.name, ledger.refused)
         return {kind.spec.name: staged_chunk(result, window, ledger=ledger)}
 

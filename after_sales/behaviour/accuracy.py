@@ -15,6 +15,18 @@ from after_sales.transforms.rules import CauseRules, load_cause_rules
 from after_sales.transforms.sql_models import UTC_TIME, arrow_table, run_model
 
 COMPLAINT_COLUMNS = ["feedback_id", "order_id", "created_at", "cause"]
+# The feedback columns complaints_of and the closed loop read.
+FEEDBACK_COLUMNS = [
+    "feedback_id",
+    "order_id",
+    "created_at",
+    "rating",
+    "issue_type",
+    "issue_description",
+    "landing_date",
+    "source_file",
+    "source_row",
+]
 
 
 def complaints_of(feedback: pd.DataFrame, rules: CauseRules | None = None) -> pd.DataFrame:

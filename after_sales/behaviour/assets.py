@@ -10,7 +10,8 @@ import pandas as pd
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import WAREHOUSE_KIND, partitioned_asset_kwargs
 from after_sales.assets.staging import stage_source
-from after_sales.behaviour.accuracy import complaints_of, measure_accuracy
+from after_sales.assets.window_exports import sql_inputs, window_exports
+from after_sales.behaviour.accuracy import FEEDBACK_COLUMNS, complaints_of, measure_accuracy
 from after_sales.behaviour.checks import (
     ACCURACY_CHECKS,
     FUNNEL_CHECKS,
@@ -20,7 +21,6 @@ from after_sales.behaviour.checks import (
     funnel_check,
 )
 from after_sales.behaviour.figures import accuracy_figures, funnel_figures, signal_figures
-from after_sales.behaviour.inputs import sql_inputs, window_exports
 from after_sales.behaviour.rules import load_signal_rules
 from after_sales.behaviour.signals import (
     EVENT_INPUT,
@@ -36,7 +36,7 @@ from after_sales.behaviour.signals import (
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.partitions import SETTINGS, landing_window
-from after_sales.resources import LandingZone, UpstreamRows, WarehouseResource, upstream_in
+from after_sales.resources import LandingZone, WarehouseResource, upstream
 from after_sales.tables import (
     BEHAVIOUR_FUNNELS,
     BEHAVIOUR_SIGNALS,
@@ -58,17 +58,14 @@ WINDOW = CONFIG.accuracy_window_days
 # The exports of events leave out what the SQL does not read: the typed columns of other event types.
 SIGNAL_EXPORT = {"events": slim_events(signal_event_types(CONFIG))}
 FUNNEL_EXPORT = {"events": slim_events(FUNNEL_EVENT_TYPES)}
-FEEDBACK_COLUMNS = [
-    "feedback_id",
-    "order_id",
-    "created_at",
-    "rating",
-    "issue_type",
-    "issue_description",
-    "landing_date",
-    "source_file",
-    "source_row",
-]
+
+# What each asset reads of its upstream tables: the days (Dagster's partition mapping too) and the columns.
+SESSION_EVENTS = upstream("stg_events", landing_window(-1, LATE), EVENT_INPUT)
+RULE_EVENTS = upstream("stg_events", landing_window(-LOOKBACK_DAYS, LATE), RULE_EVENT_INPUT)
+SIGNAL_ORDERS = upstream("stg_orders", landing_window(-ORDER_DAYS, LATE), ORDER_INPUT)
+SIGNALS_JUDGED = upstream("behaviour_signals", landing_window(-WINDOW, 0))
+COMPLAINTS = upstream("stg_feedback", landing_window(-WINDOW, WINDOW + 1 + LATE), FEEDBACK_COLUMNS)
+FUNNEL_EVENTS = upstream("stg_events", landing_window(0, LATE + 1), RULE_EVENT_INPUT)
 
 
 def _kwargs(spec: TableSpec, group: str) -> dict[str, object]:
@@ -90,17 +87,15 @@ def stg_events(context: dg.AssetExecutionContext, landing: LandingZone, warehous
 
 @dg.asset(
     **_kwargs(EVENT_SESSIONS, GROUP),
-    ins={"stg_events": upstream_in("stg_events", landing_window(-1, LATE), list(EVENT_INPUT))},
+    deps=[SESSION_EVENTS.dep],
     check_specs=check_specs("event_sessions"),
     code_version="1",
 )
-def event_sessions(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, stg_events: UpstreamRows
-) -> Emitted:
+def event_sessions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Sessions derived from events (30 minutes without an event end a session), by the day they start."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        with sql_inputs(window, events=stg_events) as i:
+        with sql_inputs(warehouse, window, events=SESSION_EVENTS) as i:
             rows = derive_sessions(i["events"], window.start, window.end, SETTINGS.timezone)
         return {EVENT_SESSIONS.name: Chunk(rows, metadata={"sessions": len(rows)})}
 
@@ -109,23 +104,15 @@ def event_sessions(
 
 @dg.asset(
     **_kwargs(BEHAVIOUR_SIGNALS, GROUP),
-    ins={
-        "stg_events": upstream_in("stg_events", landing_window(-LOOKBACK_DAYS, LATE), list(RULE_EVENT_INPUT)),
-        "stg_orders": upstream_in("stg_orders", landing_window(-ORDER_DAYS, LATE), list(ORDER_INPUT)),
-    },
+    deps=[RULE_EVENTS.dep, SIGNAL_ORDERS.dep],
     check_specs=check_specs("behaviour_signals", SIGNAL_CHECKS),
     code_version="1",
 )
-def behaviour_signals(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    stg_events: UpstreamRows,
-    stg_orders: UpstreamRows,
-) -> Emitted:
+def behaviour_signals(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Problems located from what customers do: the rules of behaviour_signals.yaml, run as SQL on DuckDB."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        i = exports.inputs(window, events=stg_events, orders=stg_orders)
+        i = exports.inputs(window, events=RULE_EVENTS, orders=SIGNAL_ORDERS)
         rows = detect_signals(i["events"], i["orders"], CONFIG, window.start, window.end, SETTINGS.timezone)
         by_rule = rows["rule"].value_counts().to_dict()
         metadata = {"signals": len(rows), **{f"signals/{r.name}": int(by_rule.get(r.name, 0)) for r in CONFIG.signals}}
@@ -133,33 +120,25 @@ def behaviour_signals(
         checks = [evidence_check(rows, window.days())]
         return {BEHAVIOUR_SIGNALS.name: Chunk(rows, checks=checks, metadata=metadata, per_day=per_day)}
 
-    with window_exports(SIGNAL_EXPORT) as exports:
+    with window_exports(warehouse, SIGNAL_EXPORT) as exports:
         yield from materialize_in_chunks(context, warehouse, [BEHAVIOUR_SIGNALS], build)
 
 
 @dg.asset(
     **_kwargs(SIGNAL_ACCURACY, GROUP),
-    ins={
-        "behaviour_signals": upstream_in("behaviour_signals", landing_window(-WINDOW, 0)),
-        "stg_feedback": upstream_in("stg_feedback", landing_window(-WINDOW, WINDOW + 1 + LATE), FEEDBACK_COLUMNS),
-    },
+    deps=[SIGNALS_JUDGED.dep, COMPLAINTS.dep],
     check_specs=check_specs("signal_accuracy", ACCURACY_CHECKS),
     code_version="1",
 )
-def signal_accuracy(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    behaviour_signals: UpstreamRows,
-    stg_feedback: UpstreamRows,
-) -> Emitted:
+def signal_accuracy(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Each signal rule's precision, recall and lead time against the complaints within 7 days (SQL on DuckDB)."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        feedback = stg_feedback.read(window)
+        feedback = warehouse.rows(COMPLAINTS, window)
         seen = max(feedback["landing_date"]) if len(feedback) else window.start - dt.timedelta(days=1)
         seen = seen if isinstance(seen, dt.date) else pd.Timestamp(seen).date()
         rows = measure_accuracy(
-            behaviour_signals.read(window),
+            warehouse.rows(SIGNALS_JUDGED, window),
             complaints_of(feedback),
             CONFIG,
             window.start,
@@ -198,26 +177,18 @@ def _render_accuracy(_: str, totals: dict[str, object]) -> dict[str, object]:
 
 @dg.asset(
     **_kwargs(BEHAVIOUR_FUNNELS, GROUP),
-    ins={
-        "stg_events": upstream_in("stg_events", landing_window(0, LATE + 1), list(RULE_EVENT_INPUT)),
-        "stg_orders": upstream_in("stg_orders", landing_window(-ORDER_DAYS, LATE), list(ORDER_INPUT)),
-    },
+    deps=[FUNNEL_EVENTS.dep, SIGNAL_ORDERS.dep],
     check_specs=check_specs("behaviour_funnels", FUNNEL_CHECKS),
     code_version="1",
 )
-def behaviour_funnels(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    stg_events: UpstreamRows,
-    stg_orders: UpstreamRows,
-) -> Emitted:
+def behaviour_funnels(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Checkout to payment, tracking after the promise, return completion, contact rate and search analytics."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        i = exports.inputs(window, events=stg_events, orders=stg_orders)
+        i = exports.inputs(window, events=FUNNEL_EVENTS, orders=SIGNAL_ORDERS)
         rows = measure_funnels(i["events"], i["orders"], CONFIG, window.start, window.end, SETTINGS.timezone)
         checks = [funnel_check(rows, window.days())]
         return {BEHAVIOUR_FUNNELS.name: Chunk(rows, checks=checks, per_day=funnel_figures(rows))}
 
-    with window_exports(FUNNEL_EXPORT) as exports:
+    with window_exports(warehouse, FUNNEL_EXPORT) as exports:
         yield from materialize_in_chunks(context, warehouse, [BEHAVIOUR_FUNNELS], build)

@@ -9,7 +9,7 @@ import pandas as pd
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import WAREHOUSE_KIND, partitioned_asset_kwargs
 from after_sales.assets.staging import FileLedger, alert_refused, render_staged, stage_window, staged_chunk
-from after_sales.behaviour.accuracy import complaints_of
+from after_sales.behaviour.accuracy import FEEDBACK_COLUMNS, complaints_of
 from after_sales.behaviour.actions import ACTIONS_KIND, SOURCE, load_action_log_config, resolve_work_orders
 from after_sales.behaviour.effects import (
     EVENT_COLUMNS,
@@ -21,7 +21,7 @@ from after_sales.behaviour.effects import (
 from after_sales.checks.conservation import STAGING_CHECKS
 from after_sales.checks.quality import check_specs
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS, landing_window
-from after_sales.resources import LandingZone, UpstreamRows, WarehouseResource, upstream_in
+from after_sales.resources import LandingZone, WarehouseResource, upstream
 from after_sales.tables import (
     ACTION_EFFECTIVENESS,
     ACTION_EFFECTS,
@@ -42,8 +42,18 @@ W = CONFIG.effect_window_days
 ORDER_DAYS = FEEDBACK_WINDOW_DAYS + W + LATE
 ACTION_COLUMNS = [*STG_ACTIONS.column_names]
 EVENT_INPUT = [*EVENT_COLUMNS, "landing_date"]
-FEEDBACK_COLUMNS = ["feedback_id", "order_id", "created_at", "rating", "issue_type", "issue_description",
-                    "landing_date", "source_file", "source_row"]
+# What each asset reads of its upstream tables: the days (Dagster's partition mapping too) and the columns.
+ORDER_WINDOW = landing_window(-ORDER_DAYS, LATE)
+KNOWN_ORDERS = {t: upstream(t, ORDER_WINDOW, ["order_id", "landing_date"]) for t in ORDER_TABLES}
+# Windows no longer than a landing file already reaches back through the feedback (docs/behaviour.md).
+ACTIONS_AROUND = upstream("stg_actions", landing_window(-W, LATE), ACTION_COLUMNS)
+EVENTS_AFTER = upstream("stg_events", landing_window(0, W + LATE), EVENT_INPUT)
+ORDER_USERS = upstream("stg_orders", ORDER_WINDOW, ["order_id", "user_id"])
+FEEDBACK_AFTER = upstream("stg_feedback", landing_window(0, W + LATE), FEEDBACK_COLUMNS)
+PROBLEMS_BEFORE = upstream("problem_orders", landing_window(-ORDER_DAYS, 0), ["order_id", "matched_causes", "found_at"])
+SIGNALS_BEFORE = upstream("behaviour_signals", landing_window(-ORDER_DAYS, 0), ["order_id", "cause", "detected_at"])
+EFFECTS_IN = upstream("action_effects")
+EFFECTS_BEFORE = upstream("action_effects", landing_window(-CONFIG.ranking_lookback_days, -1))
 
 
 def _kwargs(spec: TableSpec) -> dict[str, object]:
@@ -59,20 +69,19 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 @dg.asset(
     **partitioned_asset_kwargs(STG_ACTIONS, "staging"),
-    ins={t: upstream_in(t, landing_window(-ORDER_DAYS, LATE), ["order_id", "landing_date"]) for t in ORDER_TABLES},
+    deps=[u.dep for u in KNOWN_ORDERS.values()],
     check_specs=check_specs("stg_actions", STAGING_CHECKS),
     code_version="1",
 )
-def stg_actions(
-    context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource, **orders: UpstreamRows
-) -> Emitted:
+def stg_actions(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
     """The helpdesk action log mapped by helpdesk_actions.yaml; rows naming unknown work orders/orders quarantined."""
-    searched = f"from {ORDER_DAYS} days before to {LATE} days after its landing day"
+    days = ORDER_WINDOW
+    searched = f"from {-days.start_offset} days before to {days.end_offset} days after its landing day"
 
     def build(window: DateWindow) -> dict[str, Chunk]:
         ledger = FileLedger(SOURCE, window.days())
         result = stage_window(context, landing, SOURCE, ACTIONS_KIND, window, ledger)
-        known = _concat([orders[t].read(window) for t in ORDER_TABLES])
+        known = _concat([warehouse.rows(u, window) for u in KNOWN_ORDERS.values()])
         result = resolve_work_orders(result, known, searched)
         alert_refused(context, STG_ACTIONS.name, ledger.refused)
         return {STG_ACTIONS.name: staged_chunk(result, window, ledger=ledger)}
@@ -87,46 +96,27 @@ def _in_days(frame: pd.DataFrame, column: str, window: DateWindow) -> pd.DataFra
 
 @dg.asset(
     **_kwargs(ACTION_EFFECTS),
-    ins={
-        # Windows no longer than a landing file already reaches back through the feedback (docs/behaviour.md).
-        "stg_actions": upstream_in("stg_actions", landing_window(-W, LATE), ACTION_COLUMNS),
-        "stg_events": upstream_in("stg_events", landing_window(0, W + LATE), EVENT_INPUT),
-        "stg_orders": upstream_in("stg_orders", landing_window(-ORDER_DAYS, LATE), ["order_id", "user_id"]),
-        "stg_feedback": upstream_in("stg_feedback", landing_window(0, W + LATE), FEEDBACK_COLUMNS),
-        "problem_orders": upstream_in("problem_orders", landing_window(-ORDER_DAYS, 0),
-                                      ["order_id", "matched_causes", "found_at"]),
-        "behaviour_signals": upstream_in("behaviour_signals", landing_window(-ORDER_DAYS, 0),
-                                         ["order_id", "cause", "detected_at"]),
-    },
+    deps=[u.dep for u in (ACTIONS_AROUND, EVENTS_AFTER, ORDER_USERS, FEEDBACK_AFTER, PROBLEMS_BEFORE, SIGNALS_BEFORE)],
     check_specs=check_specs("action_effects"),
     code_version="1",
 )
-def action_effects(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    stg_actions: UpstreamRows,
-    stg_events: UpstreamRows,
-    stg_orders: UpstreamRows,
-    stg_feedback: UpstreamRows,
-    problem_orders: UpstreamRows,
-    behaviour_signals: UpstreamRows,
-) -> Emitted:
+def action_effects(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """What each logged action did: the customer's events and feedback in the 7 days after it (SQL on DuckDB)."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        around = latest_version(stg_actions.read(window), "action_id")
+        around = latest_version(warehouse.rows(ACTIONS_AROUND, window), "action_id")
         actions = _in_days(around, "business_date", window)
-        events = stg_events.read(window)
-        feedback = latest_version(stg_feedback.read(window), "feedback_id")
+        events = warehouse.rows(EVENTS_AFTER, window)
+        feedback = latest_version(warehouse.rows(FEEDBACK_AFTER, window), "feedback_id")
         seen = _seen_until(events, feedback, window)
         rows = measure_effects(
             actions,
             around,
             events,
-            stg_orders.read(window),
+            warehouse.rows(ORDER_USERS, window),
             complaints_of(feedback),
             feedback,
-            problems_found(problem_orders.read(window), behaviour_signals.read(window)),
+            problems_found(warehouse.rows(PROBLEMS_BEFORE, window), warehouse.rows(SIGNALS_BEFORE, window)),
             CONFIG,
             seen,
             SETTINGS.timezone,
@@ -147,17 +137,15 @@ def _seen_until(events: pd.DataFrame, feedback: pd.DataFrame, window: DateWindow
 
 @dg.asset(
     **_kwargs(ACTION_EFFECTIVENESS),
-    ins={"action_effects": upstream_in("action_effects")},
+    deps=[EFFECTS_IN.dep],
     check_specs=check_specs("action_effectiveness"),
     code_version="1",
 )
-def action_effectiveness(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, action_effects: UpstreamRows
-) -> Emitted:
+def action_effectiveness(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Per action day, cause and action: resolution rate, re-contact rate, follow-up score, time to resolve."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        rows = summarize_effects(action_effects.read(window), SETTINGS.timezone)
+        rows = summarize_effects(warehouse.rows(EFFECTS_IN, window), SETTINGS.timezone)
         return {ACTION_EFFECTIVENESS.name: Chunk(rows, metadata={"rows": len(rows)})}
 
     yield from materialize_in_chunks(context, warehouse, [ACTION_EFFECTIVENESS], build)
@@ -165,18 +153,17 @@ def action_effectiveness(
 
 @dg.asset(
     **_kwargs(ACTION_RANKING),
-    ins={"action_effects": upstream_in("action_effects", landing_window(-CONFIG.ranking_lookback_days, -1))},
+    deps=[EFFECTS_BEFORE.dep],
     check_specs=check_specs("action_ranking"),
     code_version="1",
 )
-def action_ranking(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, action_effects: UpstreamRows
-) -> Emitted:
+def action_ranking(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Each cause's actions ranked by the Wilson lower bound of their measured resolution rate, as of each day."""
     rules = load_service_rules()
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        rows = rank_actions(action_effects.read(window), rules, CONFIG, window.start, window.end, SETTINGS.timezone)
+        effects = warehouse.rows(EFFECTS_BEFORE, window)
+        rows = rank_actions(effects, rules, CONFIG, window.start, window.end, SETTINGS.timezone)
         first = rows.loc[rows["rank"] == 1]
         moved = first.loc[first["prior_rank"] != 1]
         metadata = {"rows": len(rows), "days_first_choice_moved": int(moved["business_date"].nunique())}

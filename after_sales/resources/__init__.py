@@ -1,25 +1,23 @@
-"""Dagster resources: the warehouse, its IO manager and the landing zone."""
+"""Dagster resources: the warehouse (the one reader and writer of tables) and the landing and export folders."""
 
 from after_sales.resources.export_directory import ExportDirectory
-from after_sales.resources.io_manager import (
-    Companion,
-    UpstreamRows,
-    WarehouseIOManager,
-    WarehouseOutput,
-    upstream_in,
-    write_output,
-)
 from after_sales.resources.landing_zone import LandingZone
-from after_sales.resources.warehouse_resource import WarehouseResource
+from after_sales.resources.warehouse_resource import (
+    Companion,
+    Upstream,
+    WarehouseOutput,
+    WarehouseResource,
+    WrittenCounts,
+    upstream,
+)
 
 __all__ = [
     "Companion",
     "ExportDirectory",
     "LandingZone",
-    "UpstreamRows",
-    "WarehouseIOManager",
+    "Upstream",
     "WarehouseOutput",
     "WarehouseResource",
-    "upstream_in",
-    "write_output",
+    "WrittenCounts",
+    "upstream",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +21,7 @@ from after_sales.resources.warehouse_base import (
     WarehouseLockedError,
     comment_statements,
     quote_ident,
+    sql_literal,
 )
 from after_sales.tables import ALL_TABLES, SQL_TYPES, TableSpec
 from after_sales.windows import DateWindow
@@ -126,6 +127,44 @@ class DuckDBWarehouse(Warehouse):
             if not self._exists(con, spec.name):
                 return None
             return con.sql(f"SELECT {names} FROM {self.qualified(spec.name)}{where}", params=params).to_arrow_table()
+
+    def export_parquet(
+        self,
+        spec: TableSpec,
+        window: DateWindow,
+        columns: Sequence[str],
+        path: Path,
+        select: Mapping[str, str] | None = None,
+        memory_limit: str = "1GB",
+    ) -> bool:
+        """Copy a window of a table to a Parquet file inside DuckDB, the rows never passing through Python.
+
+        The file is held only for the copy (other processes get their turn) and under memory_limit (uncapped,
+        the warehouse's DuckDB took most of a run's peak RSS). The file is scratch, read a few times: left
+        uncompressed and in no particular order, which writes several times faster. select: an SQL expression
+        exported in place of a column.
+        """
+        if self.path == ":memory:" or not self.table_exists(spec.name):
+            return False
+        select = select or {}
+        names = ", ".join(f"{select[c]} AS {quote_ident(c)}" if c in select else quote_ident(c) for c in columns)
+        where, params = self.where_clause(spec, window, {}, "?")
+        settings = {"memory_limit": sql_literal(memory_limit), "preserve_insertion_order": "false"}
+        with self.connect() as con:
+            # Settings belong to the database instance, which a connection in this process may share: restored.
+            before = {k: con.execute(f"SELECT current_setting('{k}')").fetchone()[0] for k in settings}  # type: ignore[index]
+            for k, v in settings.items():
+                con.execute(f"SET {k} = {v}")
+            try:
+                con.execute(
+                    f"COPY (SELECT {names} FROM {self.qualified(spec.name)}{where}) TO {sql_literal(path.as_posix())} "
+                    "(FORMAT parquet, COMPRESSION uncompressed)",
+                    params,
+                )
+            finally:
+                for k, v in before.items():
+                    con.execute(f"SET {k} = {sql_literal(str(v))}")
+        return True
 
     def _exists(self, con: duckdb.DuckDBPyConnection, name: str) -> bool:
         rows = con.execute(

@@ -6,6 +6,7 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -169,6 +170,19 @@ class Warehouse(ABC):
     def replace_views(self, sources: Sequence[TableSpec], views: Sequence[ViewText]) -> None:
         """Create missing source tables, then create or replace every view (with comments where the backend has
         them), all in one transaction; a failure leaves the previous views intact."""
+
+    def export_parquet(
+        self,
+        spec: TableSpec,
+        window: DateWindow,
+        columns: Sequence[str],
+        path: Path,
+        select: Mapping[str, str] | None = None,
+        memory_limit: str = "1GB",
+    ) -> bool:
+        """Copy a window of a table to a Parquet file without passing the rows through Python; False where this
+        backend cannot (the caller then reads the rows)."""
+        return False
 
     def where_clause(
         self, spec: TableSpec, window: DateWindow | None, scope: dict[str, str], placeholder: str

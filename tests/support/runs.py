@@ -8,32 +8,35 @@ import dagster as dg
 
 from after_sales.definitions import defs
 from after_sales.jobs import daily_job
-from after_sales.resources import ExportDirectory, LandingZone, WarehouseIOManager, WarehouseResource
+from after_sales.resources import ExportDirectory, LandingZone, WarehouseResource
 from after_sales.schedules import RANGE_END, RANGE_START
 
 TZ = "Asia/Shanghai"
 
 
-def resources_for(url: str, landing: Path, exports: Path, schema: str = "after_sales") -> dict[str, object]:
+def resources_for(
+    url: str, landing: Path, exports: Path, schema: str = "after_sales", chunk_days: int = 14
+) -> dict[str, object]:
     """The Definitions' resources over a warehouse URL, a landing folder and an export folder."""
-    warehouse = WarehouseResource(url=url, schema_name=schema, timezone=TZ, lock_timeout_seconds=5)
     return {
-        "warehouse": warehouse,
-        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
+        "warehouse": WarehouseResource(
+            url=url, schema_name=schema, timezone=TZ, lock_timeout_seconds=5, chunk_days=chunk_days
+        ),
         "landing": LandingZone(base_dir=str(landing)),
         "exports": ExportDirectory(base_dir=str(exports)),
     }
 
 
-def other_warehouse(tmp_path: Path, landing: Path, name: str) -> dict[str, object]:
+def other_warehouse(tmp_path: Path, landing: Path, name: str, chunk_days: int = 14) -> dict[str, object]:
     """Resources over a second DuckDB file and export folder, same landing zone."""
-    return resources_for(f"duckdb:///{tmp_path / (name + '.duckdb')}", landing, tmp_path / f"{name}_exports")
+    url = f"duckdb:///{tmp_path / (name + '.duckdb')}"
+    return resources_for(url, landing, tmp_path / f"{name}_exports", chunk_days=chunk_days)
 
 
 def with_warehouse(resources: dict[str, object], url: str, schema: str) -> dict[str, object]:
-    """The resources with the warehouse (and its IO manager) pointed at url and schema."""
+    """The resources with the warehouse pointed at url and schema."""
     warehouse = WarehouseResource(url=url, schema_name=schema, timezone=TZ, lock_timeout_seconds=5)
-    return {**resources, "warehouse": warehouse, "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse)}
+    return {**resources, "warehouse": warehouse}
 
 
 def run_range(
