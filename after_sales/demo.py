@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Dagster runs and the backfill are recorded in DAGSTER_HOME={home}")
     print("Next: `make ui` and open http://127.0.0.1:3000 (asset graph, partitions, checks, Overview > Backfills),")
     if settings.warehouse_url.startswith("duckdb"):
-        from after_sales.assets.bi_snapshot import snapshot_path
+        from after_sales.resources.duckdb_warehouse import snapshot_path
 
         snapshot = snapshot_path(settings.warehouse_url.removeprefix("duckdb:///"))
         print(

@@ -8,9 +8,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from after_sales.assets.bi_snapshot import snapshot_path
 from after_sales.definitions import defs
 from after_sales.jobs import daily_job
+from after_sales.resources.duckdb_warehouse import snapshot_path
 from after_sales.resources.warehouse import Warehouse
 from after_sales.schedules import RANGE_END, RANGE_START
 from tests.support.landing import small_landing

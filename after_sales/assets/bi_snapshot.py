@@ -8,45 +8,10 @@ and moved into place with os.replace, so a reader holding the old snapshot keeps
 the next connection sees the new one. A PostgreSQL warehouse needs none: BI reads the server directly.
 """
 
-import os
-from pathlib import Path
-
 import dagster as dg
 
 from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
 from after_sales.resources import WarehouseResource
-from after_sales.resources.duckdb_warehouse import DuckDBWarehouse
-
-SNAPSHOT_FOLDER = "bi"
-
-
-def snapshot_path(warehouse_file: str | Path) -> Path:
-    """Where the BI snapshot of a DuckDB warehouse file goes."""
-    path = Path(warehouse_file)
-    return path.parent / SNAPSHOT_FOLDER / f"{path.stem}_snapshot.duckdb"
-
-
-def publish_snapshot(wh: DuckDBWarehouse, target: Path) -> dict[str, int]:
-    """Copy the whole warehouse into target atomically (temp file, then os.replace); row counts per table."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    literal = str(tmp).replace("'", "''")
-    with wh.connect() as con:
-        database = con.execute("SELECT current_database()").fetchone()[0]
-        con.execute(f"ATTACH '{literal}' AS bi_snapshot")
-        try:
-            con.execute(f'COPY FROM DATABASE "{database}" TO bi_snapshot')
-            tables = con.execute(
-                "SELECT table_name, estimated_size FROM duckdb_tables() WHERE database_name = 'bi_snapshot' "
-                "AND schema_name = ?",
-                [wh.schema],
-            ).fetchall()
-        finally:
-            con.execute("DETACH bi_snapshot")
-    tmp.chmod(0o444)  # a snapshot is for reading: tools that open it read-write get told so
-    os.replace(tmp, target)
-    return {name: int(rows) for name, rows in tables}
 
 
 @dg.asset(
@@ -67,12 +32,11 @@ def publish_snapshot(wh: DuckDBWarehouse, target: Path) -> dict[str, int]:
 )
 def bi_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Publish the snapshot of a DuckDB warehouse (nothing on PostgreSQL)."""
-    wh = warehouse.open()
-    if not isinstance(wh, DuckDBWarehouse) or wh.path == ":memory:":
+    published = warehouse.open().publish_snapshot()
+    if published is None:
         context.log.info("not an embedded DuckDB file: BI tools read the warehouse server directly")
         return dg.MaterializeResult(metadata={"snapshot": "none needed (not an embedded DuckDB file)"})
-    target = snapshot_path(wh.path)
-    tables = publish_snapshot(wh, target)
+    target, tables = published
     context.log.info(f"BI snapshot of {len(tables)} tables published at {target}")
     return dg.MaterializeResult(
         metadata={

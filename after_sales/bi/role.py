@@ -19,19 +19,17 @@ import sys
 from collections.abc import Sequence
 
 from after_sales.bi.views import view_names
-from after_sales.resources.postgres_warehouse import PostgresWarehouse
-from after_sales.resources.warehouse import WarehouseError, open_warehouse, quote_ident, sql_literal
+from after_sales.resources.warehouse import Warehouse, WarehouseError, open_warehouse, quote_ident
 from after_sales.settings import ENV_TIMEZONE, ENV_WAREHOUSE_SCHEMA, ENV_WAREHOUSE_URL, env
 
 DEFAULT_ROLE = "after_sales_bi"
 ENV_BI_ROLE = "AFTER_SALES_BI_ROLE"
 ENV_BI_PASSWORD = "AFTER_SALES_BI_PASSWORD"
-_ROLE_ATTRIBUTES = "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
 _MAX_IDENT_BYTES = 63
 
 
 def create_bi_role(
-    wh: PostgresWarehouse,
+    wh: Warehouse,
     role: str = DEFAULT_ROLE,
     password: str | None = None,
     members: Sequence[str] = (),
@@ -42,41 +40,7 @@ def create_bi_role(
         if not name or len(name.encode("utf-8")) > _MAX_IDENT_BYTES:
             raise WarehouseError(f"role name {name!r} is empty or longer than {_MAX_IDENT_BYTES} bytes")
     wanted = view_names()
-    r = quote_ident(role)
-    schema = quote_ident(wh.schema)
-    with wh.transaction() as cur:
-        present = {
-            row[0]
-            for row in cur.execute(
-                "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = %s AND c.relkind = 'v' AND c.relname = ANY(%s)",
-                [wh.schema, wanted],
-            ).fetchall()
-        }
-        missing = [v for v in wanted if v not in present]
-        if missing:
-            raise WarehouseError(
-                f"views {', '.join(missing)} are missing in schema {wh.schema}: materialize the bi_views asset first"
-            )
-        if not cur.execute("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %s", [role]).fetchone():
-            cur.execute(f"CREATE ROLE {r}")
-        if password:
-            verifier = cur.connection.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
-            cur.execute(f"ALTER ROLE {r} WITH {_ROLE_ATTRIBUTES} LOGIN PASSWORD {sql_literal(verifier.decode())}")
-        else:
-            cur.execute(f"ALTER ROLE {r} WITH {_ROLE_ATTRIBUTES} NOLOGIN")
-        cur.execute(f"ALTER ROLE {r} SET default_transaction_read_only = on")
-        database = cur.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
-        cur.execute(f"GRANT CONNECT ON DATABASE {quote_ident(database)} TO {r}")
-        # Start from nothing in the schema, then grant exactly the views.
-        cur.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {r}")
-        cur.execute(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {r}")
-        cur.execute(f"REVOKE ALL ON SCHEMA {schema} FROM {r}")
-        cur.execute(f"GRANT USAGE ON SCHEMA {schema} TO {r}")
-        for view in wanted:
-            cur.execute(f"GRANT SELECT ON {wh.qualified(view)} TO {r}")
-        for member in members:
-            cur.execute(f"GRANT {r} TO {quote_ident(member)}")
+    wh.grant_bi_role(role, password, members, wanted)
     return wanted
 
 
@@ -89,9 +53,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grant-to", action="append", default=[], metavar="USER", help="login user to get the role")
     args = parser.parse_args(argv)
     wh = open_warehouse(args.url, args.schema, env(ENV_TIMEZONE))
-    if not isinstance(wh, PostgresWarehouse):
-        print(f"{args.url}: the BI role is for a PostgreSQL warehouse (postgresql+psycopg://...)", file=sys.stderr)
-        return 2
     password = os.environ.get(ENV_BI_PASSWORD) or None
     try:
         views = create_bi_role(wh, args.role, password, args.grant_to)

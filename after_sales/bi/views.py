@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from after_sales.resources.warehouse import ViewText, Warehouse, WarehouseError, quote_ident
+from after_sales.resources.warehouse import WAREHOUSE_CLASSES, ViewText, Warehouse, WarehouseError, quote_ident
 from after_sales.tables import (
     ACTION_EFFECTIVENESS,
     ACTION_EFFECTS,
@@ -235,13 +235,9 @@ def view_names() -> list[str]:
 
 def views_version() -> str:
     """A short hash of every view's SQL (in each backend's dialect) and columns: the bi_views asset's code version."""
-    from after_sales.resources.duckdb_warehouse import DuckDBWarehouse
-    from after_sales.resources.postgres_warehouse import PostgresWarehouse
-    from after_sales.resources.sqlalchemy_warehouse import SQLAlchemyWarehouse
-
     digest = hashlib.sha256()
     for view in BI_VIEWS:
-        for backend in (DuckDBWarehouse, PostgresWarehouse, SQLAlchemyWarehouse):
+        for backend in WAREHOUSE_CLASSES:
             digest.update(view.sql(lambda t: t, backend).encode())
         digest.update(repr(view.spec).encode())
     return digest.hexdigest()[:12]

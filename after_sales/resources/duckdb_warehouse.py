@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,13 @@ from after_sales.tables import ALL_TABLES, SQL_TYPES, TableSpec
 from after_sales.windows import DateWindow
 
 _LOCK_MARKERS = ("could not set lock", "conflicting lock")
+SNAPSHOT_FOLDER = "bi"
+
+
+def snapshot_path(warehouse_file: str | Path) -> Path:
+    """Where the BI snapshot of a DuckDB warehouse file goes: <its folder>/bi/<its name>_snapshot.duckdb."""
+    path = Path(warehouse_file)
+    return path.parent / SNAPSHOT_FOLDER / f"{path.stem}_snapshot.duckdb"
 _INCOMING = "__after_sales_incoming"
 
 
@@ -165,6 +173,31 @@ class DuckDBWarehouse(Warehouse):
                 for k, v in before.items():
                     con.execute(f"SET {k} = {sql_literal(str(v))}")
         return True
+
+    def publish_snapshot(self) -> tuple[Path, dict[str, int]] | None:
+        """Copy the whole file to snapshot_path(self.path) atomically (temp file, then os.replace), read-only;
+        the snapshot and row counts per table (None in memory)."""
+        if self.path == ":memory:":
+            return None
+        target = snapshot_path(self.path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        with self.connect() as con:
+            database = con.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+            con.execute(f"ATTACH {sql_literal(str(tmp))} AS bi_snapshot")
+            try:
+                con.execute(f"COPY FROM DATABASE {quote_ident(database)} TO bi_snapshot")
+                tables = con.execute(
+                    "SELECT table_name, estimated_size FROM duckdb_tables() WHERE database_name = 'bi_snapshot' "
+                    "AND schema_name = ?",
+                    [self.schema],
+                ).fetchall()
+            finally:
+                con.execute("DETACH bi_snapshot")
+        tmp.chmod(0o444)  # a snapshot is for reading: tools that open it read-write get told so
+        os.replace(tmp, target)
+        return target, {name: int(rows) for name, rows in tables}
 
     def _exists(self, con: duckdb.DuckDBPyConnection, name: str) -> bool:
         rows = con.execute(

@@ -25,6 +25,7 @@ from after_sales.resources.warehouse_base import (
     WarehouseError,
     comment_statements,
     quote_ident,
+    sql_literal,
 )
 from after_sales.tables import SQL_TYPES, TableSpec
 from after_sales.windows import DateWindow
@@ -87,6 +88,10 @@ def create_database_if_missing(conninfo: str) -> bool:
             log.warning("created PostgreSQL database %s (it did not exist yet)", name)
             return True
     return False
+
+
+# What the BI role may not do (it also inherits the roles it is granted).
+_ROLE_ATTRIBUTES = "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
 
 
 def _bind(text: str, params: list[object]) -> tuple[str, list[object] | None]:
@@ -181,6 +186,47 @@ class PostgresWarehouse(Warehouse):
             yield con
         finally:
             con.close()
+
+    def grant_bi_role(self, role: str, password: str | None, members: Sequence[str], views: Sequence[str]) -> None:
+        """Create or update a role that can select the views and nothing else; the views must exist."""
+        r = quote_ident(role)
+        schema = quote_ident(self.schema)
+        with self.transaction() as cur:
+            present = {
+                row[0]
+                for row in cur.execute(
+                    "SELECT c.relname FROM pg_catalog.pg_class c "
+                    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = %s AND c.relkind = 'v' AND c.relname = ANY(%s)",
+                    [self.schema, list(views)],
+                ).fetchall()
+            }
+            missing = [v for v in views if v not in present]
+            if missing:
+                raise WarehouseError(
+                    f"views {', '.join(missing)} are missing in schema {self.schema}: "
+                    "materialize the bi_views asset first"
+                )
+            if not cur.execute("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %s", [role]).fetchone():
+                cur.execute(f"CREATE ROLE {r}")
+            if password:
+                pg = cur.connection.pgconn
+                verifier = pg.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
+                cur.execute(f"ALTER ROLE {r} WITH {_ROLE_ATTRIBUTES} LOGIN PASSWORD {sql_literal(verifier)}")
+            else:
+                cur.execute(f"ALTER ROLE {r} WITH {_ROLE_ATTRIBUTES} NOLOGIN")
+            cur.execute(f"ALTER ROLE {r} SET default_transaction_read_only = on")
+            database = cur.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+            cur.execute(f"GRANT CONNECT ON DATABASE {quote_ident(database)} TO {r}")
+            # Start from nothing in the schema, then grant exactly the views.
+            cur.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {r}")
+            cur.execute(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {r}")
+            cur.execute(f"REVOKE ALL ON SCHEMA {schema} FROM {r}")
+            cur.execute(f"GRANT USAGE ON SCHEMA {schema} TO {r}")
+            for view in views:
+                cur.execute(f"GRANT SELECT ON {self.qualified(view)} TO {r}")
+            for member in members:
+                cur.execute(f"GRANT {r} TO {quote_ident(member)}")
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Cursor]:

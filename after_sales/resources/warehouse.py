@@ -21,6 +21,7 @@ from after_sales.resources.warehouse_base import (
 from after_sales.windows import DateWindow
 
 __all__ = [
+    "WAREHOUSE_CLASSES",
     "DateWindow",
     "PreparedWrite",
     "TableWrite",
@@ -34,6 +35,10 @@ __all__ = [
     "sql_literal",
     "warehouse_class",
 ]
+
+
+# Every backend, each with its own SQL dialect for the BI views.
+WAREHOUSE_CLASSES: tuple[type[Warehouse], ...] = (DuckDBWarehouse, PostgresWarehouse, SQLAlchemyWarehouse)
 
 
 def warehouse_class(url: str) -> type[Warehouse]:

@@ -184,6 +184,15 @@ class Warehouse(ABC):
         backend cannot (the caller then reads the rows)."""
         return False
 
+    def publish_snapshot(self) -> tuple[Path, dict[str, int]] | None:
+        """Publish a read-only copy for BI tools where the backend needs one (an embedded file); None here:
+        BI tools read a server directly."""
+        return None
+
+    def grant_bi_role(self, role: str, password: str | None, members: Sequence[str], views: Sequence[str]) -> None:
+        """Create or update a role that can select the views and nothing else (a database server only)."""
+        raise WarehouseError(f"{self.url.render_as_string()}: the BI role is for a PostgreSQL warehouse")
+
     def where_clause(
         self, spec: TableSpec, window: DateWindow | None, scope: dict[str, str], placeholder: str
     ) -> tuple[str, list[object]]:
