@@ -183,8 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         "Orders per channel: "
         + ", ".join(f"{c} {n:,}" for c, n in zip(channels["channel"], channels["orders"], strict=True))
     )
-    from after_sales.behaviour.loop_report import loop_lines
-    from after_sales.behaviour.report import summary_lines
+    from after_sales.behaviour_summary import loop_lines, summary_lines
 
     print("\n".join(summary_lines(wh, settings.warehouse_schema, settings.landing_dir)))
     print("\n".join(loop_lines(wh, settings.warehouse_schema)))

@@ -268,7 +268,7 @@ def test_materialize_events_to_signals_and_accuracy(landing: Path, resources: di
     checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
     assert checks[("behaviour_signals", "evidence_consistent")] and checks[("signal_accuracy", "counts_nest")]
     assert checks[("stg_events", "rows_conserved")] and checks[("behaviour_funnels", "funnel_nests")]
-    from after_sales.behaviour.report import summary_lines
+    from after_sales.behaviour_summary import summary_lines
 
     lines = summary_lines(wh, "after_sales", landing)  # what the demo prints (no window closed by 03-12 yet)
     assert lines[0].startswith("Behaviour signals: 5 signals on orders, 5 problem orders")

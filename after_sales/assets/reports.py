@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from after_sales.assets.common import OWNERS, RETRY_POLICY, SINGLE_RUN
 from after_sales.assets.faults import classified_faults
 from after_sales.behaviour.charts import PNG_NAME as BEHAVIOUR_PNG
-from after_sales.behaviour.charts import behaviour_html, load_behaviour_data, render_behaviour_png
+from after_sales.behaviour.charts import behaviour_data, behaviour_html, render_behaviour_png
 from after_sales.measures import MEASURE, PRIORITIES
 from after_sales.resources import ExportDirectory, WarehouseResource
 from after_sales.resources.export_directory import neutralize_cell
@@ -469,7 +469,9 @@ def metrics_report(
     png = render_png(data, folder / PNG_NAME, rules, stamp)
     extra: dict[str, object] = {}
     section = ""
-    behaviour = load_behaviour_data(wh, data.first_day, data.last_day)
+    shown = DateWindow(data.first_day, data.last_day + dt.timedelta(days=1))
+    accuracy, funnels = wh.read(SIGNAL_ACCURACY, shown), wh.read(BEHAVIOUR_FUNNELS, shown)
+    behaviour = behaviour_data(data.first_day, data.last_day, accuracy, funnels)
     if behaviour is not None:
         chart = render_behaviour_png(behaviour, folder / BEHAVIOUR_PNG, stamp.line(data, wrap=True))
         section = behaviour_html(behaviour, base64.b64encode(chart.read_bytes()).decode("ascii"))

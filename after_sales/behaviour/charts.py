@@ -14,9 +14,7 @@ from matplotlib import ticker
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from after_sales.resources.warehouse import Warehouse
 from after_sales.tables import BEHAVIOUR_FUNNELS, SIGNAL_ACCURACY
-from after_sales.windows import DateWindow
 
 PNG_NAME = "behaviour_30d.png"
 FUNNEL_PANELS = (
@@ -62,11 +60,10 @@ class BehaviourData:
     funnels: pd.DataFrame
 
 
-def load_behaviour_data(wh: Warehouse, first: dt.date, last: dt.date) -> BehaviourData | None:
-    """The window's behaviour rows, or None when neither table has a row in it."""
-    window = DateWindow(first, last + dt.timedelta(days=1))
-    accuracy = wh.read(SIGNAL_ACCURACY, window) if wh.table_exists(SIGNAL_ACCURACY.name) else pd.DataFrame()
-    funnels = wh.read(BEHAVIOUR_FUNNELS, window) if wh.table_exists(BEHAVIOUR_FUNNELS.name) else pd.DataFrame()
+def behaviour_data(
+    first: dt.date, last: dt.date, accuracy: pd.DataFrame, funnels: pd.DataFrame
+) -> BehaviourData | None:
+    """The window's signal_accuracy and behaviour_funnels rows, or None when neither has a row."""
     if accuracy.empty and funnels.empty:
         return None
     return BehaviourData(first, last, accuracy, funnels.sort_values("business_date") if len(funnels) else funnels)
