@@ -90,18 +90,25 @@ def _localize(naive: pd.Series, tz: str) -> pd.Series:
     return naive.dt.tz_localize(tz, ambiguous=ambiguous, nonexistent="shift_forward")
 
 
+def _flags(values: pa.Array) -> np.ndarray:
+    return values.fill_null(False).to_numpy(zero_copy_only=False)
+
+
 def parse_timestamps(series: pd.Series, tz: str) -> pd.Series:
     """Text to tz-aware timestamps in tz; naive text is local time in tz; unreadable values become NaT.
 
     Sub-microsecond digits are dropped (truncated, so the date never changes); values with and without an
     offset may be mixed in one column; digit-only values other than YYYYMMDD[HHMMSS] (epoch numbers) are NaT.
     """
-    text = series.astype("string").str.strip().str.replace(_EXTRA_FRACTION, r"\1", regex=True)
+    # Regexes by Arrow's kernels (RE2): several times faster than pandas' on the same strings.
+    stripped = pa.array(series.astype("string").str.strip(), from_pandas=True, type=pa.large_string())
+    arrow = pc.replace_substring_regex(stripped, pattern=_EXTRA_FRACTION, replacement=r"\1")
+    text = pd.Series(arrow, index=series.index, dtype=pd.ArrowDtype(pa.large_string()))
     result = pd.Series(pd.NaT, index=series.index, dtype=f"datetime64[us, {tz}]")
-    present = text.notna() & (text != "")
-    digits = text.str.fullmatch(_DIGITS).fillna(False).astype(bool)
-    present &= ~digits | text.str.len().isin(_DATE_DIGITS).fillna(False).astype(bool)
-    has_offset = present & text.str.contains(_OFFSET, regex=True).fillna(False).astype(bool)
+    length = pc.utf8_length(arrow)
+    digits = _flags(pc.match_substring_regex(arrow, f"^{_DIGITS}$"))
+    present = _flags(pc.greater(length, 0)) & (~digits | _flags(pc.is_in(length, pa.array(_DATE_DIGITS))))
+    has_offset = present & _flags(pc.match_substring_regex(arrow, _OFFSET))
     if has_offset.any():
         aware = pd.to_datetime(text[has_offset], format="ISO8601", errors="coerce", utc=True)
         result[has_offset] = aware.dt.tz_convert(tz).astype(result.dtype)
