@@ -127,9 +127,15 @@ def clip_to_backfill(context: dg.AssetExecutionContext, write: DateWindow) -> Da
 
 
 WORK_ORDERS_IN: Upstream = upstream(WORK_ORDERS.name)
+# The work orders and their feedback_ids bridge rows, read together (with other inputs: rows_of).
+WORK_ORDER_INPUTS = {"work_orders": WORK_ORDERS_IN, "work_order_links": upstream(WORK_ORDER_FEEDBACK.name)}
+
+
+def work_orders_of(read: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The work orders read with WORK_ORDER_INPUTS, with their feedback_ids lists."""
+    return with_feedback_ids(read["work_orders"], read["work_order_links"])
 
 
 def read_work_orders(warehouse: WarehouseResource, window: DateWindow) -> pd.DataFrame:
     """The work orders of the window's days with their feedback_ids lists (from the work_order_feedback bridge)."""
-    links = warehouse.read(WORK_ORDER_FEEDBACK, window)
-    return with_feedback_ids(warehouse.read(WORK_ORDERS, window), links)
+    return work_orders_of(warehouse.rows_of(WORK_ORDER_INPUTS, window))

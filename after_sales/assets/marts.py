@@ -55,6 +55,12 @@ from after_sales.windows import DateWindow
 MARKETPLACE_CHANNELS = frozenset(s.channel.lower() for s in MARKETPLACE_SOURCES.values())
 
 
+FACT = FCT_ORDER_FEEDBACK.name
+# The fact rows stored for earlier days, that feedback landed now may belong to.
+STORED_FACT = upstream(FACT, columns=["business_date", "order_scope", "feedback_id"])
+OTHERS = {FACT: STORED_FACT}
+
+
 def build_fact_asset(
     order_tables: list[str], feedback_tables: list[str], marketplaces: frozenset[str] = MARKETPLACE_CHANNELS
 ) -> dg.AssetsDefinition:
@@ -74,11 +80,13 @@ def build_fact_asset(
         """Orders of the day from every channel (late rows included) left-joined with their feedback."""
         issue_types = load_cause_rules().complaint_issue_types
 
-        def scoped(table: str, window: DateWindow) -> pd.DataFrame:
+        def scoped(tables: list[str], window: DateWindow, *also: str) -> dict[str, pd.DataFrame]:
             # The own site's files are one id space whatever channel a row names (an ERP export may say tmall);
             # a marketplace source's rows are scoped to their channel.
-            own = table in (STG_ORDERS.name, STG_FEEDBACK.name)
-            return with_order_scope(warehouse.rows(staged[table], window), () if own else marketplaces)
+            read = warehouse.rows_of({t: staged[t] for t in tables} | {a: OTHERS[a] for a in also}, window)
+            own = (STG_ORDERS.name, STG_FEEDBACK.name)
+            rows = {t: with_order_scope(read[t], () if t in own else marketplaces) for t in tables}
+            return {**read, **rows}
 
         # Partitions judged by feedback_conserved before a chunk: materialized earlier, or written by this run.
         built = {dt.date.fromisoformat(k) for k in context.instance.get_materialized_partitions(context.asset_key)}
@@ -88,12 +96,11 @@ def build_fact_asset(
         ) -> CustomCheck:
             # Feedback landed in the chunk may belong to an earlier business date: judge it against the stored fact.
             before = DateWindow(window.start - dt.timedelta(days=FEEDBACK_OF_ORDERS.end_offset), window.start)
-            earlier = _concat([scoped(t, before) for t in order_tables])
-            stored = warehouse.read(FCT_ORDER_FEEDBACK, before, ["business_date", "order_scope", "feedback_id"])
+            read = scoped(order_tables, before, FACT)
             check = feedback_conservation(
                 feedback,
-                _concat([earlier, orders]),
-                _concat([stored, fact[["business_date", "order_scope", "feedback_id"]]]),
+                _concat([*(read[t] for t in order_tables), orders]),
+                _concat([read[FACT], fact[STORED_FACT.columns]]),
                 window.days(),
                 FEEDBACK_OF_ORDERS.end_offset,
                 built,
@@ -102,8 +109,9 @@ def build_fact_asset(
             return check
 
         def build(window: DateWindow) -> dict[str, Chunk]:
-            orders = _concat([scoped(t, window) for t in order_tables])
-            feedback = _concat([scoped(t, window) for t in feedback_tables])
+            read = scoped(order_tables + feedback_tables, window)
+            orders = _concat([read[t] for t in order_tables])
+            feedback = _concat([read[t] for t in feedback_tables])
             fact = build_order_feedback(orders, feedback, window.start, window.end, issue_types, marketplaces)
             checks = [fact_conservation(orders, fact, window.days()), feedback_check(window, orders, feedback, fact)]
             return {FCT_ORDER_FEEDBACK.name: Chunk(fact, checks=checks)}
@@ -140,8 +148,8 @@ def problem_orders(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     rules = load_cause_rules()
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        fact = warehouse.rows(FACT_IN, window)
-        signals = order_signals(warehouse.rows(SIGNALS_OF_ORDERS, window), window.start, window.end)
+        read = warehouse.rows_of({"fact": FACT_IN, "signals": SIGNALS_OF_ORDERS}, window)
+        fact, signals = read["fact"], order_signals(read["signals"], window.start, window.end)
         problems = mark_found_by(build_problem_orders(fact, rules), signals, load_signal_rules().accuracy_window_days)
         problems = problems[PROBLEM_ORDERS.column_names]
         return {PROBLEM_ORDERS.name: Chunk(problems, checks=[problem_conservation(fact, problems, window.days())])}
@@ -166,11 +174,11 @@ def work_orders(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     as_of = min(pd.Timestamp.now(tz=horizon.tz), horizon)
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        problems = warehouse.rows(PROBLEMS_IN, window)
-        signals = order_signals(warehouse.rows(SIGNALS_OF_ORDERS, window), window.start, window.end)
+        read = warehouse.rows_of({"problems": PROBLEMS_IN, "signals": SIGNALS_OF_ORDERS, "ranking": RANKING_IN}, window)
+        problems, signals = read["problems"], order_signals(read["signals"], window.start, window.end)
         orders = with_proactive(build_work_orders(problems, rules, as_of), signals, rules)
         # Suggested actions in the order measured effectiveness ranks them for the day (docs/behaviour.md).
-        orders = apply_ranking(orders, warehouse.rows(RANKING_IN, window))
+        orders = apply_ranking(orders, read["ranking"])
         # A work order opened proactively has no feedback yet: an empty list.
         orders[FEEDBACK_IDS] = [ids if isinstance(ids, list) else [] for ids in orders[FEEDBACK_IDS]]
         # The feedback_ids lists are stored as bridge rows, in the same transaction as the work orders.

@@ -17,10 +17,11 @@ import pandas as pd
 from after_sales.assets.chunked import Chunk, Emitted, materialize_in_chunks
 from after_sales.assets.common import (
     ROLLUP_POOL_PREFIX,
+    WORK_ORDER_INPUTS,
     WORK_ORDERS_IN,
     clip_to_backfill,
     partitioned_asset_kwargs,
-    read_work_orders,
+    work_orders_of,
 )
 from after_sales.checks.metrics_checks import (
     BY_CAUSE_CHECKS,
@@ -124,9 +125,10 @@ def _trailing(lookback: int) -> DayWindow:
 
 
 
-def refused_files(warehouse: WarehouseResource, window: DateWindow) -> pd.DataFrame:
-    """Files refused as a whole (quarantine_files) that may hold rows of the window's business dates."""
-    return warehouse.read(QUARANTINE_FILES, LATE_ROWS.of(window), ["landing_date", "source", "source_file"])
+# Files refused as a whole (quarantine_files) that may hold rows of the window's business dates.
+REFUSED_IN = upstream(QUARANTINE_FILES.name, LATE_ROWS, ["landing_date", "source", "source_file"])
+# What every daily metric table reads, on one connection per chunk.
+DAILY_INPUTS = {"fact": FACT_IN, "problems": PROBLEMS_IN, "refused": REFUSED_IN, **WORK_ORDER_INPUTS}
 
 
 COUNT_COLUMNS = {c.name for spec in (METRICS_DAILY, *METRIC_TABLES) for c in spec.columns if c.type == "int"}
@@ -215,15 +217,16 @@ def metrics_daily(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     """The service measures per business day over all channels, with headline figures per partition."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        fact, orders = warehouse.rows(FACT_IN, window), read_work_orders(warehouse, window)
+        read = warehouse.rows_of({**DAILY_INPUTS, "sessions": SESSIONS_IN, "events": EVENT_SESSIONS_IN}, window)
+        fact, orders = read["fact"], work_orders_of(read)
         metrics = build_metrics_daily(
             fact,
-            warehouse.rows(PROBLEMS_IN, window),
+            read["problems"],
             orders,
-            metric_sessions(warehouse.rows(SESSIONS_IN, window), warehouse.rows(EVENT_SESSIONS_IN, window)),
+            metric_sessions(read["sessions"], read["events"]),
             window.start,
             window.end,
-            refused=refused_files(warehouse, window),
+            refused=read["refused"],
             late_days=SETTINGS.late_arrival_days,
         )
         _per_partition(context, {r["business_date"]: _figures(r, HEADLINE) for _, r in metrics.iterrows()})
@@ -265,12 +268,13 @@ def metrics_daily_by_channel(context: dg.AssetExecutionContext, warehouse: Wareh
     """The service measures per business day and channel (own site and each marketplace)."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        fact, orders = warehouse.rows(FACT_IN, window), read_work_orders(warehouse, window)
+        read = warehouse.rows_of(DAILY_INPUTS, window)
+        fact, orders = read["fact"], work_orders_of(read)
         frame = build_metrics_daily_by_channel(
             fact,
-            warehouse.rows(PROBLEMS_IN, window),
+            read["problems"],
             orders,
-            refused=refused_files(warehouse, window),
+            refused=read["refused"],
             late_days=SETTINGS.late_arrival_days,
             channel_sources=CHANNEL_SOURCES,
         )
@@ -302,8 +306,9 @@ def metrics_daily_by_cause(context: dg.AssetExecutionContext, warehouse: Warehou
     """Problem issues and work-order measures per business day and located cause."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        problems, orders = warehouse.rows(PROBLEMS_IN, window), read_work_orders(warehouse, window)
-        frame = build_metrics_daily_by_cause(warehouse.rows(FACT_IN, window), problems, orders)
+        read = warehouse.rows_of(DAILY_INPUTS, window)
+        problems, orders = read["problems"], work_orders_of(read)
+        frame = build_metrics_daily_by_cause(read["fact"], problems, orders)
         _per_partition_by(context, frame, window.days(), ["problem_issues", "work_orders"], "cause")
         metadata = {"window_figures": _markdown(frame, ["business_date", "cause", *CAUSE_FIGURES])}
         checks = [
@@ -326,11 +331,10 @@ def metrics_daily_by_service_item(context: dg.AssetExecutionContext, warehouse: 
     """Per business day and service item: work orders that suggested and used it, follow-up rating sums."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        orders = read_work_orders(warehouse, window)
-        logged = latest_version(warehouse.rows(ACTIONS_OF_ORDERS, window), "action_id")
-        frame = build_metrics_daily_by_service_item(
-            orders, warehouse.rows(FACT_IN, window), window.start, window.end, actions=logged
-        )
+        read = warehouse.rows_of({"fact": FACT_IN, "actions": ACTIONS_OF_ORDERS, **WORK_ORDER_INPUTS}, window)
+        orders = work_orders_of(read)
+        logged = latest_version(read["actions"], "action_id")
+        frame = build_metrics_daily_by_service_item(orders, read["fact"], window.start, window.end, actions=logged)
         _per_partition_by(context, frame, window.days(), ["work_orders"], "service_action")
         totals = frame.groupby("service_action", sort=False)[["work_orders", "followup_ratings"]].sum()
         checks = [
@@ -385,6 +389,14 @@ def rollups_in_chunks(
     yield from materialize_in_chunks(context, warehouse, [spec], build_ends, window=write)
 
 
+# What the roll-ups read over a plan's days (plan.read).
+DAILY_IN = upstream(METRICS_DAILY.name)
+DAYS_BUILT = upstream(METRICS_DAILY.name, columns=["business_date"])
+BY_CHANNEL_IN = upstream(METRICS_DAILY_BY_CHANNEL.name)
+BY_CAUSE_IN = upstream(METRICS_DAILY_BY_CAUSE.name)
+BY_ITEM_IN = upstream(METRICS_DAILY_BY_SERVICE_ITEM.name)
+WO = {"work_orders": WORK_ORDERS_IN}
+
 ROLLUP_FIGURES = [
     "orders",
     "complaint_rate",
@@ -414,11 +426,9 @@ def metrics_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     """Day, rolling 7/28-day, week and month figures per channel and 'all', backlog at each period's end."""
 
     def build(plan: RollupPlan, changed: DateWindow) -> Chunk:
-        daily = warehouse.read(METRICS_DAILY, plan.read)
-        by_channel = warehouse.read(METRICS_DAILY_BY_CHANNEL, plan.read)
-        tickets = ticket_rows(warehouse.read(FCT_ORDER_FEEDBACK, plan.read, FACT_COLUMNS))
-        work_orders = warehouse.read(WORK_ORDERS, plan.read)
-        frame = build_metrics_rollups(daily, by_channel, tickets, work_orders, plan, SETTINGS.timezone)
+        read = warehouse.rows_of({"daily": DAILY_IN, "by_channel": BY_CHANNEL_IN, "fact": FACT_IN, **WO}, plan.read)
+        daily, tickets = read["daily"], ticket_rows(read["fact"])
+        frame = build_metrics_rollups(daily, read["by_channel"], tickets, read["work_orders"], plan, SETTINGS.timezone)
         rolling = frame.loc[(frame["period"] == "rolling_28d") & (frame["channel"] == "all")]
         by_day = {
             r["period_end"]: {**_figures(r, ROLLUP_FIGURES[:-3], "_28d"), **_figures(r, ROLLUP_FIGURES[-3:])}
@@ -440,10 +450,9 @@ def metrics_rollups_by_cause(context: dg.AssetExecutionContext, warehouse: Wareh
     """Day, rolling 7/28-day, week and month figures per located cause."""
 
     def build(plan: RollupPlan, changed: DateWindow) -> Chunk:
-        built = set(warehouse.read(METRICS_DAILY, plan.read, ["business_date"])["business_date"])
-        by_cause = warehouse.read(METRICS_DAILY_BY_CAUSE, plan.read)
-        work_orders = warehouse.read(WORK_ORDERS, plan.read)
-        frame = build_cause_rollups(by_cause, built, work_orders, plan)
+        read = warehouse.rows_of({"days": DAYS_BUILT, "by_cause": BY_CAUSE_IN, **WO}, plan.read)
+        built = set(read["days"]["business_date"])
+        frame = build_cause_rollups(read["by_cause"], built, read["work_orders"], plan)
         rolling = frame.loc[frame["period"] == "rolling_28d"]
         figures = ["problem_issues", "followup_score"]
         _per_partition_by(context, rolling, changed.days(), figures, "cause", "period_end", "_28d")
@@ -463,9 +472,8 @@ def service_item_scores(context: dg.AssetExecutionContext, warehouse: WarehouseR
     """A 5-point score, confidence interval and grade per service item and period."""
 
     def build(plan: RollupPlan, changed: DateWindow) -> Chunk:
-        built = set(warehouse.read(METRICS_DAILY, plan.read, ["business_date"])["business_date"])
-        by_item = warehouse.read(METRICS_DAILY_BY_SERVICE_ITEM, plan.read)
-        frame = build_service_item_scores(by_item, built, plan)
+        read = warehouse.rows_of({"days": DAYS_BUILT, "by_item": BY_ITEM_IN}, plan.read)
+        frame = build_service_item_scores(read["by_item"], set(read["days"]["business_date"]), plan)
         rolling = frame.loc[frame["period"] == "rolling_28d"]
         figures = ["score", "followup_ratings"]
         _per_partition_by(context, rolling, changed.days(), figures, "service_action", "period_end", "_28d")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from after_sales.behaviour.signals import Exported, Source
 from after_sales.resources import Upstream, WarehouseResource
+from after_sales.resources.warehouse import Warehouse
 from after_sales.transforms.sql_models import MEMORY_LIMIT
 from after_sales.windows import DateWindow
 
@@ -34,26 +35,29 @@ class WindowExports:
         """Each input's rows for window: the exported files when the warehouse can export them, else rows."""
         out: dict[str, Source] = {}
         wh = self.warehouse.open()
-        for name, dependency in inputs.items():
-            days = dependency.window(window)
-            held = self.files.setdefault(name, [])
-            behind = any(w.start > days.start for w, _ in held)  # a window before the ones held: start afresh
-            for w, f in [x for x in held if behind or x[0].end <= days.start]:
-                f.unlink(missing_ok=True)
-                held.remove((w, f))
-            covered = max((w.end for w, _ in held), default=days.start)
-            if covered < days.end:
-                new = DateWindow(max(covered, days.start), days.end)
-                path = self.folder / f"{name}_{len(held)}_{new.start.isoformat()}.parquet"
-                spec = dependency.spec
-                columns = dependency.columns or spec.column_names
-                if not wh.export_parquet(spec, new, columns, path, self.select.get(name), MEMORY_LIMIT):
-                    out[name] = self.warehouse.rows(dependency, window)
-                    continue
-                held.append((new, path))
-            files = tuple(f for w, f in held if w.start < days.end and days.start < w.end)
-            out[name] = Exported(files, dependency.spec.partition_column or "landing_date", days.start, days.end)
+        with wh.held():
+            for name, dependency in inputs.items():
+                out[name] = self._input(wh, name, dependency, window)
         return out
+
+    def _input(self, wh: Warehouse, name: str, dependency: Upstream, window: DateWindow) -> Source:
+        days = dependency.window(window)
+        held = self.files.setdefault(name, [])
+        behind = any(w.start > days.start for w, _ in held)  # a window before the ones held: start afresh
+        for w, f in [x for x in held if behind or x[0].end <= days.start]:
+            f.unlink(missing_ok=True)
+            held.remove((w, f))
+        covered = max((w.end for w, _ in held), default=days.start)
+        spec = dependency.spec
+        if covered < days.end:
+            new = DateWindow(max(covered, days.start), days.end)
+            path = self.folder / f"{name}_{len(held)}_{new.start.isoformat()}.parquet"
+            columns = dependency.columns or spec.column_names
+            if not wh.export_parquet(spec, new, columns, path, self.select.get(name), MEMORY_LIMIT):
+                return wh.read(spec, days, dependency.columns)
+            held.append((new, path))
+        files = tuple(f for w, f in held if w.start < days.end and days.start < w.end)
+        return Exported(files, spec.partition_column or "landing_date", days.start, days.end)
 
 
 @contextmanager

@@ -134,11 +134,12 @@ def signal_accuracy(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     """Each signal rule's precision, recall and lead time against the complaints within 7 days (SQL on DuckDB)."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        feedback = warehouse.rows(COMPLAINTS, window)
+        read = warehouse.rows_of({"feedback": COMPLAINTS, "signals": SIGNALS_JUDGED}, window)
+        feedback = read["feedback"]
         seen = max(feedback["landing_date"]) if len(feedback) else window.start - dt.timedelta(days=1)
         seen = seen if isinstance(seen, dt.date) else pd.Timestamp(seen).date()
         rows = measure_accuracy(
-            warehouse.rows(SIGNALS_JUDGED, window),
+            read["signals"],
             complaints_of(feedback),
             CONFIG,
             window.start,

@@ -46,12 +46,14 @@ EVENT_INPUT = [*EVENT_COLUMNS, "landing_date"]
 ORDER_WINDOW = landing_window(-ORDER_DAYS, LATE)
 KNOWN_ORDERS = {t: upstream(t, ORDER_WINDOW, ["order_id", "landing_date"]) for t in ORDER_TABLES}
 # Windows no longer than a landing file already reaches back through the feedback (docs/behaviour.md).
-ACTIONS_AROUND = upstream("stg_actions", landing_window(-W, LATE), ACTION_COLUMNS)
-EVENTS_AFTER = upstream("stg_events", landing_window(0, W + LATE), EVENT_INPUT)
-ORDER_USERS = upstream("stg_orders", ORDER_WINDOW, ["order_id", "user_id"])
-FEEDBACK_AFTER = upstream("stg_feedback", landing_window(0, W + LATE), FEEDBACK_COLUMNS)
-PROBLEMS_BEFORE = upstream("problem_orders", landing_window(-ORDER_DAYS, 0), ["order_id", "matched_causes", "found_at"])
-SIGNALS_BEFORE = upstream("behaviour_signals", landing_window(-ORDER_DAYS, 0), ["order_id", "cause", "detected_at"])
+EFFECT_INPUTS = {
+    "actions": upstream("stg_actions", landing_window(-W, LATE), ACTION_COLUMNS),
+    "events": upstream("stg_events", landing_window(0, W + LATE), EVENT_INPUT),
+    "orders": upstream("stg_orders", ORDER_WINDOW, ["order_id", "user_id"]),
+    "feedback": upstream("stg_feedback", landing_window(0, W + LATE), FEEDBACK_COLUMNS),
+    "problems": upstream("problem_orders", landing_window(-ORDER_DAYS, 0), ["order_id", "matched_causes", "found_at"]),
+    "signals": upstream("behaviour_signals", landing_window(-ORDER_DAYS, 0), ["order_id", "cause", "detected_at"]),
+}
 EFFECTS_IN = upstream("action_effects")
 EFFECTS_BEFORE = upstream("action_effects", landing_window(-CONFIG.ranking_lookback_days, -1))
 
@@ -81,7 +83,7 @@ def stg_actions(context: dg.AssetExecutionContext, landing: LandingZone, warehou
     def build(window: DateWindow) -> dict[str, Chunk]:
         ledger = FileLedger(SOURCE, window.days())
         result = stage_window(context, landing, SOURCE, ACTIONS_KIND, window, ledger)
-        known = _concat([warehouse.rows(u, window) for u in KNOWN_ORDERS.values()])
+        known = _concat(list(warehouse.rows_of(KNOWN_ORDERS, window).values()))
         result = resolve_work_orders(result, known, searched)
         alert_refused(context, STG_ACTIONS.name, ledger.refused)
         return {STG_ACTIONS.name: staged_chunk(result, window, ledger=ledger)}
@@ -96,7 +98,7 @@ def _in_days(frame: pd.DataFrame, column: str, window: DateWindow) -> pd.DataFra
 
 @dg.asset(
     **_kwargs(ACTION_EFFECTS),
-    deps=[u.dep for u in (ACTIONS_AROUND, EVENTS_AFTER, ORDER_USERS, FEEDBACK_AFTER, PROBLEMS_BEFORE, SIGNALS_BEFORE)],
+    deps=[u.dep for u in EFFECT_INPUTS.values()],
     check_specs=check_specs("action_effects"),
     code_version="1",
 )
@@ -104,19 +106,20 @@ def action_effects(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     """What each logged action did: the customer's events and feedback in the 7 days after it (SQL on DuckDB)."""
 
     def build(window: DateWindow) -> dict[str, Chunk]:
-        around = latest_version(warehouse.rows(ACTIONS_AROUND, window), "action_id")
+        read = warehouse.rows_of(EFFECT_INPUTS, window)
+        around = latest_version(read["actions"], "action_id")
         actions = _in_days(around, "business_date", window)
-        events = warehouse.rows(EVENTS_AFTER, window)
-        feedback = latest_version(warehouse.rows(FEEDBACK_AFTER, window), "feedback_id")
+        events = read["events"]
+        feedback = latest_version(read["feedback"], "feedback_id")
         seen = _seen_until(events, feedback, window)
         rows = measure_effects(
             actions,
             around,
             events,
-            warehouse.rows(ORDER_USERS, window),
+            read["orders"],
             complaints_of(feedback),
             feedback,
-            problems_found(warehouse.rows(PROBLEMS_BEFORE, window), warehouse.rows(SIGNALS_BEFORE, window)),
+            problems_found(read["problems"], read["signals"]),
             CONFIG,
             seen,
             SETTINGS.timezone,

@@ -49,10 +49,28 @@ class DuckDBWarehouse(Warehouse):
         database = url.database or ":memory:"
         self.path = database if database == ":memory:" else str(Path(database))
         self.lock_timeout_seconds = lock_timeout_seconds
+        self._held: duckdb.DuckDBPyConnection | None = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Every operation inside the block on one connection, the file released at its end (keep it short:
+        other processes wait for the file meanwhile)."""
+        if self._held is not None:
+            yield
+            return
+        with self.connect() as con:
+            self._held = con
+            try:
+                yield
+            finally:
+                self._held = None
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Open the file, retrying with backoff while another process holds its lock."""
+        """Open the file, retrying with backoff while another process holds its lock (the held one if any)."""
+        if self._held is not None:
+            yield self._held
+            return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.lock_timeout_seconds
@@ -79,26 +97,29 @@ class DuckDBWarehouse(Warehouse):
             con.close()
 
     def ensure_tables(self, con: duckdb.DuckDBPyConnection, specs: Iterable[TableSpec]) -> None:
-        """Create missing tables and columns, with comments from the table registry."""
+        """Create missing tables and columns, with comments from the table registry (one catalog query)."""
+        specs = list(specs)
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema)}")
+        existing: dict[str, set[str]] = {}
+        for table, column in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = ? AND list_contains(?, table_name)",
+            [self.schema, [spec.name for spec in specs]],
+        ).fetchall():
+            existing.setdefault(table, set()).add(column)
         for spec in specs:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema)}")
-            created = not self._exists(con, spec.name)
-            cols = ", ".join(f"{quote_ident(c.name)} {SQL_TYPES[c.type]['duckdb']}" for c in spec.columns)
-            con.execute(f"CREATE TABLE IF NOT EXISTS {self.qualified(spec.name)} ({cols})")
-            existing = {
-                r[0]
-                for r in con.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-                    [self.schema, spec.name],
-                ).fetchall()
-            }
-            added = [c for c in spec.columns if c.name not in existing]
+            have = existing.get(spec.name)
+            if have is None:
+                cols = ", ".join(f"{quote_ident(c.name)} {SQL_TYPES[c.type]['duckdb']}" for c in spec.columns)
+                con.execute(f"CREATE TABLE {self.qualified(spec.name)} ({cols})")
+                existing[spec.name] = set(spec.column_names)
+            added = [c for c in spec.columns if have is not None and c.name not in have]
             for c in added:
                 con.execute(
                     f"ALTER TABLE {self.qualified(spec.name)} ADD COLUMN {quote_ident(c.name)} "
                     f"{SQL_TYPES[c.type]['duckdb']}"
                 )
-            if created or added:
+            if have is None or added:
                 for statement in comment_statements(spec, self.qualified(spec.name)):
                     con.execute(statement)
 

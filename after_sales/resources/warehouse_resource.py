@@ -109,6 +109,12 @@ class WarehouseResource(dg.ConfigurableResource):
         """The upstream rows the days of window read."""
         return self.read(dependency.spec, dependency.window(window), dependency.columns)
 
+    def rows_of(self, dependencies: Mapping[str, Upstream], window: DateWindow) -> dict[str, pd.DataFrame]:
+        """Each dependency's rows for the days of window, read on one connection."""
+        wh = self.open()
+        with wh.held():
+            return {name: wh.read(d.spec, d.window(window), d.columns) for name, d in dependencies.items()}
+
     def replace(
         self, spec: TableSpec, rows: pd.DataFrame, window: DateWindow | None, scope: Mapping[str, str] | None = None
     ) -> int:
