@@ -100,7 +100,7 @@ def build_fact_asset(
             check = feedback_conservation(
                 feedback,
                 _concat([*(read[t] for t in order_tables), orders]),
-                _concat([read[FACT], fact[STORED_FACT.columns]]),
+                _concat([read[FACT], fact[list(STORED_FACT.columns or ())]]),
                 window.days(),
                 FEEDBACK_OF_ORDERS.end_offset,
                 built,
