@@ -6,6 +6,7 @@ import os
 
 import dagster as dg
 
+from after_sales import dagster_sqlite
 from after_sales.assets import bi, bi_snapshot, exports, marketplaces, marts, metrics, own_staging, reports
 from after_sales.assets.common import FRESHNESS_GROUPS, MARTS_FRESHNESS
 from after_sales.assets.quality import quality_assets
@@ -25,6 +26,8 @@ from after_sales.settings import (
 )
 from after_sales.sources import MARKETPLACE_SOURCES
 from after_sales.tables import ALL_TABLES
+
+dagster_sqlite.install()
 
 
 def _env_or(name: str, default: str) -> str | dg.EnvVar:

@@ -8,8 +8,11 @@ of a demo was waiting. The interval is a module constant of Dagster's daemon con
 import dagster._daemon.controller as controller
 from dagster._daemon.cli import main
 
+from after_sales import dagster_sqlite
+
 DEMO_LOOP_SECONDS = 2
 
 if __name__ == "__main__":
     controller.DEFAULT_DAEMON_INTERVAL_SECONDS = DEMO_LOOP_SECONDS
+    dagster_sqlite.install()
     main()
