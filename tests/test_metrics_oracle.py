@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from after_sales.tables import (
 )
 from after_sales.transforms.metric_rules import load_metric_rules
 from after_sales.transforms.metrics import (
+    QUANTILES,
     build_metrics_daily,
     build_metrics_daily_by_cause,
     build_metrics_daily_by_channel,
@@ -38,6 +40,7 @@ from after_sales.transforms.rollups import (
     plan_rollups,
 )
 from after_sales.transforms.service_scores import build_metrics_daily_by_service_item
+from after_sales.transforms.sql_models import SQL_DIR
 from after_sales.windows import DateWindow
 
 ORACLE = Path(__file__).parent / "fixtures" / "metrics_oracle"
@@ -120,3 +123,14 @@ def test_rollups_equal_the_oracle(case: str) -> None:
     lenient = replace(load_metric_rules(), min_ratings=2)
     scores = build_service_item_scores(by_item, built, plan_rollups(window), lenient)
     assert_oracle(case, SERVICE_ITEM_SCORES, scores, "service_item_scores_lenient")
+
+
+def test_sql_percentiles_are_the_registry_s() -> None:
+    """Every percentile the SQL files compute under a measure's name uses that measure's quantile."""
+    found = 0
+    for path in SQL_DIR.glob("*.sql"):
+        for q, name in re.findall(r"quantile_cont\(.*?, ([0-9.]+)\)\s+AS (\w+)", path.read_text(encoding="utf-8")):
+            if name in QUANTILES:
+                assert float(q) == QUANTILES[name][1], f"{path.name}: {name} at {q}"
+                found += 1
+    assert found >= len(QUANTILES)

@@ -2,7 +2,9 @@
 
 Every count is over the orders of the row's business date (the cohort of orders placed that day), so a
 count summed over days is the count over the period; rates, means and percentiles are derived from the
-counts and the rows, never averaged. docs/metrics.md has the definitions.
+counts and the rows, never averaged. docs/metrics.md has the definitions. The relational work is in sql/
+(metric_tickets and metric_work_orders give the rows every measure model reads); the ratios are generated
+here from the measure registry.
 """
 
 from __future__ import annotations
@@ -32,8 +34,6 @@ from after_sales.transforms.marts import FEEDBACK_IDS
 from after_sales.transforms.metric_rules import MetricRules, load_metric_rules
 from after_sales.transforms.sql_models import run_model, to_arrow, typed_frame
 
-HOUR = 3600.0
-
 # Rate or mean column -> (numerator, denominator), from the measure registry.
 RATIOS: dict[str, tuple[str, str]] = {
     m.name: (m.numerator, m.denominator)
@@ -53,28 +53,6 @@ ADDITIVE: tuple[str, ...] = tuple(c.name for c in SERVICE_MEASURES if MEASURE[c.
 CAUSE_ADDITIVE: tuple[str, ...] = tuple(c.name for c in METRICS_DAILY_BY_CAUSE.columns[2:] if MEASURE[c.name].additive)
 TRAFFIC_ADDITIVE = ("visitors", "sessions", "sessions_with_submission")
 
-def ratio(num: pd.Series, den: pd.Series) -> pd.Series:
-    """num / den as floats, null where den is not positive."""
-    den = den.astype("float64")
-    return (num.astype("float64") / den).where(den > 0)
-
-
-def add_ratios(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every rate, mean and SLA achievement whose inputs are columns of frame, computed from the sums."""
-    for name, (num, den) in RATIOS.items():
-        if num in frame.columns and den in frame.columns:
-            frame[name] = ratio(frame[num], frame[den])
-    for name, (met, breached) in SLA_RATES.items():
-        if met in frame.columns and breached in frame.columns:
-            frame[name] = ratio(frame[met], frame[met].astype("float64") + frame[breached].astype("float64"))
-    return frame
-
-
-def hours_between(start: pd.Series, end: pd.Series) -> pd.Series:
-    """Hours from start to end as floats; NaN where either is missing."""
-    return (pd.to_datetime(end) - pd.to_datetime(start)).dt.total_seconds() / HOUR
-
-
 _SQL_TYPES = {"int": "BIGINT", "float": "DOUBLE"}
 
 
@@ -91,9 +69,13 @@ def _measure_sql(column: Column) -> str:
     return name
 
 
-def measures_query(spec: TableSpec, source: str, order: Sequence[str]) -> str:
-    """SELECT of a metric table's columns from an SQL table of its sums, ratios generated from the registry."""
-    return f"SELECT {', '.join(_measure_sql(c) for c in spec.columns)} FROM {source} ORDER BY {', '.join(order)}"
+def measures_query(spec: TableSpec, source: str, order: Sequence[str], as_is: Collection[str] = ()) -> str:
+    """SELECT of a metric table's columns from an SQL table of its sums, ratios generated from the registry.
+
+    as_is: columns taken as the source has them (an additive one that is null on purpose).
+    """
+    columns = ", ".join(c.name if c.name in as_is else _measure_sql(c) for c in spec.columns)
+    return f"SELECT {columns} FROM {source} ORDER BY {', '.join(order)}"
 
 
 # The columns each SQL model reads (a frame may lack any: it reads as null).
@@ -108,7 +90,7 @@ SESSION_INPUT = (
 )
 LOGGED_INPUT = ("work_order_id", "action", "acted_at", "action_id")
 # The SQL files that give the ticket rows and the work-order rows (temp views read by the measure models).
-ROW_MODELS = ("metric_tickets", "metric_work_orders", "work_order_measures")
+ROW_MODELS = ("metric_macros", "metric_tickets", "metric_work_orders", "work_order_measures")
 
 
 def _work_orders_input(work_orders: pd.DataFrame) -> pa.Table:
@@ -148,7 +130,7 @@ def metric_params(rules: MetricRules, member: str) -> dict[str, object]:
 
 def ticket_rows(fact: pd.DataFrame) -> pd.DataFrame:
     """The tickets of the fact (feedback rows whose issue_type is not review), with their flags and hours (SQL)."""
-    table = run_model("metric_tickets", metric_inputs(fact), {}, query="SELECT * FROM tickets")
+    table = run_model(ROW_MODELS[:2], metric_inputs(fact), {}, query="SELECT * FROM tickets")
     return table.to_pandas()
 
 

@@ -1,8 +1,7 @@
 -- grain: one row per ticket: a fact row with feedback whose issue_type is not review; inputs: fact
--- (fct_order_feedback rows); window: the fact's business dates. Hours between two timestamps are doubles, null
--- when either is missing; a ticket is handled when resolved, reopened when handled and flagged reopened, effective
--- when handled, responded, not rejected and not reopened (docs/metrics.md).
-CREATE OR REPLACE TEMP MACRO hours_between(a, b) AS (epoch_us(b) - epoch_us(a)) / 1e6 / 3600;
+-- (fct_order_feedback rows); window: the fact's business dates. Hours by metric_macros.sql. A ticket is handled
+-- when resolved, reopened when handled and flagged reopened, effective when handled, responded, not rejected and
+-- not reopened (docs/metrics.md).
 CREATE OR REPLACE TEMP VIEW tickets AS
 SELECT
     business_date, channel, order_scope, order_id, feedback_id, feedback_created_at AS created,
