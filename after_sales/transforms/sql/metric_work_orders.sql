@@ -39,7 +39,9 @@ WITH later AS (
         list_filter(
             string_split(w.suggested_actions, ' | '),
             lambda a: list_contains(
-                CAST($resolution_actions AS VARCHAR[][])[list_position(CAST($resolutions AS VARCHAR[]), final.resolution)],
+                CAST($resolution_actions AS VARCHAR[][])[
+                    list_position(CAST($resolutions AS VARCHAR[]), final.resolution)
+                ],
                 a
             )
         )[1] AS by_resolution,

@@ -7,16 +7,25 @@ CREATE OR REPLACE TEMP TABLE daily_sums AS
 WITH days AS (
     SELECT CAST(unnest(generate_series(CAST($start AS DATE), CAST($end AS DATE) - 1, INTERVAL 1 DAY)) AS DATE)
         AS business_date
+), relanded AS (
+    SELECT session_id FROM sessions GROUP BY session_id HAVING count(*) > 1
 ), s AS (
-    SELECT * FROM sessions WHERE _pos IN (
-        SELECT max_by(_pos, (landing_date, source_file, source_row, _pos)) FROM sessions GROUP BY session_id
-    )
+    -- Only the sessions landed more than once need the latest of their versions.
+    SELECT session_id, visitor_id, business_date, submitted_after_sales_form AS submitted
+    FROM sessions ANTI JOIN relanded USING (session_id)
+    UNION ALL
+    SELECT session_id, unnest(max_by(
+        {'visitor_id': visitor_id, 'business_date': business_date, 'submitted': submitted_after_sales_form},
+        (landing_date, source_file, source_row, _pos)
+    ))
+    FROM sessions SEMI JOIN relanded USING (session_id)
+    GROUP BY session_id
 ), traffic AS (
     SELECT
         business_date,
         count(DISTINCT visitor_id) AS visitors,
         count(session_id) AS sessions,
-        count(session_id) FILTER (WHERE submitted_after_sales_form) AS sessions_with_submission
+        count(session_id) FILTER (WHERE submitted) AS sessions_with_submission
     FROM s
     WHERE business_date IS NOT NULL
     GROUP BY ALL

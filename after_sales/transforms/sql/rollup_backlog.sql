@@ -9,7 +9,9 @@ WITH w AS (
     UNION ALL
     SELECT business_date, 'all', opened_at, due_at, resolved_at FROM work_orders
 ), open_then AS (
-    SELECT a.as_of_date, w.channel, epoch_us(a.instant) - epoch_us(w.opened_at) AS age_us, w.due_at < a.instant AS overdue
+    SELECT
+        a.as_of_date, w.channel, epoch_us(a.instant) - epoch_us(w.opened_at) AS age_us,
+        w.due_at < a.instant AS overdue
     FROM as_of a JOIN w
         ON w.business_date BETWEEN a.as_of_date - CAST($lookback_days - 1 AS INTEGER) AND a.as_of_date
         AND w.opened_at < a.instant AND (w.resolved_at IS NULL OR w.resolved_at >= a.instant)
