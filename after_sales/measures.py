@@ -1,6 +1,6 @@
 """The measure registry: every service measure defined once (kind, numerator, denominator, valid range, meaning).
 
-The metric tables' columns (tables.py), the ratio, SLA and percentile derivations (transforms/metrics.py), the
+The metric tables' columns (tables.py), the ratio and SLA derivations (SQL generated in transforms/metrics.py), the
 range and part-of-whole checks (checks/metrics_checks.py), the report's number formats and the measure table
 of docs/metrics.md (docgen.py) all read it. The settings the measures use are in config/metrics.yaml.
 """

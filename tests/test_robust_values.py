@@ -23,7 +23,7 @@ from after_sales.marketplaces.reader import ExportFileError, _line_amount
 from after_sales.resources.warehouse import DateWindow, Warehouse, open_warehouse
 from after_sales.tables import QUARANTINE, STG_ORDER_ITEMS, STG_ORDERS, WORK_ORDERS
 from after_sales.transforms.metric_rules import load_metric_rules
-from after_sales.transforms.metrics import service_measures, work_order_rows
+from after_sales.transforms.metrics import build_metrics_daily
 from after_sales.transforms.parsing import MONEY_DTYPE, parse_money, parse_timestamps
 from after_sales.transforms.rollups import backlog
 from after_sales.transforms.staging import (
@@ -145,8 +145,8 @@ def test_sums_of_amounts_are_exact() -> None:
     )
     rules = load_metric_rules()
     no_work_orders = empty_frame(WORK_ORDERS, TZ).assign(feedback_ids=pd.Series(dtype=object))
-    wo = work_order_rows(no_work_orders, fact, rules)
-    measures = service_measures(fact, fact.iloc[0:0], wo, ["business_date"], rules)
+    day = LANDED + dt.timedelta(days=1)
+    measures = build_metrics_daily(fact, fact.iloc[0:0], no_work_orders, pd.DataFrame(), LANDED, day, rules)
     assert measures["order_amount"].tolist() == [Decimal("100000000000000.29")]
     assert measures["refund_amount"].tolist() == [Decimal("0.30")]
 

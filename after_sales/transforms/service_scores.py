@@ -9,8 +9,9 @@ import pandas as pd
 
 from after_sales.tables import METRICS_DAILY_BY_SERVICE_ITEM
 from after_sales.transforms.metric_rules import MetricRules, load_metric_rules
-from after_sales.transforms.metrics import assemble, days_of, followup_measures, grouped, work_order_rows
+from after_sales.transforms.metrics import ROW_MODELS, measures_query, metric_inputs, metric_params
 from after_sales.transforms.rules import ServiceRules, load_service_rules
+from after_sales.transforms.sql_models import run_model, typed_frame
 
 GRADED = "graded"
 TOO_FEW = "too_few_ratings"
@@ -48,24 +49,11 @@ def build_metrics_daily_by_service_item(
     """
     service_rules = service_rules or load_service_rules()
     rules = rules or load_metric_rules()
-    wo = work_order_rows(work_orders, fact, rules, actions)
-    items = service_items(service_rules)
-    items += sorted(set(wo["used_action"]) - set(items))
-    keys = ["business_date", "service_action"]
-    index = pd.MultiIndex.from_product([days_of(start, end), items], names=keys)
-    used = wo.assign(service_action=wo["used_action"])
-    suggested = wo.assign(service_action=wo["suggested_actions"].astype(str).str.split(" | ", regex=False))
-    suggested = suggested.explode("service_action")
-    measures = {
-        "suggested_work_orders": grouped(suggested, keys)["work_order_id"].nunique(),
-        "work_orders": grouped(used, keys).size(),
-        "used_by_resolution": grouped(used, keys, used["used_by_resolution"]).size(),
-        "used_by_log": grouped(used, keys, used["used_by_log"]).size(),
-        "resolved_work_orders": grouped(used, keys, used["resolved"]).size(),
-        **followup_measures(used, keys, rules),
-    }
-    out = assemble(measures, index, METRICS_DAILY_BY_SERVICE_ITEM)
-    return out.reset_index()[METRICS_DAILY_BY_SERVICE_ITEM.column_names]
+    params = {**metric_params(rules, "used_action"), "start": start, "end": end, "items": service_items(service_rules)}
+    query = measures_query(METRICS_DAILY_BY_SERVICE_ITEM, "by_item_sums", ["business_date", "item_pos"])
+    inputs = metric_inputs(fact, work_orders, logged=actions)
+    table = run_model([*ROW_MODELS, "metrics_daily_by_service_item"], inputs, params, query=query)
+    return typed_frame(METRICS_DAILY_BY_SERVICE_ITEM, table, "UTC")
 
 
 def score_items(sums: pd.DataFrame, rules: MetricRules | None = None) -> pd.DataFrame:

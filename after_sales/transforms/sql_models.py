@@ -98,15 +98,22 @@ def arrow_table(frame: pd.DataFrame, columns: dict[str, pa.DataType]) -> pa.Tabl
 
 
 def run_model(
-    names: str | Sequence[str], inputs: Mapping[str, pa.Table], params: Mapping[str, object], sql_dir: Path = SQL_DIR
+    names: str | Sequence[str],
+    inputs: Mapping[str, pa.Table],
+    params: Mapping[str, object],
+    sql_dir: Path = SQL_DIR,
+    query: str | None = None,
 ) -> pa.Table:
-    """Run <sql_dir>/<name>.sql (each of names, in order) on a fresh DuckDB over the inputs; the last query's rows."""
+    """Run <sql_dir>/<name>.sql (each of names, in order) on a fresh DuckDB over the inputs; the last query's rows.
+
+    query, when given, is run last (a projection generated from a registry, over the tables the files made).
+    """
     con = cursor()
     try:
         for name, table in inputs.items():
             con.register(name, table)
         names = [names] if isinstance(names, str) else names
-        *steps, last = [s for n in names for s in _statements(model_sql(n, sql_dir))]
+        *steps, last = [s for n in names for s in _statements(model_sql(n, sql_dir))] + ([query] if query else [])
         for statement in steps:
             con.execute(statement, _named(statement, params))
         return con.sql(last, params=_named(last, params)).to_arrow_table()
