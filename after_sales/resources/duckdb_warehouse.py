@@ -49,27 +49,12 @@ class DuckDBWarehouse(Warehouse):
         database = url.database or ":memory:"
         self.path = database if database == ":memory:" else str(Path(database))
         self.lock_timeout_seconds = lock_timeout_seconds
-        self._held: duckdb.DuckDBPyConnection | None = None
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        """Every operation inside the block on one connection, the file released at its end (keep it short:
-        other processes wait for the file meanwhile)."""
-        if self._held is not None:
-            yield
-            return
-        with self.connect() as con:
-            self._held = con
-            try:
-                yield
-            finally:
-                self._held = None
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Open the file, retrying with backoff while another process holds its lock (the held one if any)."""
         if self._held is not None:
-            yield self._held
+            yield self._held  # type: ignore[misc]
             return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)

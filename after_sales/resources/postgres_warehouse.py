@@ -161,7 +161,6 @@ class PostgresWarehouse(Warehouse):
         _check_ident("schema", schema)
         self.conninfo = conninfo_from_url(self.url)
         self._database_checked = False
-        self._held: psycopg.Connection | None = None
 
     def _open(self) -> psycopg.Connection:
         """A raw autocommit connection; on the first failure, create the database if that is what is missing."""
@@ -175,24 +174,11 @@ class PostgresWarehouse(Warehouse):
         return psycopg.connect(self.conninfo, autocommit=True)
 
     @contextmanager
-    def held(self) -> Iterator[None]:
-        """Every operation inside the block on one connection."""
-        if self._held is not None:
-            yield
-            return
-        with self.connect() as con:
-            self._held = con
-            try:
-                yield
-            finally:
-                self._held = None
-
-    @contextmanager
     def connect(self) -> Iterator[psycopg.Connection]:
         """An autocommit connection with the session settings the reader and writer rely on (the held one if
         any)."""
         if self._held is not None:
-            yield self._held
+            yield self._held  # type: ignore[misc]
             return
         try:
             con = self._open()

@@ -138,11 +138,24 @@ class Warehouse(ABC):
             return empty_frame(spec, self.timezone)[wanted]
         return arrow_to_frame(spec, _in_key_order(spec, table), self.timezone)
 
+    # The connection held by held(), which a backend's connect() hands out while it is set.
+    _held: object | None = None
+
     @contextmanager
     def held(self) -> Iterator[None]:
         """Every operation of this client inside the block on one connection (a chunk's reads: a connect each
-        costs tens of ms), released at its end; a no-op where connecting is cheap."""
-        yield
+        costs tens of ms), released at its end; a no-op for a backend without connect(). Keep it short: on
+        DuckDB other processes wait for the file meanwhile."""
+        connect = getattr(self, "connect", None)
+        if self._held is not None or connect is None:
+            yield
+            return
+        with connect() as con:
+            self._held = con
+            try:
+                yield
+            finally:
+                self._held = None
 
     def _replace_all(self, writes: list[PreparedWrite]) -> None:
         """Delete each write's window and scope, then insert its rows, all in one transaction."""
