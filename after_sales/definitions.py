@@ -7,11 +7,20 @@ import os
 import dagster as dg
 
 from after_sales import dagster_sqlite
-from after_sales.assets import bi, bi_snapshot, exports, marketplaces, marts, metrics, own_staging, reports
+from after_sales.assets import (
+    behaviour,
+    bi,
+    bi_snapshot,
+    closed_loop,
+    exports,
+    marketplaces,
+    marts,
+    metrics,
+    own_staging,
+    reports,
+)
 from after_sales.assets.common import FRESHNESS_GROUPS, MARTS_FRESHNESS
 from after_sales.assets.quality import quality_assets
-from after_sales.behaviour import assets as behaviour
-from after_sales.behaviour import loop_assets as closed_loop
 from after_sales.jobs import daily_job
 from after_sales.partitions import SETTINGS
 from after_sales.resources import ExportDirectory, LandingZone, WarehouseResource
