@@ -169,9 +169,17 @@ def landed_file(draw: st.DrawFn, day: dt.date) -> LandedFile:
 
 @st.composite
 def landed_days(draw: st.DrawFn) -> list[LandedFile]:
-    """Several files per landing day, in landing order."""
+    """Several files per landing day, in landing order; a later file may re-export an earlier one's rows."""
     days = DAYS[: draw(st.integers(1, 2))]
-    return [draw(landed_file(day)) for day in days for _ in range(draw(st.integers(1, 3)))]
+    files = [draw(landed_file(day)) for day in days for _ in range(draw(st.integers(1, 3)))]
+    if draw(st.booleans()) and len(files[0].frame):
+        # Its rows shuffled, one of them changed: exact copies and ids with other values from one file.
+        frame = files[0].frame.drop(columns="source_row")
+        frame = frame.iloc[draw(st.permutations(range(len(frame))))].reset_index(drop=True)
+        frame.loc[draw(st.integers(0, len(frame) - 1)), "issue_type"] = "refund"
+        frame["source_row"] = range(1, len(frame) + 1)
+        files.append(LandedFile("feedback", files[0].landing_date, "feedback/again.csv", frame))
+    return files
 
 
 def assert_same(got: StagingResult, want: StagingResult) -> None:
@@ -210,17 +218,15 @@ def test_combined_files_equal_the_reference(files: list[LandedFile]) -> None:
     assert_same(combine(results, STG_FEEDBACK, "feedback_id"), ref_combine(results, STG_FEEDBACK, "feedback_id"))
 
 
-@given(
-    files=landed_days(),
-    orders=st.lists(st.tuples(st.sampled_from(["O1", "O2", "O3", "O4"]), st.integers(-40, 12)), max_size=8),
-    days_before=st.integers(0, 31),
-    days_after=st.integers(0, 7),
-    as_timestamps=st.booleans(),
-)
+@given(files=landed_days(), days_before=st.integers(0, 31), days_after=st.integers(0, 7), data=st.data())
 def test_unknown_orders_equal_the_reference(
-    files: list[LandedFile], orders: list[tuple[str, int]], days_before: int, days_after: int, as_timestamps: bool
+    files: list[LandedFile], days_before: int, days_after: int, data: st.DataObject
 ) -> None:
     """Feedback whose order landed outside the window around its landing day is quarantined, as before."""
+    # Orders landed on and just beyond the edges of the window of either landing day.
+    gaps = [-days_before - 1, -days_before, -days_before + 1, 0, days_after, days_after + 1, days_after + 2]
+    orders = data.draw(st.lists(st.tuples(st.sampled_from(["O1", "O2", "O3", "O4"]), st.sampled_from(gaps))))
+    as_timestamps = data.draw(st.booleans(), "landing dates as timestamps")
     feedback = ref_combine([stage_feedback(landed, CTX) for landed in files], STG_FEEDBACK, "feedback_id")
     known = pd.DataFrame(
         {
@@ -234,3 +240,34 @@ def test_unknown_orders_equal_the_reference(
         quarantine_unknown_orders(feedback, known, days_before, days_after),
         ref_quarantine_unknown_orders(feedback, known, days_before, days_after),
     )
+
+
+def _feedback_file(path: str, rows: list[tuple[str, str, str]]) -> LandedFile:
+    """A feedback file of DAYS[0] with rows (feedback_id, order_id, rating), reviews created that morning."""
+    frame = pd.DataFrame(
+        [(f, o, f"{DAYS[0]} 10:00:00", r, "review") for f, o, r in rows], columns=FEEDBACK_REQUIRED, dtype="string"
+    )
+    frame["source_row"] = range(1, len(frame) + 1)
+    return LandedFile("feedback", DAYS[0], path, frame)
+
+
+def test_a_later_file_with_an_id_repeated_before_a_copy_equals_the_reference() -> None:
+    """Exact copies are quarantined first, then ids with other values, each in file and row order."""
+    first = _feedback_file("a.csv", [("F1", "O1", "5"), ("F2", "O2", "4")])
+    second = _feedback_file("b.csv", [("F2", "O2", "1"), ("F1", "O1", "5")])
+    results = [stage_feedback(landed, CTX) for landed in (first, second)]
+    got = combine(results, STG_FEEDBACK, "feedback_id")
+    assert list(got.quarantined["rule"]) == ["duplicate_row", "duplicate_id"]
+    assert_same(got, ref_combine(results, STG_FEEDBACK, "feedback_id"))
+
+
+def test_orders_on_the_edges_of_the_window_equal_the_reference() -> None:
+    """An order landed days_before before or days_after after the feedback's day counts; one day further does not."""
+    feedback = combine([stage_feedback(_feedback_file("a.csv", [("F1", "O1", "5")]), CTX)], STG_FEEDBACK, "feedback_id")
+    for gap, unknown in ((-4, True), (-3, False), (2, False), (3, True)):
+        known = pd.DataFrame(
+            {"order_id": pd.Series(["O1"], dtype="string"), "landing_date": [DAYS[0] + dt.timedelta(days=gap)]}
+        )
+        got = quarantine_unknown_orders(feedback, known, 3, 2)
+        assert len(got.quarantined) == unknown
+        assert_same(got, ref_quarantine_unknown_orders(feedback, known, 3, 2))
