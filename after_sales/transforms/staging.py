@@ -154,30 +154,20 @@ def _reject_duplicates(rej: _Rejector, id_column: str) -> int:
     frame = rej.frame
     data = [c for c in frame.columns if c != "source_row"]
     text = {f"c{i}": pa.array(frame[c].astype("string"), from_pandas=True) for i, c in enumerate(data)}
-    landed = pa.table(
-        {
-            **text,
-            "_id": text[f"c{data.index(id_column)}"],
-            "_alive": rej.alive.to_numpy(),
-            "_blank_id": blank(frame[id_column]).to_numpy(),
-            POSITION: np.arange(len(frame)),
-        }
-    )
-    found = run_model("stg_duplicates", {"landed": landed}, {})
-    rules = found.column("rule").to_numpy(zero_copy_only=False)
-    hits = found.column(POSITION).to_numpy()
-    copies = _at(frame, hits[rules == "duplicate_row"])
+    flags = {"_id": text[f"c{data.index(id_column)}"], "_alive": rej.alive, "_blank_id": blank(frame[id_column])}
+    landed = pa.table({**text, **{k: pa.array(v) for k, v in flags.items()}, POSITION: np.arange(len(frame))})
+    found = run_model("stg_duplicates", {"landed": landed}, {}).to_pandas()
+    copies = _at(frame, found, "duplicate_row")
     rej.reject(copies, "duplicate_row", None, "exact copy of an earlier row of the same file")
     message = f"{id_column} repeated in the same file with other values"
-    rej.reject(_at(frame, hits[rules == "duplicate_id"]), "duplicate_id", id_column, message)
+    rej.reject(_at(frame, found, "duplicate_id"), "duplicate_id", id_column, message)
     return int(copies.sum())
 
 
-def _at(frame: pd.DataFrame, positions: np.ndarray) -> pd.Series:
-    """True at the given row positions of frame."""
-    mask = np.zeros(len(frame), dtype=bool)
-    mask[positions] = True
-    return pd.Series(mask, index=frame.index)
+def _at(frame: pd.DataFrame, found: pd.DataFrame, rule: str | None = None) -> pd.Series:
+    """True at the row positions an SQL rule found (those of one rule, if given)."""
+    hits = found[POSITION] if rule is None else found.loc[found["rule"] == rule, POSITION]
+    return pd.Series(np.isin(np.arange(len(frame)), hits.to_numpy()), index=frame.index)
 
 
 def _check_time(rej: _Rejector, column: str, parsed: pd.Series, ctx: StagingContext, business_date: pd.Series) -> None:
@@ -488,7 +478,7 @@ def _moved_to_quarantine(bad: pd.DataFrame, column: str | None, rule: str, reaso
             "column_name": column,
             "rule": rule,
             "reason": reasons.to_numpy(),
-            "raw": raw.strip("\n").split("\n"),
+            "raw": raw.strip("\n").split("\n") if len(bad) else [],
         }
     )[QUARANTINE.column_names]
 
@@ -496,8 +486,7 @@ def _moved_to_quarantine(bad: pd.DataFrame, column: str | None, rule: str, reaso
 def _cross_file_duplicates(
     rows: pd.DataFrame, spec: TableSpec, id_column: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Quarantine rows whose id was already staged from an earlier file of the same landing day
-    (sql/stg_cross_file_duplicates.sql)."""
+    """Quarantine rows whose id an earlier file of the same landing day staged (sql/stg_cross_file_duplicates.sql)."""
     data = [c for c in rows.columns if c not in LINEAGE]
     staged = to_arrow(spec, rows, [*data, "landing_date", "source_file", "source_row"], positions=True)
     staged = staged.rename_columns([f"c{i}" for i in range(len(data))] + staged.column_names[len(data) :])
@@ -508,25 +497,16 @@ def _cross_file_duplicates(
     bad = rows.iloc[found[POSITION].to_numpy()]
     where = bad["source_file"] + " row " + bad["source_row"].astype(str)
     seen = pd.Series((found["first_file"] + " row " + found["first_row"].astype(str)).to_numpy(), index=bad.index)
-    exact = (found["rule"] == "duplicate_row").to_numpy()
-    parts = []
-    if exact.any():
-        parts.append(
-            _moved_to_quarantine(bad.loc[exact], None, "duplicate_row", where[exact] + ": exact copy of " + seen[exact])
-        )
-    if (~exact).any():
-        other = bad.loc[~exact]
-        reasons = (
-            where[~exact]
-            + f", column {id_column}: '"
-            + other[id_column]
-            + "' already staged from "
-            + seen[~exact]
-            + " with other values"
-        )
-        parts.append(_moved_to_quarantine(other, id_column, "duplicate_id", reasons))
-    kept = rows.loc[~_at(rows, found[POSITION].to_numpy())].reset_index(drop=True)
-    return kept, pd.concat(parts, ignore_index=True), int(exact.sum())
+    copy = (found["rule"] == "duplicate_row").to_numpy()
+    reasons = (
+        where + f", column {id_column}: '" + bad[id_column] + "' already staged from " + seen + " with other values"
+    )
+    parts = [
+        _moved_to_quarantine(bad.loc[copy], None, "duplicate_row", (where + ": exact copy of " + seen)[copy]),
+        _moved_to_quarantine(bad.loc[~copy], id_column, "duplicate_id", reasons[~copy]),
+    ]
+    kept = rows.loc[~_at(rows, found)].reset_index(drop=True)
+    return kept, pd.concat([p for p in parts if len(p)], ignore_index=True), int(copy.sum())
 
 
 def combine(results: list[StagingResult], spec: TableSpec, id_column: str) -> StagingResult:
@@ -562,17 +542,12 @@ def quarantine_unknown_orders(
     rows = result.rows
     if rows.empty:
         return result
-    found = run_model(
-        "stg_unknown_orders",
-        {
-            "feedback": to_arrow(STG_FEEDBACK, rows, ("order_id", "landing_date"), positions=True),
-            "orders": to_arrow(STG_ORDERS, orders, ("order_id", "landing_date")),
-        },
-        {"days_before": days_before, "days_after": days_after},
-    )
+    feedback = to_arrow(STG_FEEDBACK, rows, ("order_id", "landing_date"), positions=True)
+    inputs = {"feedback": feedback, "orders": to_arrow(STG_ORDERS, orders, ("order_id", "landing_date"))}
+    found = run_model("stg_unknown_orders", inputs, {"days_before": days_before, "days_after": days_after})
     if not found.num_rows:
         return result
-    unknown = _at(rows, found.column(POSITION).to_numpy())
+    unknown = _at(rows, found.to_pandas())
     searched = f"from {days_before} days before to {days_after} days after its landing day"
     bad = rows.loc[unknown]
     reasons = (
