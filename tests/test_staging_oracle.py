@@ -1,5 +1,6 @@
 """Staging's relational row rules (duplicates in a file, an id staged twice on one landing day, feedback of unknown
-orders) against the pandas functions they replaced, kept here as the reference (hypothesis draws the files)."""
+orders) against the pandas functions they replaced, kept here as the reference (hypothesis draws the files; the
+properties are slow, the edge cases run in the quick loop)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import dataclasses
 import datetime as dt
 
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -196,6 +198,7 @@ def assert_same(got: StagingResult, want: StagingResult) -> None:
 # ---------------------------------------------------------------- the properties
 
 
+@pytest.mark.slow
 @given(landed=landed_file(DAYS[0]), data=st.data())
 def test_duplicates_in_a_file_equal_the_reference(landed: LandedFile, data: st.DataObject) -> None:
     """Exact copies and repeated ids of one file: the same rows rejected, by the same rule and reason."""
@@ -211,6 +214,7 @@ def test_duplicates_in_a_file_equal_the_reference(landed: LandedFile, data: st.D
     pd.testing.assert_frame_equal(got.quarantined(), want.quarantined())
 
 
+@pytest.mark.slow
 @given(files=landed_days())
 def test_combined_files_equal_the_reference(files: list[LandedFile]) -> None:
     """An id staged twice on one landing day (from two files or two reads of one file): same rows kept."""
@@ -218,6 +222,7 @@ def test_combined_files_equal_the_reference(files: list[LandedFile]) -> None:
     assert_same(combine(results, STG_FEEDBACK, "feedback_id"), ref_combine(results, STG_FEEDBACK, "feedback_id"))
 
 
+@pytest.mark.slow
 @given(files=landed_days(), days_before=st.integers(0, 31), days_after=st.integers(0, 7), data=st.data())
 def test_unknown_orders_equal_the_reference(
     files: list[LandedFile], days_before: int, days_after: int, data: st.DataObject

@@ -154,8 +154,8 @@ def _reject_duplicates(rej: _Rejector, id_column: str) -> int:
     frame = rej.frame
     data = [c for c in frame.columns if c != "source_row"]
     text = {f"c{i}": pa.array(frame[c].astype("string"), from_pandas=True) for i, c in enumerate(data)}
-    flags = {"_id": text[f"c{data.index(id_column)}"], "_alive": rej.alive, "_blank_id": blank(frame[id_column])}
-    landed = pa.table({**text, **{k: pa.array(v) for k, v in flags.items()}, POSITION: np.arange(len(frame))})
+    flags = {"_alive": rej.alive.to_numpy(), "_blank_id": blank(frame[id_column]).to_numpy()}
+    landed = pa.table({**text, "_id": text[f"c{data.index(id_column)}"], **flags, POSITION: np.arange(len(frame))})
     found = run_model("stg_duplicates", {"landed": landed}, {}).to_pandas()
     copies = _at(frame, found, "duplicate_row")
     rej.reject(copies, "duplicate_row", None, "exact copy of an earlier row of the same file")
