@@ -6,10 +6,11 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from after_sales.tables import QUARANTINE, STG_BEHAVIOUR, STG_EVENTS, STG_FEEDBACK, STG_ORDERS, TableSpec
-from after_sales.transforms.arrow_ops import isin
 from after_sales.transforms.parsing import (
     AMOUNT_LIMIT,
     blank,
@@ -22,6 +23,7 @@ from after_sales.transforms.parsing import (
     parse_whole_numbers,
     printable,
 )
+from after_sales.transforms.sql_models import POSITION, run_model, to_arrow
 from after_sales.vocabulary import EVENT_TYPES, ORDER_STATUSES, PAYMENT_RESULTS
 
 ORDERS_REQUIRED = ("order_id", "created_at", "amount", "status", "channel")
@@ -147,28 +149,25 @@ def _require_columns(landed: LandedFile, required: tuple[str, ...], optional: tu
     return [f"{landed.path}: unknown column(s) {', '.join(extra)} ignored"] if extra else []
 
 
-def _exact_copies(frame: pd.DataFrame, id_column: str, data_cols: list[str]) -> pd.Series:
-    """True for a row equal in data_cols to an earlier row, compared as text: NA equals NA but not ''.
-
-    Only rows whose id repeats can be copies, so only those are compared.
-    """
-    shared_id = frame[id_column].astype("string").duplicated(keep=False)
-    exact = pd.Series(False, index=frame.index)
-    exact[shared_id] = frame.loc[shared_id, data_cols].astype("string").duplicated(keep="first").to_numpy()
-    return exact
-
-
 def _reject_duplicates(rej: _Rejector, id_column: str) -> int:
+    """Reject exact copies of an earlier row, then repeats of a live row's id (sql/stg_duplicates.sql); the copies."""
     frame = rej.frame
-    exact = _exact_copies(frame, id_column, [c for c in frame.columns if c != "source_row"])
-    before = int(rej.alive.sum())
-    rej.reject(exact, "duplicate_row", None, "exact copy of an earlier row of the same file")
-    removed = before - int(rej.alive.sum())
-    ids = frame[id_column].astype("string")
-    same_id = ids.where(rej.alive & ~blank(frame[id_column])).duplicated(keep="first") & ids.notna()
+    data = [c for c in frame.columns if c != "source_row"]
+    text = {f"c{i}": pa.array(frame[c].astype("string"), from_pandas=True) for i, c in enumerate(data)}
+    flags = {"_alive": rej.alive.to_numpy(), "_blank_id": blank(frame[id_column]).to_numpy()}
+    landed = pa.table({**text, "_id": text[f"c{data.index(id_column)}"], **flags, POSITION: np.arange(len(frame))})
+    found = run_model("stg_duplicates", {"landed": landed}, {}).to_pandas()
+    copies = _at(frame, found, "duplicate_row")
+    rej.reject(copies, "duplicate_row", None, "exact copy of an earlier row of the same file")
     message = f"{id_column} repeated in the same file with other values"
-    rej.reject(same_id & rej.alive, "duplicate_id", id_column, message)
-    return removed
+    rej.reject(_at(frame, found, "duplicate_id"), "duplicate_id", id_column, message)
+    return int(copies.sum())
+
+
+def _at(frame: pd.DataFrame, found: pd.DataFrame, rule: str | None = None) -> pd.Series:
+    """True at the row positions an SQL rule found (those of one rule, if given)."""
+    hits = found[POSITION] if rule is None else found.loc[found["rule"] == rule, POSITION]
+    return pd.Series(np.isin(np.arange(len(frame)), hits.to_numpy()), index=frame.index)
 
 
 def _check_time(rej: _Rejector, column: str, parsed: pd.Series, ctx: StagingContext, business_date: pd.Series) -> None:
@@ -479,42 +478,35 @@ def _moved_to_quarantine(bad: pd.DataFrame, column: str | None, rule: str, reaso
             "column_name": column,
             "rule": rule,
             "reason": reasons.to_numpy(),
-            "raw": raw.strip("\n").split("\n"),
+            "raw": raw.strip("\n").split("\n") if len(bad) else [],
         }
     )[QUARANTINE.column_names]
 
 
-def _cross_file_duplicates(rows: pd.DataFrame, id_column: str) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Quarantine rows whose id was already staged from an earlier file of the same landing day."""
-    if rows.empty or rows["source_file"].nunique() < 2:
+def _cross_file_duplicates(
+    rows: pd.DataFrame, spec: TableSpec, id_column: str
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Quarantine rows whose id an earlier file of the same landing day staged (sql/stg_cross_file_duplicates.sql)."""
+    data = [c for c in rows.columns if c not in LINEAGE]
+    staged = to_arrow(spec, rows, [*data, "landing_date", "source_file", "source_row"], positions=True)
+    staged = staged.rename_columns([f"c{i}" for i in range(len(data))] + staged.column_names[len(data) :])
+    staged = staged.append_column("_id", staged.column(f"c{data.index(id_column)}"))
+    found = run_model("stg_cross_file_duplicates", {"staged": staged}, {}).to_pandas()
+    if found.empty:
         return rows, _empty(QUARANTINE.column_names), 0
-    key = ["landing_date", id_column]
-    repeated = rows.duplicated(subset=key, keep="first")
-    if not repeated.any():
-        return rows, _empty(QUARANTINE.column_names), 0
-    first = rows.loc[~repeated].set_index(key)[["source_file", "source_row"]]
-    bad = rows.loc[repeated]
-    origin = first.reindex(pd.MultiIndex.from_frame(bad[key]))
-    exact = _exact_copies(rows, id_column, [c for c in rows.columns if c not in LINEAGE]) & repeated
+    bad = rows.iloc[found[POSITION].to_numpy()]
     where = bad["source_file"] + " row " + bad["source_row"].astype(str)
-    seen = origin["source_file"].to_numpy() + " row " + origin["source_row"].astype(str).to_numpy()
-    exact_bad = exact.loc[repeated].to_numpy()
-    parts = []
-    if exact_bad.any():
-        reasons = where[exact_bad] + ": exact copy of " + pd.Series(seen[exact_bad], index=where[exact_bad].index)
-        parts.append(_moved_to_quarantine(bad.loc[exact_bad], None, "duplicate_row", reasons))
-    if (~exact_bad).any():
-        other = bad.loc[~exact_bad]
-        reasons = (
-            where[~exact_bad]
-            + f", column {id_column}: '"
-            + other[id_column]
-            + "' already staged from "
-            + pd.Series(seen[~exact_bad], index=other.index)
-            + " with other values"
-        )
-        parts.append(_moved_to_quarantine(other, id_column, "duplicate_id", reasons))
-    return rows.loc[~repeated].reset_index(drop=True), pd.concat(parts, ignore_index=True), int(exact_bad.sum())
+    seen = pd.Series((found["first_file"] + " row " + found["first_row"].astype(str)).to_numpy(), index=bad.index)
+    copy = (found["rule"] == "duplicate_row").to_numpy()
+    reasons = (
+        where + f", column {id_column}: '" + bad[id_column] + "' already staged from " + seen + " with other values"
+    )
+    parts = [
+        _moved_to_quarantine(bad.loc[copy], None, "duplicate_row", (where + ": exact copy of " + seen)[copy]),
+        _moved_to_quarantine(bad.loc[~copy], id_column, "duplicate_id", reasons[~copy]),
+    ]
+    kept = rows.loc[~_at(rows, found)].reset_index(drop=True)
+    return kept, pd.concat([p for p in parts if len(p)], ignore_index=True), int(copy.sum())
 
 
 def combine(results: list[StagingResult], spec: TableSpec, id_column: str) -> StagingResult:
@@ -527,7 +519,7 @@ def combine(results: list[StagingResult], spec: TableSpec, id_column: str) -> St
             duplicates_removed=0,
         )
     rows = pd.concat([r.rows for r in results if len(r.rows)] or [results[0].rows], ignore_index=True)
-    rows, cross, exact = _cross_file_duplicates(rows, id_column)
+    rows, cross, exact = _cross_file_duplicates(rows, spec, id_column)
     quarantined = [r.quarantined for r in results if len(r.quarantined)] + ([cross] if len(cross) else [])
     by_day: dict[dt.date, int] = {}
     for r in results:
@@ -550,19 +542,13 @@ def quarantine_unknown_orders(
     rows = result.rows
     if rows.empty:
         return result
-    # Only the orders some feedback names take part in the join (a backfill chunk holds about a month of orders).
-    named = orders.loc[isin(orders["order_id"], rows["order_id"]), ["order_id", "landing_date"]]
-    pairs = (
-        rows[["order_id", "landing_date"]]
-        .reset_index()
-        .merge(named.drop_duplicates().rename(columns={"landing_date": "order_landed"}), on="order_id")
-    )
-    gap = (pd.to_datetime(pairs["order_landed"]) - pd.to_datetime(pairs["landing_date"])).dt.days
-    found = pairs.loc[(gap >= -days_before) & (gap <= days_after), "index"].unique()
-    unknown = ~rows.index.isin(found)
-    searched = f"from {days_before} days before to {days_after} days after its landing day"
-    if not unknown.any():
+    feedback = to_arrow(STG_FEEDBACK, rows, ("order_id", "landing_date"), positions=True)
+    inputs = {"feedback": feedback, "orders": to_arrow(STG_ORDERS, orders, ("order_id", "landing_date"))}
+    found = run_model("stg_unknown_orders", inputs, {"days_before": days_before, "days_after": days_after})
+    if not found.num_rows:
         return result
+    unknown = _at(rows, found.to_pandas())
+    searched = f"from {days_before} days before to {days_after} days after its landing day"
     bad = rows.loc[unknown]
     reasons = (
         bad["source_file"]
