@@ -28,7 +28,7 @@ from after_sales.partitions import (
     date_window,
     landing_window,
 )
-from after_sales.resources import Companion, WarehouseResource, upstream
+from after_sales.resources import Companion, Upstream, WarehouseResource, upstream
 from after_sales.sources import MARKETPLACE_SOURCES
 from after_sales.tables import (
     FCT_ORDER_FEEDBACK,
@@ -57,8 +57,8 @@ MARKETPLACE_CHANNELS = frozenset(s.channel.lower() for s in MARKETPLACE_SOURCES.
 
 FACT = FCT_ORDER_FEEDBACK.name
 # The fact rows stored for earlier days, that feedback landed now may belong to.
-STORED_FACT = upstream(FACT, columns=["business_date", "order_scope", "feedback_id"])
-OTHERS = {FACT: STORED_FACT}
+STORED_COLUMNS = ["business_date", "order_scope", "feedback_id"]
+STORED_FACT = {FACT: upstream(FACT, columns=STORED_COLUMNS)}
 
 
 def build_fact_asset(
@@ -80,10 +80,12 @@ def build_fact_asset(
         """Orders of the day from every channel (late rows included) left-joined with their feedback."""
         issue_types = load_cause_rules().complaint_issue_types
 
-        def scoped(tables: list[str], window: DateWindow, *also: str) -> dict[str, pd.DataFrame]:
+        def scoped(
+            tables: list[str], window: DateWindow, also: dict[str, Upstream] | None = None
+        ) -> dict[str, pd.DataFrame]:
             # The own site's files are one id space whatever channel a row names (an ERP export may say tmall);
             # a marketplace source's rows are scoped to their channel.
-            read = warehouse.rows_of({t: staged[t] for t in tables} | {a: OTHERS[a] for a in also}, window)
+            read = warehouse.rows_of({t: staged[t] for t in tables} | (also or {}), window)
             own = (STG_ORDERS.name, STG_FEEDBACK.name)
             rows = {t: with_order_scope(read[t], () if t in own else marketplaces) for t in tables}
             return {**read, **rows}
@@ -96,11 +98,11 @@ def build_fact_asset(
         ) -> CustomCheck:
             # Feedback landed in the chunk may belong to an earlier business date: judge it against the stored fact.
             before = DateWindow(window.start - dt.timedelta(days=FEEDBACK_OF_ORDERS.end_offset), window.start)
-            read = scoped(order_tables, before, FACT)
+            read = scoped(order_tables, before, STORED_FACT)
             check = feedback_conservation(
                 feedback,
                 _concat([*(read[t] for t in order_tables), orders]),
-                _concat([read[FACT], fact[list(STORED_FACT.columns or ())]]),
+                _concat([read[FACT], fact[STORED_COLUMNS]]),
                 window.days(),
                 FEEDBACK_OF_ORDERS.end_offset,
                 built,
