@@ -16,6 +16,7 @@ ENV_START_DATE = "AFTER_SALES_START_DATE"
 ENV_LATE_ARRIVAL_DAYS = "AFTER_SALES_LATE_ARRIVAL_DAYS"
 ENV_REBUILD_DAYS = "AFTER_SALES_REBUILD_DAYS"
 ENV_CHUNK_DAYS = "AFTER_SALES_CHUNK_DAYS"
+ENV_CHUNK_ROWS = "AFTER_SALES_CHUNK_ROWS"
 ENV_EXPORT_DIR = "AFTER_SALES_EXPORT_DIR"
 ENV_SOURCES_DIRS = "AFTER_SALES_SOURCES_DIRS"
 ENV_BACKFILL_DAYS_PER_RUN = "AFTER_SALES_BACKFILL_DAYS_PER_RUN"
@@ -28,7 +29,8 @@ DEFAULTS: dict[str, str] = {
     ENV_START_DATE: "",  # empty: the first landing day (first_landing_day), else FALLBACK_START_DATE
     ENV_LATE_ARRIVAL_DAYS: "7",
     ENV_REBUILD_DAYS: "3",
-    ENV_CHUNK_DAYS: "14",
+    ENV_CHUNK_DAYS: "366",
+    ENV_CHUNK_ROWS: "1000000",
     ENV_EXPORT_DIR: "data/exports",
     ENV_SOURCES_DIRS: "",
     ENV_BACKFILL_DAYS_PER_RUN: "0",  # 0: a backfill is one run; N: runs of at most N days, run side by side
@@ -81,6 +83,7 @@ class Settings:
     late_arrival_days: int
     rebuild_days: int
     chunk_days: int
+    chunk_rows: int
     export_dir: Path
     sources_dirs: tuple[Path, ...]
     backfill_days_per_run: int
@@ -103,6 +106,7 @@ def load_settings() -> Settings:
         late_arrival_days=int(env(ENV_LATE_ARRIVAL_DAYS)),
         rebuild_days=int(env(ENV_REBUILD_DAYS)),
         chunk_days=max(1, int(env(ENV_CHUNK_DAYS))),
+        chunk_rows=max(1, int(env(ENV_CHUNK_ROWS))),
         export_dir=Path(env(ENV_EXPORT_DIR)),
         sources_dirs=tuple(Path(p) for p in env(ENV_SOURCES_DIRS).split(os.pathsep) if p),
         backfill_days_per_run=max(0, int(env(ENV_BACKFILL_DAYS_PER_RUN))),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 
 
 @dataclass(frozen=True)
@@ -21,3 +23,23 @@ class DateWindow:
     def days(self) -> list[dt.date]:
         """Every day in the window."""
         return [self.start + dt.timedelta(days=i) for i in range((self.end - self.start).days)]
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    """A count per day of a window as running totals: the sum over any window of days in constant time."""
+
+    first: dt.date
+    running: tuple[int, ...]
+
+    @classmethod
+    def of(cls, window: DateWindow, per_day: Mapping[dt.date, int]) -> DayTotals:
+        """The totals of per_day over window (days absent from per_day count 0)."""
+        return cls(window.start, (0, *accumulate(per_day.get(day, 0) for day in window.days())))
+
+    def over(self, window: DateWindow) -> int:
+        """The sum over the days of window (its days outside this one's count 0)."""
+        last = len(self.running) - 1
+        lo = min(max((window.start - self.first).days, 0), last)
+        hi = min(max((window.end - self.first).days, 0), last)
+        return self.running[hi] - self.running[lo] if hi > lo else 0

@@ -13,6 +13,7 @@ from after_sales.assets.chunked import chunk_windows, merge_check_results
 from after_sales.resources.warehouse import DateWindow
 from after_sales.sample import generate, write_landing
 from after_sales.tables import ALL_TABLES
+from after_sales.windows import DayTotals
 from tests.support.runs import TZ, other_warehouse, run_range
 
 FIRST = dt.date(2025, 3, 1)
@@ -28,6 +29,33 @@ def test_chunk_windows_cover_the_window_in_order() -> None:
     assert chunk_windows(DateWindow(dt.date(2025, 1, 1), dt.date(2025, 1, 2)), 4) == [
         DateWindow(dt.date(2025, 1, 1), dt.date(2025, 1, 2))
     ]
+
+
+def test_chunks_hold_days_while_their_rows_fit() -> None:
+    """A chunk grows day by day while its estimated rows beyond its first day's fit the budget; a day over the
+    budget is a chunk alone; the day cap still holds."""
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(10)]
+    window = DateWindow(days[0], days[-1] + dt.timedelta(days=1))
+    rows = DayTotals.of(window, {d: 10 for d in days} | {days[4]: 500})
+    parts = chunk_windows(window, 366, rows.over, 30)
+    assert [(p.start.day, p.end.day) for p in parts] == [(1, 5), (5, 9), (9, 11)]
+    assert chunk_windows(window, 366, rows.over, 10**6) == [window]
+    assert len(chunk_windows(window, 3, rows.over, 10**6)) == 4
+
+    # A look-back read whatever the chunk's length is paid once, not counted against the budget.
+    def with_lookback(w: DateWindow) -> int:
+        return rows.over(DateWindow(w.start - dt.timedelta(days=7), w.end)) + 1000
+
+    assert chunk_windows(window, 366, with_lookback, 30)[0] == DateWindow(days[0], days[4])
+
+
+def test_day_totals_sum_any_window() -> None:
+    window = DateWindow(dt.date(2025, 1, 1), dt.date(2025, 1, 5))
+    totals = DayTotals.of(window, {dt.date(2025, 1, 2): 3, dt.date(2025, 1, 4): 4, dt.date(2025, 2, 1): 99})
+    assert totals.over(window) == 7
+    assert totals.over(DateWindow(dt.date(2024, 12, 1), dt.date(2025, 1, 3))) == 3
+    assert totals.over(DateWindow(dt.date(2025, 1, 4), dt.date(2025, 3, 1))) == 4
+    assert totals.over(DateWindow(dt.date(2025, 3, 1), dt.date(2025, 3, 2))) == 0
 
 
 def test_check_results_merge_over_chunks() -> None:
@@ -61,17 +89,23 @@ def test_backfill_in_chunks_equals_one_pass(tmp_path: Path, landing: Path, monke
     write_landing(generate(FIRST, DAYS, 40, seed=3, fault_rate=0.05, tz=TZ), landing)
     last = (FIRST + dt.timedelta(days=DAYS - 1)).isoformat()
     runs = {}
-    for name, days in (("one_pass", 60), ("chunks", 2)):
-        resources = other_warehouse(tmp_path, landing, name, chunk_days=days)
+    # Chunks of 2 days; chunks of about 60 input rows (a day's 40 orders are about 60 estimated rows of CSV).
+    for name, days, rows in (("one_pass", 60, 10**9), ("chunks", 2, 10**9), ("row_chunks", 60, 60)):
+        resources = other_warehouse(tmp_path, landing, name, chunk_days=days, chunk_rows=rows)
         result = run_range(resources, FIRST.isoformat(), last)
         assert result.success, name
         runs[name] = (result, _tables(resources))
-    one, chunks = runs["one_pass"][1], runs["chunks"][1]
+    one = runs["one_pass"][1]
     assert len(one["fct_order_feedback"]) > 0 and len(one["quarantine"]) > 0
-    for table, frame in one.items():
-        pd.testing.assert_frame_equal(frame, chunks[table], obj=table)
-    materialized = runs["chunks"][0].asset_materializations_for_node("stg_orders")
-    assert materialized[-1].metadata["chunks"].value == 5  # 9 days in chunks of 2
+    for name in ("chunks", "row_chunks"):
+        for table, frame in one.items():
+            pd.testing.assert_frame_equal(frame, runs[name][1][table], obj=f"{name}: {table}")
+
+    def chunks(name: str, asset: str) -> int:
+        return runs[name][0].asset_materializations_for_node(asset)[-1].metadata["chunks"].value
+
+    assert chunks("one_pass", "stg_orders") == 1 and chunks("chunks", "stg_orders") == 5  # 9 days in chunks of 2
+    assert 1 < chunks("row_chunks", "stg_orders") < DAYS and chunks("row_chunks", "problem_orders") > 1
     exports = sorted(p.name for p in (tmp_path / "chunks_exports" / "work_orders").iterdir())
     assert len(exports) == DAYS
 

@@ -204,6 +204,15 @@ def test_round_trip_every_type(wh: Warehouse) -> None:
     assert count(wh) == 40
 
 
+def test_day_counts(wh: Warehouse) -> None:
+    """Rows per partition day of a window, on every backend; an absent table counts nothing."""
+    assert wh.day_counts(SPEC, DateWindow(DAY1, DAY3)) == {}
+    wh.replace(SPEC, frame(DAY1, range(5)), DateWindow.single(DAY1))
+    wh.replace(SPEC, frame(DAY3, range(2)), DateWindow.single(DAY3))
+    assert wh.day_counts(SPEC, DateWindow(DAY1, DAY3 + dt.timedelta(days=1))) == {DAY1: 5, DAY3: 2}
+    assert wh.day_counts(SPEC, DateWindow(DAY2, DAY3)) == {}
+
+
 @pytest.mark.slow
 def test_window_replace_keeps_other_days(wh: Warehouse) -> None:
     """Replacing one day deletes exactly that day; a wider window deletes the days it covers."""

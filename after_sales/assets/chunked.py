@@ -2,7 +2,10 @@
 
 A single-run backfill hands an asset its whole range. Built at once, a year of sessions would sit in
 memory several times over (landed text, typed rows, the Arrow copy for the write, the validator's);
-built in chunks of the warehouse resource's chunk_days (AFTER_SALES_CHUNK_DAYS), memory follows the chunk.
+built in chunks, memory follows the chunk. A chunk is sized by the rows it reads: consecutive days while
+their estimated input rows stay within the warehouse resource's chunk_rows (AFTER_SALES_CHUNK_ROWS) and
+their count within its chunk_days (AFTER_SALES_CHUNK_DAYS). A small range is then one chunk: every chunk
+pays fixed costs (a validation suite, a transaction, the upstream reads).
 Each chunk's partitions are replaced in one transaction, so a failing chunk leaves its partitions as they
 were, and the chunks before it are written and valid. Check results are merged over the chunks.
 
@@ -59,13 +62,28 @@ class Chunk:
     per_day: dict[dt.date, dict[str, object]] = field(default_factory=dict)
 
 
-def chunk_windows(window: DateWindow, days: int) -> list[DateWindow]:
-    """The window cut into consecutive windows of at most `days` days."""
-    size = dt.timedelta(days=days)
+# Estimated rows a window of days reads (its upstream rows, or its landed files' bytes over a row's size).
+RowEstimate = Callable[[DateWindow], int]
+# Given the whole window of a run, the estimate for its chunks (counted once over the whole window).
+Sizer = Callable[[DateWindow], RowEstimate]
+
+
+def chunk_windows(
+    window: DateWindow, days: int, estimate: RowEstimate | None = None, rows: int | None = None
+) -> list[DateWindow]:
+    """The window cut into consecutive windows of at most `days` days and, given an estimate, of at most `rows`
+    estimated rows beyond what their first day alone reads (a look-back is read whatever the chunk's length)."""
     out, start = [], window.start
+    one = dt.timedelta(days=1)
     while start < window.end:
-        out.append(DateWindow(start, min(start + size, window.end)))
-        start = out[-1].end
+        end = min(start + dt.timedelta(days=days), window.end)
+        if estimate is not None and rows is not None:
+            stop, first = start + one, estimate(DateWindow(start, start + one))
+            while stop < end and estimate(DateWindow(start, stop + one)) - first <= rows:
+                stop += one
+            end = stop
+        out.append(DateWindow(start, end))
+        start = end
     return out or [window]
 
 
@@ -223,20 +241,26 @@ def materialize_in_chunks(
     build: Callable[[DateWindow], Mapping[str, Chunk]],
     window: DateWindow | None = None,
     render: Callable[[str, dict[str, object]], dict[str, object]] | None = None,
+    sized_by: Sizer | None = None,
+    max_days: int | None = None,
 ) -> Emitted:
     """Build, validate and write each chunk of window (the partition range by default); one result per table.
 
     build returns a Chunk per table name of specs. A chunk failing a blocking check records its quality
     rows, reports the merged check results and fails the step without retries: earlier chunks stay written.
     Each partition of the run gets its own figures (partition_figures); render turns a table's totals over
-    the run into the run-log message that reports them.
+    the run into the run-log message that reports them. sized_by estimates the rows a chunk reads (without it,
+    chunks are chunk_days long); max_days lowers chunk_days for this asset.
     """
     whole = window or date_window(context.partition_time_window)
     targeted = set(date_window(context.partition_time_window).days())
     run_id = context.run.run_id
-    chunks = chunk_windows(whole, warehouse.chunk_days)
+    estimate = sized_by(whole) if sized_by is not None else None
+    days = min(warehouse.chunk_days, max_days or warehouse.chunk_days)
+    chunks = chunk_windows(whole, days, estimate, warehouse.chunk_rows)
     if len(chunks) > 1:
-        context.log.info(f"{len(chunks)} chunks of up to {warehouse.chunk_days} days for {whole.start} .. {whole.end}")
+        budget = f" and about {warehouse.chunk_rows:,} input rows" if estimate is not None else ""
+        context.log.info(f"{len(chunks)} chunks of up to {days} days{budget} for {whole.start} .. {whole.end}")
     results: dict[str, list[list[dg.AssetCheckResult]]] = {s.name: [] for s in specs}
     totals: dict[str, dict[str, object]] = {s.name: {} for s in specs}
     per_day: dict[str, dict[dt.date, dict[str, object]]] = {s.name: {} for s in specs}

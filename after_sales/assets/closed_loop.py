@@ -88,7 +88,8 @@ def stg_actions(context: dg.AssetExecutionContext, landing: LandingZone, warehou
         alert_refused(context, STG_ACTIONS.name, ledger.refused)
         return {STG_ACTIONS.name: staged_chunk(result, window, ledger=ledger)}
 
-    yield from materialize_in_chunks(context, warehouse, [STG_ACTIONS], build, render=render_staged)
+    sized = landing.sizer(SOURCE)
+    yield from materialize_in_chunks(context, warehouse, [STG_ACTIONS], build, render=render_staged, sized_by=sized)
 
 
 def _in_days(frame: pd.DataFrame, column: str, window: DateWindow) -> pd.DataFrame:
@@ -128,7 +129,9 @@ def action_effects(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         metadata = {"actions": len(rows), "measured_actions": measured, "resolved_actions": int(rows["resolved"].sum())}
         return {ACTION_EFFECTS.name: Chunk(rows, metadata=metadata)}
 
-    yield from materialize_in_chunks(context, warehouse, [ACTION_EFFECTS], build)
+    yield from materialize_in_chunks(
+        context, warehouse, [ACTION_EFFECTS], build, sized_by=warehouse.sizer(*EFFECT_INPUTS.values())
+    )
 
 
 def _seen_until(events: pd.DataFrame, feedback: pd.DataFrame, window: DateWindow) -> pd.Timestamp:
@@ -151,7 +154,9 @@ def action_effectiveness(context: dg.AssetExecutionContext, warehouse: Warehouse
         rows = summarize_effects(warehouse.rows(EFFECTS_IN, window), SETTINGS.timezone)
         return {ACTION_EFFECTIVENESS.name: Chunk(rows, metadata={"rows": len(rows)})}
 
-    yield from materialize_in_chunks(context, warehouse, [ACTION_EFFECTIVENESS], build)
+    yield from materialize_in_chunks(
+        context, warehouse, [ACTION_EFFECTIVENESS], build, sized_by=warehouse.sizer(EFFECTS_IN)
+    )
 
 
 @dg.asset(
@@ -172,4 +177,5 @@ def action_ranking(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         metadata = {"rows": len(rows), "days_first_choice_moved": int(moved["business_date"].nunique())}
         return {ACTION_RANKING.name: Chunk(rows, metadata=metadata)}
 
-    yield from materialize_in_chunks(context, warehouse, [ACTION_RANKING], build)
+    sized = warehouse.sizer(EFFECTS_BEFORE)
+    yield from materialize_in_chunks(context, warehouse, [ACTION_RANKING], build, sized_by=sized)

@@ -11,7 +11,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from after_sales.assets.chunked import chunk_windows
-from after_sales.assets.common import BACKFILL_POLICY, OWNERS, RETRY_POLICY, WORK_ORDERS_IN, read_work_orders
+from after_sales.assets.common import (
+    BACKFILL_POLICY,
+    OWNERS,
+    RETRY_POLICY,
+    WORK_ORDER_INPUTS,
+    WORK_ORDERS_IN,
+    read_work_orders,
+)
 from after_sales.assets.faults import classified_faults
 from after_sales.partitions import daily_partitions, date_window
 from after_sales.resources import ExportDirectory, WarehouseResource
@@ -70,7 +77,9 @@ def work_orders_csv(
     """Work orders as `<export dir>/work_orders/work_orders_<day>.csv`, one file per day."""
     out_dir = exports.folder("work_orders")
     files = rows = 0
-    for window in chunk_windows(date_window(context.partition_time_window), warehouse.chunk_days):
+    whole = date_window(context.partition_time_window)
+    estimate = warehouse.sizer(*WORK_ORDER_INPUTS.values())(whole)
+    for window in chunk_windows(whole, warehouse.chunk_days, estimate, warehouse.chunk_rows):
         frame = read_work_orders(warehouse, window)[WORK_ORDER_FRAME_COLUMNS]
         files += len(write_daily_csvs(frame, window.days(), out_dir))
         rows += len(frame)

@@ -254,7 +254,10 @@ def marketplace_staging_asset(
                 tables["feedback"].name: staged_chunk(feedback, window, files),
             }
 
-        yield from materialize_in_chunks(context, warehouse, list(tables.values()), build, render=_render)
+        sized = landing.sizer(source.name)
+        yield from materialize_in_chunks(
+            context, warehouse, list(tables.values()), build, render=_render, sized_by=sized
+        )
 
     return _stage
 

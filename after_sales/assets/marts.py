@@ -118,7 +118,8 @@ def build_fact_asset(
             checks = [fact_conservation(orders, fact, window.days()), feedback_check(window, orders, feedback, fact)]
             return {FCT_ORDER_FEEDBACK.name: Chunk(fact, checks=checks)}
 
-        yield from materialize_in_chunks(context, warehouse, [FCT_ORDER_FEEDBACK], build)
+        sized = warehouse.sizer(*staged.values())
+        yield from materialize_in_chunks(context, warehouse, [FCT_ORDER_FEEDBACK], build, sized_by=sized)
 
     return fct_order_feedback
 
@@ -156,7 +157,8 @@ def problem_orders(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         problems = problems[PROBLEM_ORDERS.column_names]
         return {PROBLEM_ORDERS.name: Chunk(problems, checks=[problem_conservation(fact, problems, window.days())])}
 
-    yield from materialize_in_chunks(context, warehouse, [PROBLEM_ORDERS], build)
+    sized = warehouse.sizer(FACT_IN, SIGNALS_OF_ORDERS)
+    yield from materialize_in_chunks(context, warehouse, [PROBLEM_ORDERS], build, sized_by=sized)
 
 
 @dg.asset(
@@ -188,4 +190,5 @@ def work_orders(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
         checks = [work_order_coverage(problems, orders, window.days())]
         return {WORK_ORDERS.name: Chunk(orders[WORK_ORDERS.column_names], checks=checks, companions=[links])}
 
-    yield from materialize_in_chunks(context, warehouse, [WORK_ORDERS], build)
+    sized = warehouse.sizer(PROBLEMS_IN, SIGNALS_OF_ORDERS, RANKING_IN)
+    yield from materialize_in_chunks(context, warehouse, [WORK_ORDERS], build, sized_by=sized)

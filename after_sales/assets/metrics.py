@@ -9,7 +9,7 @@ status and row counts stay true after a backfill of earlier days.
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import dagster as dg
 import pandas as pd
@@ -121,8 +121,6 @@ LONGEST_PERIOD_DAYS = 31
 
 def _trailing(lookback: int) -> DayWindow:
     return DayWindow(-(LONGEST_PERIOD_DAYS - 1 + lookback), 0)
-
-
 
 
 # Files refused as a whole (quarantine_files) that may hold rows of the window's business dates.
@@ -243,7 +241,8 @@ def metrics_daily(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         ]
         return {METRICS_DAILY.name: Chunk(metrics, checks=checks, metadata=metadata)}
 
-    yield from materialize_in_chunks(context, warehouse, [METRICS_DAILY], build)
+    sized = warehouse.sizer(*DAILY_INPUTS.values(), SESSIONS_IN, EVENT_SESSIONS_IN)
+    yield from materialize_in_chunks(context, warehouse, [METRICS_DAILY], build, sized_by=sized)
 
 
 DAILY_INS = (FACT_IN, PROBLEMS_IN, WORK_ORDERS_IN)
@@ -289,7 +288,10 @@ def metrics_daily_by_channel(context: dg.AssetExecutionContext, warehouse: Wareh
         ]
         return {METRICS_DAILY_BY_CHANNEL.name: Chunk(frame, checks=checks, metadata=metadata)}
 
-    yield from materialize_in_chunks(context, warehouse, [METRICS_DAILY_BY_CHANNEL], build, render=_channels)
+    sized = warehouse.sizer(*DAILY_INPUTS.values())
+    yield from materialize_in_chunks(
+        context, warehouse, [METRICS_DAILY_BY_CHANNEL], build, render=_channels, sized_by=sized
+    )
 
 
 def _channels(_: str, totals: dict[str, object]) -> dict[str, object]:
@@ -317,7 +319,8 @@ def metrics_daily_by_cause(context: dg.AssetExecutionContext, warehouse: Warehou
         ]
         return {METRICS_DAILY_BY_CAUSE.name: Chunk(frame, checks=checks, metadata=metadata)}
 
-    yield from materialize_in_chunks(context, warehouse, [METRICS_DAILY_BY_CAUSE], build)
+    sized = warehouse.sizer(*DAILY_INPUTS.values())
+    yield from materialize_in_chunks(context, warehouse, [METRICS_DAILY_BY_CAUSE], build, sized_by=sized)
 
 
 @dg.asset(
@@ -344,8 +347,9 @@ def metrics_daily_by_service_item(context: dg.AssetExecutionContext, warehouse: 
         metadata = {f"{c} by item": Counter(totals[c].to_dict()) for c in ("work_orders", "followup_ratings")}
         return {METRICS_DAILY_BY_SERVICE_ITEM.name: Chunk(frame, checks=checks, metadata=metadata)}
 
+    sized = warehouse.sizer(FACT_IN, ACTIONS_OF_ORDERS, *WORK_ORDER_INPUTS.values())
     yield from materialize_in_chunks(
-        context, warehouse, [METRICS_DAILY_BY_SERVICE_ITEM], build, render=_service_item_totals
+        context, warehouse, [METRICS_DAILY_BY_SERVICE_ITEM], build, render=_service_item_totals, sized_by=sized
     )
 
 
@@ -376,8 +380,10 @@ def rollups_in_chunks(
     spec: TableSpec,
     lookback: int,
     build: Callable[[RollupPlan, DateWindow], Chunk],
+    inputs: Sequence[Upstream],
 ) -> Emitted:
-    """Rewrite every period end the rebuilt days reach, in chunks of period ends, each validated and written alone."""
+    """Rewrite every period end the rebuilt days reach, in chunks of period ends, each validated and written alone
+    (chunks sized by the rows of inputs their periods read)."""
     changed = date_window(context.partition_time_window)
     plan = plan_rollups(changed, lookback)
 
@@ -386,7 +392,8 @@ def rollups_in_chunks(
 
     # Within a backfill split into runs, the period ends of its later runs are theirs to write.
     write = clip_to_backfill(context, plan.write)
-    yield from materialize_in_chunks(context, warehouse, [spec], build_ends, window=write)
+    sized = warehouse.sizer(*inputs, reads=lambda ends: plan_period_ends(ends, lookback).read)
+    yield from materialize_in_chunks(context, warehouse, [spec], build_ends, window=write, sized_by=sized)
 
 
 # What the roll-ups read over a plan's days (plan.read).
@@ -425,8 +432,10 @@ ROLLUP_FIGURES = [
 def metrics_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Day, rolling 7/28-day, week and month figures per channel and 'all', backlog at each period's end."""
 
+    inputs = {"daily": DAILY_IN, "by_channel": BY_CHANNEL_IN, "fact": FACT_IN, **WO}
+
     def build(plan: RollupPlan, changed: DateWindow) -> Chunk:
-        read = warehouse.rows_of({"daily": DAILY_IN, "by_channel": BY_CHANNEL_IN, "fact": FACT_IN, **WO}, plan.read)
+        read = warehouse.rows_of(inputs, plan.read)
         daily, tickets = read["daily"], ticket_rows(read["fact"])
         frame = build_metrics_rollups(daily, read["by_channel"], tickets, read["work_orders"], plan, SETTINGS.timezone)
         rolling = frame.loc[(frame["period"] == "rolling_28d") & (frame["channel"] == "all")]
@@ -440,7 +449,7 @@ def metrics_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         checks = [rollup_consistency(frame, daily), metric_ranges(METRICS_ROLLUPS, frame, None)]
         return Chunk(frame, checks=checks, metadata=metadata)
 
-    yield from rollups_in_chunks(context, warehouse, METRICS_ROLLUPS, ROLLUP_LOOKBACK, build)
+    yield from rollups_in_chunks(context, warehouse, METRICS_ROLLUPS, ROLLUP_LOOKBACK, build, list(inputs.values()))
 
 
 @dg.asset(
@@ -449,8 +458,10 @@ def metrics_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 def metrics_rollups_by_cause(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Day, rolling 7/28-day, week and month figures per located cause."""
 
+    inputs = {"days": DAYS_BUILT, "by_cause": BY_CAUSE_IN, **WO}
+
     def build(plan: RollupPlan, changed: DateWindow) -> Chunk:
-        read = warehouse.rows_of({"days": DAYS_BUILT, "by_cause": BY_CAUSE_IN, **WO}, plan.read)
+        read = warehouse.rows_of(inputs, plan.read)
         built = set(read["days"]["business_date"])
         frame = build_cause_rollups(read["by_cause"], built, read["work_orders"], plan)
         rolling = frame.loc[frame["period"] == "rolling_28d"]
@@ -461,7 +472,7 @@ def metrics_rollups_by_cause(context: dg.AssetExecutionContext, warehouse: Wareh
         checks = [rollup_consistency(frame, None), metric_ranges(METRICS_ROLLUPS_BY_CAUSE, frame, None)]
         return Chunk(frame, checks=checks, metadata=metadata)
 
-    yield from rollups_in_chunks(context, warehouse, METRICS_ROLLUPS_BY_CAUSE, 0, build)
+    yield from rollups_in_chunks(context, warehouse, METRICS_ROLLUPS_BY_CAUSE, 0, build, list(inputs.values()))
 
 
 SCORE_COLUMNS = ["service_action", "work_orders", "followup_ratings", "score", "score_ci_low", "score_ci_high", "grade"]
@@ -471,8 +482,10 @@ SCORE_COLUMNS = ["service_action", "work_orders", "followup_ratings", "score", "
 def service_item_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """A 5-point score, confidence interval and grade per service item and period."""
 
+    inputs = {"days": DAYS_BUILT, "by_item": BY_ITEM_IN}
+
     def build(plan: RollupPlan, changed: DateWindow) -> Chunk:
-        read = warehouse.rows_of({"days": DAYS_BUILT, "by_item": BY_ITEM_IN}, plan.read)
+        read = warehouse.rows_of(inputs, plan.read)
         frame = build_service_item_scores(read["by_item"], set(read["days"]["business_date"]), plan)
         rolling = frame.loc[frame["period"] == "rolling_28d"]
         figures = ["score", "followup_ratings"]
@@ -485,4 +498,4 @@ def service_item_scores(context: dg.AssetExecutionContext, warehouse: WarehouseR
         checks = [rollup_consistency(frame, None), metric_ranges(SERVICE_ITEM_SCORES, frame, None)]
         return Chunk(frame, checks=checks, metadata=metadata)
 
-    yield from rollups_in_chunks(context, warehouse, SERVICE_ITEM_SCORES, 0, build)
+    yield from rollups_in_chunks(context, warehouse, SERVICE_ITEM_SCORES, 0, build, list(inputs.values()))

@@ -293,4 +293,5 @@ def stage_source(
         alert_refused(context, kind.spec.name, ledger.refused)
         return {kind.spec.name: staged_chunk(result, window, ledger=ledger)}
 
-    yield from materialize_in_chunks(context, warehouse, [kind.spec], build, render=render_staged)
+    sized = landing.sizer(source)
+    yield from materialize_in_chunks(context, warehouse, [kind.spec], build, render=render_staged, sized_by=sized)

@@ -138,6 +138,15 @@ class Warehouse(ABC):
             return empty_frame(spec, self.timezone)[wanted]
         return arrow_to_frame(spec, _in_key_order(spec, table), self.timezone)
 
+    def day_counts(self, spec: TableSpec, window: DateWindow) -> dict[dt.date, int]:
+        """Rows per partition day of window (none when the table is absent or not partitioned)."""
+        column = spec.partition_column
+        table = self._read(spec, window, [column], {}) if column else None
+        if table is None or not table.num_rows:
+            return {}
+        counted = pc.value_counts(table.column(column)).to_pylist()
+        return {c["values"]: c["counts"] for c in counted if c["values"] is not None}
+
     # The connection held by held(), which a backend's connect() hands out while it is set.
     _held: object | None = None
 

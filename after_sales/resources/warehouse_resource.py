@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -12,7 +12,7 @@ from pydantic import Field
 from after_sales.partitions import SAME_DAYS, DayWindow
 from after_sales.resources.warehouse import TableWrite, Warehouse, open_warehouse
 from after_sales.tables import DATA_QUALITY_RUNS, QUARANTINE, TableSpec, table_spec
-from after_sales.windows import DateWindow
+from after_sales.windows import DateWindow, DayTotals
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,16 @@ class WarehouseResource(dg.ConfigurableResource):
     timezone: str = Field(default="Asia/Shanghai", description="Business time zone for timestamps read back.")
     lock_timeout_seconds: float = Field(default=60.0, description="How long to wait for a locked DuckDB file.")
     chunk_days: int = Field(
-        default=14,
+        default=366,
         ge=1,
-        description="A run over a longer partition range builds, validates and writes it this many days at a time, "
-        "each chunk in one transaction, so memory follows the chunk.",
+        description="A run over a partition range builds, validates and writes it in chunks of at most this many "
+        "days, each in one transaction, so memory follows the chunk.",
+    )
+    chunk_rows: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="A chunk holds consecutive days while the rows they read (estimated: upstream rows per day, or "
+        "landed bytes) stay within this; fewer rows, less memory; more rows, fewer fixed costs per chunk.",
     )
 
     def open(self) -> Warehouse:
@@ -114,6 +120,23 @@ class WarehouseResource(dg.ConfigurableResource):
         wh = self.open()
         with wh.held():
             return {name: wh.read(d.spec, d.window(window), d.columns) for name, d in dependencies.items()}
+
+    def sizer(
+        self, *dependencies: Upstream, reads: Callable[[DateWindow], DateWindow] | None = None
+    ) -> Callable[[DateWindow], Callable[[DateWindow], int]]:
+        """Estimates of the rows a chunk of days reads from dependencies (counted once over the run's window);
+        reads, when given, maps a chunk to the upstream days it reads instead of each dependency's DayWindow."""
+
+        def counted(whole: DateWindow) -> Callable[[DateWindow], int]:
+            wh = self.open()
+            with wh.held():
+                totals = []
+                for d in dependencies:
+                    days = reads(whole) if reads else d.window(whole)
+                    totals.append((d, DayTotals.of(days, wh.day_counts(d.spec, days))))
+            return lambda chunk: sum(t.over(reads(chunk) if reads else d.window(chunk)) for d, t in totals)
+
+        return counted
 
     def replace(
         self, spec: TableSpec, rows: pd.DataFrame, window: DateWindow | None, scope: Mapping[str, str] | None = None

@@ -15,22 +15,30 @@ TZ = "Asia/Shanghai"
 
 
 def resources_for(
-    url: str, landing: Path, exports: Path, schema: str = "after_sales", chunk_days: int = 14
+    url: str,
+    landing: Path,
+    exports: Path,
+    schema: str = "after_sales",
+    chunk_days: int = 14,
+    chunk_rows: int = 1_000_000,
 ) -> dict[str, object]:
     """The Definitions' resources over a warehouse URL, a landing folder and an export folder."""
+    warehouse = WarehouseResource(
+        url=url, schema_name=schema, timezone=TZ, lock_timeout_seconds=5, chunk_days=chunk_days, chunk_rows=chunk_rows
+    )
     return {
-        "warehouse": WarehouseResource(
-            url=url, schema_name=schema, timezone=TZ, lock_timeout_seconds=5, chunk_days=chunk_days
-        ),
+        "warehouse": warehouse,
         "landing": LandingZone(base_dir=str(landing)),
         "exports": ExportDirectory(base_dir=str(exports)),
     }
 
 
-def other_warehouse(tmp_path: Path, landing: Path, name: str, chunk_days: int = 14) -> dict[str, object]:
+def other_warehouse(
+    tmp_path: Path, landing: Path, name: str, chunk_days: int = 14, chunk_rows: int = 1_000_000
+) -> dict[str, object]:
     """Resources over a second DuckDB file and export folder, same landing zone."""
     url = f"duckdb:///{tmp_path / (name + '.duckdb')}"
-    return resources_for(url, landing, tmp_path / f"{name}_exports", chunk_days=chunk_days)
+    return resources_for(url, landing, tmp_path / f"{name}_exports", chunk_days=chunk_days, chunk_rows=chunk_rows)
 
 
 def with_warehouse(resources: dict[str, object], url: str, schema: str) -> dict[str, object]:
