@@ -27,8 +27,6 @@ from after_sales.resources import ExportDirectory, LandingZone, WarehouseResourc
 from after_sales.schedules import daily_schedule
 from after_sales.sensors import build_sensors, source_assets
 from after_sales.settings import (
-    ENV_CHUNK_DAYS,
-    ENV_CHUNK_ROWS,
     ENV_EXPORT_DIR,
     ENV_LANDING_DIR,
     ENV_WAREHOUSE_SCHEMA,
@@ -45,17 +43,14 @@ def _env_or(name: str, default: str) -> str | dg.EnvVar:
     return dg.EnvVar(name) if os.environ.get(name, "").strip() else default
 
 
-def _int_env_or(name: str, default: int) -> int | dg.EnvVar:
-    """The integer env var (so the UI shows where it came from) when set, else the default."""
-    return dg.EnvVar.int(name) if os.environ.get(name, "").strip() else default
-
-
 warehouse = WarehouseResource(
     url=_env_or(ENV_WAREHOUSE_URL, SETTINGS.warehouse_url),
     schema_name=_env_or(ENV_WAREHOUSE_SCHEMA, SETTINGS.warehouse_schema),
     timezone=SETTINGS.timezone,
-    chunk_days=_int_env_or(ENV_CHUNK_DAYS, SETTINGS.chunk_days),
-    chunk_rows=_int_env_or(ENV_CHUNK_ROWS, SETTINGS.chunk_rows),
+    # Numbers from the settings (which read AFTER_SALES_CHUNK_DAYS and AFTER_SALES_CHUNK_ROWS), not dg.EnvVar.int:
+    # pydantic checks the fields' bounds against the EnvVar object itself and refuses it.
+    chunk_days=SETTINGS.chunk_days,
+    chunk_rows=SETTINGS.chunk_rows,
 )
 
 # Steps run in parallel processes forked from a server that has already imported the project, pandas and

@@ -6,6 +6,8 @@ shared with other work they are far less sensitive to contention. Peak RSS is
 taken two ways and the larger is reported: the kernel's ru_maxrss of the child (largest single
 process, from wait4) and the sum of VmRSS over every process of the child's session, sampled every
 0.1 s (the multiprocess Dagster executor runs steps side by side in separate processes).
+ru_maxrss starts at the parent's resident size when the child is forked (Linux keeps it across exec), so
+the process calling this must stay small: data sets are generated in a process of their own.
 A side that runs past its timeout or memory cap is killed (its own process group, by id) and
 reported as capped.
 """

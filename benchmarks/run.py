@@ -12,12 +12,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
 import shutil
 import sys
 import time
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from benchmarks import report
@@ -168,7 +170,10 @@ class Runner:
 
     def dataset(self, ds: Dataset) -> tuple[Path, dict[str, object]]:
         began = time.perf_counter()
-        landing, info = ensure_landing(ds, self.work, fresh=self.args.fresh)
+        # In a process of its own: Linux hands a forked child its parent's resident size as the start of its
+        # ru_maxrss (kept across exec), so a parent grown by generating data would inflate every side's peak.
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            landing, info = pool.submit(ensure_landing, ds, self.work, self.args.fresh).result()
         rows = info["rows"]
         self.say(
             f"  data {ds.name}: {rows['orders']:,} orders, {rows['feedback']:,} feedback, "  # type: ignore[index]

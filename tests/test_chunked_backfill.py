@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -56,6 +59,17 @@ def test_day_totals_sum_any_window() -> None:
     assert totals.over(DateWindow(dt.date(2024, 12, 1), dt.date(2025, 1, 3))) == 3
     assert totals.over(DateWindow(dt.date(2025, 1, 4), dt.date(2025, 3, 1))) == 4
     assert totals.over(DateWindow(dt.date(2025, 3, 1), dt.date(2025, 3, 2))) == 0
+
+
+def test_chunk_settings_come_from_the_environment(tmp_path: Path) -> None:
+    """AFTER_SALES_CHUNK_DAYS and AFTER_SALES_CHUNK_ROWS reach the warehouse resource of the definitions."""
+    env = {**os.environ, "AFTER_SALES_CHUNK_DAYS": "5", "AFTER_SALES_CHUNK_ROWS": "1234", "DAGSTER_HOME": str(tmp_path)}
+    code = (
+        "from after_sales.definitions import defs; w = defs.resources['warehouse']; print(w.chunk_days, w.chunk_rows)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-2:] == ["5", "1234"]
 
 
 def test_check_results_merge_over_chunks() -> None:
