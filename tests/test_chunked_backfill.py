@@ -141,3 +141,37 @@ def test_a_frame_without_rows_is_judged_as_gx_judges_it() -> None:
         assert report.passed
         got = report.rows.loc[report.rows["partition_date"] == window.start]
         assert sorted(zip(got["rule"], got["passed"], strict=True)) == sorted((o.rule.label, o.success) for o in direct)
+
+
+@pytest.mark.slow
+def test_marketplace_feedback_before_a_chunk_boundary_finds_orders_landed_after_it(
+    tmp_path: Path, landing: Path
+) -> None:
+    """Reviews and refunds landed on the last day of a chunk name orders landed the next day: staged as in one pass,
+    not quarantined as unknown orders."""
+    fixtures = Path(__file__).parent / "fixtures" / "marketplaces" / "taobao" / "2026-10-01"
+    for name, day in (("评价导出_utf8.csv", "2026-10-01"), ("退款导出_utf8.csv", "2026-10-01")):
+        (landing / "taobao" / day).mkdir(parents=True, exist_ok=True)
+        (landing / "taobao" / day / name).write_bytes((fixtures / name).read_bytes())
+    (landing / "taobao" / "2026-10-02").mkdir(parents=True)
+    orders = fixtures / "ExportOrderList202610011230_utf8.csv"
+    (landing / "taobao" / "2026-10-02" / orders.name).write_bytes(orders.read_bytes())
+    selection = ["stg_taobao_orders", "stg_taobao_feedback"]
+    tables = {}
+    for name, days in (("one_pass", 60), ("chunks", 1)):
+        resources = other_warehouse(tmp_path, landing, name, chunk_days=days)
+        result = run_range(resources, "2026-10-01", "2026-10-02", selection)
+        assert result.success, name
+        assert result.asset_materializations_for_node("stg_taobao")[-1].metadata["chunks"].value == (
+            1 if name == "one_pass" else 2
+        )
+        wh = resources["warehouse"].open()  # type: ignore[attr-defined]
+        tables[name] = {}
+        for table in ("stg_taobao_feedback", "quarantine"):
+            frame = wh.query(f"SELECT * FROM after_sales.{table}")
+            frame = frame.drop(columns=[c for c in frame.columns if c in RUN_COLUMNS])
+            tables[name][table] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+    staged = tables["one_pass"]["stg_taobao_feedback"]
+    assert len(staged) > 0 and set(staged["landing_date"].astype(str)) == {"2026-10-01"}
+    for table, frame in tables["one_pass"].items():
+        pd.testing.assert_frame_equal(frame, tables["chunks"][table], obj=table)

@@ -12,7 +12,16 @@ import pytest
 from after_sales.definitions import defs
 from after_sales.jobs import daily_job
 from after_sales.partitions import FEEDBACK_WINDOW_DAYS, SETTINGS
-from after_sales.sensors.landing import FILES_TAG, RANGE_END, RANGE_START, TRIGGER_TAG, last_partition_day, scan
+from after_sales.sensors.landing import (
+    FILES_TAG,
+    RANGE_END,
+    RANGE_START,
+    TRIGGER_TAG,
+    affected_partitions,
+    downstream_keys,
+    last_partition_day,
+    scan,
+)
 from after_sales.sources import MARKETPLACE_SOURCES
 from tests.support.landing import BEHAVIOUR_HEADER, ORDERS_HEADER, write_landing
 from tests.support.sensors import age, tick
@@ -144,6 +153,21 @@ def test_other_sources_select_their_staging_assets(landing: Path, source: str) -
     staging = ["stg_feedback"] if source == "feedback" else [f"stg_{source}_orders", f"stg_{source}_feedback"]
     assert set(staging) <= selected and "stg_orders" not in selected
     assert "fct_order_feedback" in selected
+
+
+def test_marketplace_orders_restage_the_feedback_days_that_can_name_them() -> None:
+    """A marketplace's feedback staging reads the orders landed around it: new orders of day D re-stage the feedback
+    of D - late days .. D + 14, whose business dates the orders of D already reach, so the marts are not widened."""
+    graph = REPO.asset_graph
+    source = next(iter(MARKETPLACE_SOURCES))
+    orders, feedback = dg.AssetKey(f"stg_{source}_orders"), dg.AssetKey(f"stg_{source}_feedback")
+    assert orders in graph.get(feedback).parent_entity_keys
+    day = LAST - dt.timedelta(days=100)
+    affected = affected_partitions(graph, [orders, feedback], downstream_keys(graph, [orders, feedback]), [day])
+    assert affected[orders] == {day.isoformat()}
+    first, last = day - dt.timedelta(days=SETTINGS.late_arrival_days), day + dt.timedelta(days=FEEDBACK_WINDOW_DAYS)
+    assert affected[feedback] == {(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)}
+    assert max(affected[dg.AssetKey("fct_order_feedback")]) == day.isoformat()
 
 
 @pytest.mark.slow

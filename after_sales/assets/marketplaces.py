@@ -33,7 +33,7 @@ from after_sales.checks.quality import check_specs
 from after_sales.marketplaces import ExportFileError, ExportRead, SourceConfig, read_export
 from after_sales.marketplaces.multi import detail_table_rows, item_table_rows, join_files
 from after_sales.marketplaces.reader import to_business_time
-from after_sales.partitions import ORDERS_FOR_FEEDBACK, daily_partitions
+from after_sales.partitions import ORDERS_FOR_FEEDBACK, daily_partitions, date_window
 from after_sales.resources import Companion, LandingZone, WarehouseResource
 from after_sales.sources import MARKETPLACE_SOURCES
 from after_sales.tables import (
@@ -182,8 +182,11 @@ def marketplace_staging_asset(
     )
     items_spec = order_items_table(source)
     details_spec = order_details_table(source)
-    outs = {
-        spec.name: dg.AssetOut(
+    # Feedback staging reads the orders landed around it (the unknown-order rule): a declared dependency, so the
+    # graph shows it and the orders sensor re-stages the feedback days that new orders reach.
+    reads_orders = [dg.AssetDep(tables["orders"].name, partition_mapping=ORDERS_FOR_FEEDBACK.mapping)]
+    specs = [
+        dg.AssetSpec(
             key=spec.name,
             description=spec.description,
             metadata={**table_metadata(spec), "mapping_file": str(source.path)},
@@ -192,13 +195,14 @@ def marketplace_staging_asset(
             owners=OWNERS,
             tags={"after_sales/channel": source.channel},
             code_version="2",
+            deps=reads_orders if kind == "feedback" else [],
         )
-        for spec in tables.values()
-    }
+        for kind, spec in tables.items()
+    ]
 
     @dg.multi_asset(
         name=f"stg_{source.name}",
-        outs=outs,
+        specs=specs,
         partitions_def=daily_partitions,
         backfill_policy=BACKFILL_POLICY,
         retry_policy=RETRY_POLICY,
@@ -207,11 +211,11 @@ def marketplace_staging_asset(
         description=f"Read {source.label} exports landed under <landing>/{source.name}/<day>/ with {source.path.name}.",
     )
     def _stage(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: WarehouseResource) -> Emitted:
-        def build(window: DateWindow) -> dict[str, Chunk]:
-            kinds_seen: dict[str, str] = {}
-            skipped: dict[dt.date, list[str]] = {}
-            ledger = FileLedger(source.name, window.days())
+        run_days = date_window(context.partition_time_window)
 
+        def read_window(
+            window: DateWindow, ledger: FileLedger, kinds_seen: dict[str, str], skipped: dict[dt.date, list[str]]
+        ) -> list[tuple[dt.date, ExportRead]]:
             def read_one(day: dt.date, path: Path) -> list[tuple[dt.date, ExportRead]] | None:
                 try:
                     read = read_export(path, source, landing.path)
@@ -219,19 +223,40 @@ def marketplace_staging_asset(
                     if not exc.no_kind:
                         raise  # a whole-file fault: read_each_file refuses this file alone
                     # a file of no kind of this mapping (payments, customers, a readme): reported, skipped
-                    context.log.warning(f"skipped: {exc}")
                     skipped.setdefault(day, []).append(str(exc))
                     return None
                 kinds_seen[read.file] = "+".join(r.subkind for r in read.all_reads())
                 return [(day, r) for r in read.all_reads()]
 
             # A file with a whole-file fault is refused alone (quarantine_files); the source's other files go on.
-            dated = [d for part in read_each_file(landing, window, read_one, ledger) for d in part]
+            return [d for part in read_each_file(landing, window, read_one, ledger) for d in part]
+
+        def orders_staged_later(ahead: DateWindow) -> pd.DataFrame:
+            """The orders a later chunk of this run stages for the days of ahead, staged here for their ids only:
+            feedback near a chunk's end may name them, and a single pass would have them."""
+            if ahead.start >= ahead.end:
+                return pd.DataFrame(columns=["order_id", "landing_date"])
+            dated = read_window(ahead, FileLedger(source.name, ahead.days()), {}, {})
+            results, _, _ = stage_reads(dated, source, staging_context())
+            return combine(results["orders"], tables["orders"], KINDS["orders"].id_column).rows[
+                ["order_id", "landing_date"]
+            ]
+
+        def build(window: DateWindow) -> dict[str, Chunk]:
+            kinds_seen: dict[str, str] = {}
+            skipped: dict[dt.date, list[str]] = {}
+            ledger = FileLedger(source.name, window.days())
+            dated = read_window(window, ledger, kinds_seen, skipped)
+            for notes in skipped.values():
+                for note in notes:
+                    context.log.warning(f"skipped: {note}")
             results, item_rows, detail_rows = stage_reads(dated, source, staging_context())
             orders = combine(results["orders"], tables["orders"], KINDS["orders"].id_column)
             orders.warnings[:0] = not_loaded_notes(context, landing, source.name, window)
             feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
-            known = _known_orders(warehouse, tables["orders"], orders.rows, window, siblings)
+            ahead = DateWindow(window.end, max(window.end, min(ORDERS_FOR_FEEDBACK.of(window).end, run_days.end)))
+            staged = pd.concat([orders.rows[["order_id", "landing_date"]], orders_staged_later(ahead)])
+            known = _known_orders(warehouse, tables["orders"], staged, DateWindow(window.start, ahead.end), siblings)
             feedback = unknown_orders_quarantined(feedback, known)
             alert_refused(context, f"stg_{source.name}", ledger.refused)
             files = {"export_files": kinds_seen, "skipped_files": [s for day in sorted(skipped) for s in skipped[day]]}

@@ -181,25 +181,30 @@ def affected_partitions(
     unknown_order, or back), and those belong to the business dates the changed orders already map to.
     """
     restaged = set(restaged_keys(graph, sources))
-    affected: dict[dg.AssetKey, set[str]] = {k: {d.isoformat() for d in days} for k in sources}
+    landed = {d.isoformat() for d in days}
+    affected: dict[dg.AssetKey, set[str]] = {k: landed for k in sources}
+    # What an asset passes on to the marts below it: a source its landing days (a marketplace's feedback, widened
+    # by the orders it reads, does not widen them), a re-staged reader nothing, a mart the partitions it rebuilds.
+    passed: dict[dg.AssetKey, set[str]] = {k: landed for k in sources}
     for key in keys:
-        if key in affected:
-            continue
+        staging = key in sources or key in restaged
         child = graph.get(key).partitions_def
-        parts: set[str] = set()
+        parts = set(affected.get(key, ()))
         for parent in graph.get(key).parent_entity_keys:
-            if not affected.get(parent) or (parent in restaged and key not in restaged):
+            upstream = affected.get(parent) if staging else passed.get(parent)
+            if not upstream:
                 continue
             parent_def = graph.get(parent).partitions_def
             assert parent_def is not None and child is not None
             mapped = graph.get_partition_mapping(key, parent).get_downstream_partitions_for_partitions(
-                parent_def.empty_subset().with_partition_keys(sorted(affected[parent])),
+                parent_def.empty_subset().with_partition_keys(sorted(upstream)),
                 parent_def,
                 downstream_partitions_def=child,
             )
             parts.update(mapped.get_partition_keys())
         if parts:
             affected[key] = parts
+            passed.setdefault(key, set() if key in restaged else parts)
     return affected
 
 
