@@ -48,6 +48,7 @@ from after_sales.transforms.metrics import (
     ticket_rows,
 )
 from after_sales.transforms.rollups import (
+    PeriodReads,
     build_cause_rollups,
     build_metrics_rollups,
     build_service_item_scores,
@@ -755,3 +756,21 @@ def test_periods_and_rewrite_plan_by_hand() -> None:
     # Without lookback: up to 10-02 + 27 = 10-29, or the month end 10-31 when later.
     plan = plan_rollups(DateWindow(D1, D3), 0)
     assert (plan.write.end, plan.read.start) == (dt.date(2026, 11, 1), dt.date(2026, 9, 4))
+
+
+@pytest.mark.parametrize("lookback", [0, 7, 28])
+def test_the_declared_dependency_covers_what_every_plan_reads(lookback: int) -> None:
+    """A roll-up's Dagster dependency (days_before) and the rows its plans read come from one PeriodReads: every
+    period ending on D reads nothing before D - days_before, and a period ending on a month's last day of 31 reads
+    that far."""
+    reads = PeriodReads(lookback)
+    reached = 0
+    for i in range(2 * 366):
+        end = dt.date(2025, 1, 1) + dt.timedelta(days=i)
+        plan = reads.of_ends(DateWindow.single(end))
+        assert plan.read.end == end + dt.timedelta(days=1)
+        assert plan.read.start >= end - dt.timedelta(days=reads.days_before), end
+        reached = max(reached, (end - plan.read.start).days)
+    assert reached == reads.days_before
+    changed = DateWindow(dt.date(2025, 3, 1), dt.date(2025, 3, 4))
+    assert reads.after_change(changed) == plan_rollups(changed, lookback)

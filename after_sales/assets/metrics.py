@@ -73,12 +73,11 @@ from after_sales.transforms.metrics import (
 )
 from after_sales.transforms.rollups import (
     TRAFFIC_DAYS,
+    PeriodReads,
     RollupPlan,
     build_cause_rollups,
     build_metrics_rollups,
     build_service_item_scores,
-    plan_period_ends,
-    plan_rollups,
 )
 from after_sales.transforms.service_scores import build_metrics_daily_by_service_item
 from after_sales.transforms.sessions import EVENT_SESSION_COLUMNS, SESSION_MEASURE_COLUMNS, metric_sessions
@@ -114,13 +113,9 @@ ACTIONS_OF_ORDERS = upstream(
     ["work_order_id", "action", "acted_at", "action_id", "landing_date", "source_file", "source_row"],
 )
 # metrics_rollups reads history before a period: the traffic comparison week and the backlog lookback.
-ROLLUP_LOOKBACK = max(TRAFFIC_DAYS, load_metric_rules().backlog_lookback_days)
-# Period ending on D reads business dates back to the start of its month or 28-day window, minus the lookback.
-LONGEST_PERIOD_DAYS = 31
-
-
-def _trailing(lookback: int) -> DayWindow:
-    return DayWindow(-(LONGEST_PERIOD_DAYS - 1 + lookback), 0)
+ROLLUP_READS = PeriodReads(max(TRAFFIC_DAYS, load_metric_rules().backlog_lookback_days))
+# The cause and service-item roll-ups read their periods' days only.
+PERIOD_DAYS = PeriodReads()
 
 
 # Files refused as a whole (quarantine_files) that may hold rows of the window's business dates.
@@ -364,10 +359,10 @@ def _service_item_totals(_: str, totals: dict[str, object]) -> dict[str, object]
 # --- Roll-ups: written directly, over the period ends a rebuilt window reaches ------------------------------
 
 
-def _rollup_kwargs(spec: TableSpec, deps: list[str], lookback: int) -> dict[str, object]:
+def _rollup_kwargs(spec: TableSpec, deps: list[str], reads: PeriodReads) -> dict[str, object]:
     return {
         **partitioned_asset_kwargs(spec, GROUP),
-        "deps": [upstream(d, _trailing(lookback)).dep for d in deps],
+        "deps": [upstream(d, DayWindow(-reads.days_before, 0)).dep for d in deps],
         "check_specs": check_specs(spec.name, ROLLUP_CHECKS),
         "code_version": "1",
         "pool": ROLLUP_POOL_PREFIX + spec.name,
@@ -378,21 +373,21 @@ def rollups_in_chunks(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     spec: TableSpec,
-    lookback: int,
+    reads: PeriodReads,
     build: Callable[[RollupPlan, DateWindow], Chunk],
     inputs: Sequence[Upstream],
 ) -> Emitted:
     """Rewrite every period end the rebuilt days reach, in chunks of period ends, each validated and written alone
     (chunks sized by the rows of inputs their periods read)."""
     changed = date_window(context.partition_time_window)
-    plan = plan_rollups(changed, lookback)
+    plan = reads.after_change(changed)
 
     def build_ends(ends: DateWindow) -> dict[str, Chunk]:
-        return {spec.name: build(plan_period_ends(ends, lookback), changed)}
+        return {spec.name: build(reads.of_ends(ends), changed)}
 
     # Within a backfill split into runs, the period ends of its later runs are theirs to write.
     write = clip_to_backfill(context, plan.write)
-    sized = warehouse.sizer(*inputs, reads=lambda ends: plan_period_ends(ends, lookback).read)
+    sized = warehouse.sizer(*inputs, reads=lambda ends: reads.of_ends(ends).read)
     yield from materialize_in_chunks(context, warehouse, [spec], build_ends, window=write, sized_by=sized)
 
 
@@ -426,7 +421,7 @@ ROLLUP_FIGURES = [
     **_rollup_kwargs(
         METRICS_ROLLUPS,
         [METRICS_DAILY.name, METRICS_DAILY_BY_CHANNEL.name, FCT_ORDER_FEEDBACK.name, WORK_ORDERS.name],
-        ROLLUP_LOOKBACK,
+        ROLLUP_READS,
     )
 )
 def metrics_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
@@ -449,11 +444,13 @@ def metrics_rollups(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         checks = [rollup_consistency(frame, daily), metric_ranges(METRICS_ROLLUPS, frame, None)]
         return Chunk(frame, checks=checks, metadata=metadata)
 
-    yield from rollups_in_chunks(context, warehouse, METRICS_ROLLUPS, ROLLUP_LOOKBACK, build, list(inputs.values()))
+    yield from rollups_in_chunks(context, warehouse, METRICS_ROLLUPS, ROLLUP_READS, build, list(inputs.values()))
 
 
 @dg.asset(
-    **_rollup_kwargs(METRICS_ROLLUPS_BY_CAUSE, [METRICS_DAILY.name, METRICS_DAILY_BY_CAUSE.name, WORK_ORDERS.name], 0)
+    **_rollup_kwargs(
+        METRICS_ROLLUPS_BY_CAUSE, [METRICS_DAILY.name, METRICS_DAILY_BY_CAUSE.name, WORK_ORDERS.name], PERIOD_DAYS
+    )
 )
 def metrics_rollups_by_cause(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """Day, rolling 7/28-day, week and month figures per located cause."""
@@ -472,13 +469,15 @@ def metrics_rollups_by_cause(context: dg.AssetExecutionContext, warehouse: Wareh
         checks = [rollup_consistency(frame, None), metric_ranges(METRICS_ROLLUPS_BY_CAUSE, frame, None)]
         return Chunk(frame, checks=checks, metadata=metadata)
 
-    yield from rollups_in_chunks(context, warehouse, METRICS_ROLLUPS_BY_CAUSE, 0, build, list(inputs.values()))
+    yield from rollups_in_chunks(
+        context, warehouse, METRICS_ROLLUPS_BY_CAUSE, PERIOD_DAYS, build, list(inputs.values())
+    )
 
 
 SCORE_COLUMNS = ["service_action", "work_orders", "followup_ratings", "score", "score_ci_low", "score_ci_high", "grade"]
 
 
-@dg.asset(**_rollup_kwargs(SERVICE_ITEM_SCORES, [METRICS_DAILY.name, METRICS_DAILY_BY_SERVICE_ITEM.name], 0))
+@dg.asset(**_rollup_kwargs(SERVICE_ITEM_SCORES, [METRICS_DAILY.name, METRICS_DAILY_BY_SERVICE_ITEM.name], PERIOD_DAYS))
 def service_item_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Emitted:
     """A 5-point score, confidence interval and grade per service item and period."""
 
@@ -498,4 +497,4 @@ def service_item_scores(context: dg.AssetExecutionContext, warehouse: WarehouseR
         checks = [rollup_consistency(frame, None), metric_ranges(SERVICE_ITEM_SCORES, frame, None)]
         return Chunk(frame, checks=checks, metadata=metadata)
 
-    yield from rollups_in_chunks(context, warehouse, SERVICE_ITEM_SCORES, 0, build, list(inputs.values()))
+    yield from rollups_in_chunks(context, warehouse, SERVICE_ITEM_SCORES, PERIOD_DAYS, build, list(inputs.values()))

@@ -103,6 +103,31 @@ def plan_period_ends(ends: DateWindow, lookback: int = 0) -> RollupPlan:
     return RollupPlan(ends, DateWindow(read_from, ends.end), tuple(periods))
 
 
+# The longest period a roll-up row covers: a calendar month.
+LONGEST_PERIOD_DAYS = 31
+
+
+@dataclass(frozen=True)
+class PeriodReads:
+    """The business dates a roll-up reads, declared once: a period ending on D reads from its first day minus lookback,
+    never more than days_before days before D (the Dagster dependency); plans give the exact rows."""
+
+    lookback: int = 0
+
+    @property
+    def days_before(self) -> int:
+        """How many days before a period's end its reads can start."""
+        return LONGEST_PERIOD_DAYS - 1 + self.lookback
+
+    def after_change(self, changed: DateWindow) -> RollupPlan:
+        """The period ends to rewrite, and what they read, after the days of changed were rebuilt."""
+        return plan_rollups(changed, self.lookback)
+
+    def of_ends(self, ends: DateWindow) -> RollupPlan:
+        """The periods ending in ends and the dates they read."""
+        return plan_period_ends(ends, self.lookback)
+
+
 def _periods_input(periods: Iterable[Period]) -> pa.Table:
     """The periods as an SQL input, with each kind's place in PERIOD_KINDS (the roll-up tables' row order)."""
     rows = list(periods)
