@@ -592,6 +592,17 @@ def test_multiprocess_run_config_validates_against_the_daily_job() -> None:
         pytest.skip("the Definitions' executor is fully configured, so run config cannot set max_concurrent")
 
 
+def test_every_forkserver_preload_module_imports() -> None:
+    """A preload module that fails to import would fail every multiprocess run; the storage ones must be there."""
+    import importlib
+
+    from after_sales.definitions import FORKSERVER_PRELOAD
+
+    assert {"dagster._core.storage.sqlite_storage", "dagster_postgres"} <= set(FORKSERVER_PRELOAD)
+    for module in FORKSERVER_PRELOAD:
+        importlib.import_module(module)
+
+
 def test_kubernetes_files_fit_together() -> None:
     """The Helm values load the code location the k8s definitions file defines; its run config validates."""
     values = yaml.safe_load((ROOT / "deploy" / "k8s" / "values.yaml").read_text(encoding="utf-8"))
