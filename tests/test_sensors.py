@@ -19,6 +19,7 @@ from after_sales.sensors.landing import (
     TRIGGER_TAG,
     affected_partitions,
     downstream_keys,
+    feedback_reads_orders,
     last_partition_day,
     scan,
 )
@@ -157,11 +158,14 @@ def test_other_sources_select_their_staging_assets(landing: Path, source: str) -
 
 def test_marketplace_orders_restage_the_feedback_days_that_can_name_them() -> None:
     """A marketplace's feedback staging reads the orders landed around it: new orders of day D re-stage the feedback
-    of D - late days .. D + 14, whose business dates the orders of D already reach, so the marts are not widened."""
+    of D - late days .. D + 14, whose business dates the orders of D already reach, so the marts are not widened.
+    Not through a graph edge (a backfill of every asset could not order the step's two outputs)."""
     graph = REPO.asset_graph
     source = next(iter(MARKETPLACE_SOURCES))
     orders, feedback = dg.AssetKey(f"stg_{source}_orders"), dg.AssetKey(f"stg_{source}_feedback")
-    assert orders in graph.get(feedback).parent_entity_keys
+    assert orders not in graph.get(feedback).parent_entity_keys
+    assert feedback_reads_orders([orders, feedback]) == {feedback: orders}
+    assert not feedback_reads_orders([dg.AssetKey("stg_feedback")])
     day = LAST - dt.timedelta(days=100)
     affected = affected_partitions(graph, [orders, feedback], downstream_keys(graph, [orders, feedback]), [day])
     assert affected[orders] == {day.isoformat()}

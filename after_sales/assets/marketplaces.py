@@ -182,11 +182,11 @@ def marketplace_staging_asset(
     )
     items_spec = order_items_table(source)
     details_spec = order_details_table(source)
-    # Feedback staging reads the orders landed around it (the unknown-order rule): a declared dependency, so the
-    # graph shows it and the orders sensor re-stages the feedback days that new orders reach.
-    reads_orders = [dg.AssetDep(tables["orders"].name, partition_mapping=ORDERS_FOR_FEEDBACK.mapping)]
-    specs = [
-        dg.AssetSpec(
+    # The feedback table reads the step's own orders (the unknown-order rule), but that is not declared as a graph
+    # edge: Dagster's asset backfills cannot order two outputs of one step by a shifted partition mapping (a backfill
+    # of every asset then never requests the step). The landing sensor widens the feedback days itself.
+    outs = {
+        spec.name: dg.AssetOut(
             key=spec.name,
             description=spec.description,
             metadata={**table_metadata(spec), "mapping_file": str(source.path)},
@@ -195,14 +195,13 @@ def marketplace_staging_asset(
             owners=OWNERS,
             tags={"after_sales/channel": source.channel},
             code_version="2",
-            deps=reads_orders if kind == "feedback" else [],
         )
-        for kind, spec in tables.items()
-    ]
+        for spec in tables.values()
+    }
 
     @dg.multi_asset(
         name=f"stg_{source.name}",
-        specs=specs,
+        outs=outs,
         partitions_def=daily_partitions,
         backfill_policy=BACKFILL_POLICY,
         retry_policy=RETRY_POLICY,

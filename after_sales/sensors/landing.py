@@ -34,7 +34,7 @@ from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGra
 
 from after_sales.jobs import daily_job
 from after_sales.landing import landed_days, landed_paths
-from after_sales.partitions import SETTINGS, daily_partitions
+from after_sales.partitions import ORDERS_FOR_FEEDBACK, SETTINGS, daily_partitions
 from after_sales.resources import LandingZone
 
 RANGE_START = "dagster/asset_partition_range_start"
@@ -59,6 +59,18 @@ Observed = dict[str, tuple[int, int]]
 def source_assets(marketplaces: Iterable[str]) -> dict[str, list[str]]:
     """Every landing source and the staging asset(s) that read it."""
     return {**OWN_SOURCES, **{m: [f"stg_{m}_orders", f"stg_{m}_feedback"] for m in marketplaces}}
+
+
+def feedback_reads_orders(sources: Iterable[dg.AssetKey]) -> dict[dg.AssetKey, dg.AssetKey]:
+    """A marketplace step's feedback table -> its orders table, which the feedback is matched against over
+    ORDERS_FOR_FEEDBACK (the unknown-order rule). Not a graph edge: Dagster's asset backfills cannot order two
+    outputs of one step by a shifted partition mapping, so the widening is done here."""
+    names = {k.to_user_string() for k in sources}
+    return {
+        dg.AssetKey(n): dg.AssetKey(n.removesuffix("_feedback") + "_orders")
+        for n in sorted(names)
+        if n.endswith("_feedback") and n.removesuffix("_feedback") + "_orders" in names
+    }
 
 
 def observe(landing_dir: Path, source: str, first: dt.date, last: dt.date) -> Observed:
@@ -181,6 +193,7 @@ def affected_partitions(
     unknown_order, or back), and those belong to the business dates the changed orders already map to.
     """
     restaged = set(restaged_keys(graph, sources))
+    within_step = feedback_reads_orders(sources)
     landed = {d.isoformat() for d in days}
     affected: dict[dg.AssetKey, set[str]] = {k: landed for k in sources}
     # What an asset passes on to the marts below it: a source its landing days (a marketplace's feedback, widened
@@ -190,13 +203,16 @@ def affected_partitions(
         staging = key in sources or key in restaged
         child = graph.get(key).partitions_def
         parts = set(affected.get(key, ()))
-        for parent in graph.get(key).parent_entity_keys:
+        parents = [(p, graph.get_partition_mapping(key, p)) for p in graph.get(key).parent_entity_keys]
+        if key in within_step:
+            parents.append((within_step[key], ORDERS_FOR_FEEDBACK.mapping))
+        for parent, mapping in parents:
             upstream = affected.get(parent) if staging else passed.get(parent)
             if not upstream:
                 continue
             parent_def = graph.get(parent).partitions_def
             assert parent_def is not None and child is not None
-            mapped = graph.get_partition_mapping(key, parent).get_downstream_partitions_for_partitions(
+            mapped = mapping.get_downstream_partitions_for_partitions(
                 parent_def.empty_subset().with_partition_keys(sorted(upstream)),
                 parent_def,
                 downstream_partitions_def=child,
