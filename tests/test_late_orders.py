@@ -228,3 +228,70 @@ class Capture(Notifier):
     def send(self, alert: Alert) -> None:
         """Keep the alert."""
         self.into.append(alert)
+
+
+TAOBAO_REVIEWS = "评价时间,订单编号,宝贝标题,评价人,评价,评价内容,解释内容,解释时间"
+TAOBAO_ORDERS = (
+    "订单编号,买家会员名,买家支付宝账号,买家实际支付金额,订单状态,订单创建时间,订单付款时间,宝贝标题,宝贝总数量,收货人姓名,"
+    "订单备注"
+)
+LATE_TAOBAO_ORDER = "2870061234567899999"
+
+
+def marketplace_tick(definitions: dg.Definitions, landing: Path, cursor: str | None) -> dg.SensorExecutionData:
+    """One tick of landing_taobao."""
+    context = dg.build_sensor_context(
+        cursor=cursor, resources={"landing": LandingZone(base_dir=str(landing))}, definitions=definitions
+    )
+    return definitions.get_repository_def().get_sensor_def("landing_taobao").evaluate_tick(context)
+
+
+@pytest.mark.slow
+def test_marketplace_orders_landing_after_their_review_take_it_out_of_quarantine(
+    landing: Path, resources: dict[str, object], warehouse: Warehouse
+) -> None:
+    """A Taobao review lands on D before its order (landed on D + 2): quarantined as unknown_order, then the
+    landing sensor's run for the order re-stages D's feedback too, and the review is staged."""
+    write_landing(
+        landing,
+        "taobao",
+        D.isoformat(),
+        [f"{D} 12:00:00,{LATE_TAOBAO_ORDER},保温杯,t**e,差评,还没收到货,,"],
+        TAOBAO_REVIEWS,
+        name="评价导出.csv",
+    )
+    definitions = make_definitions(resources)
+    instance = dg.DagsterInstance.ephemeral()
+    staging = [dg.AssetKey("stg_taobao_orders"), dg.AssetKey("stg_taobao_feedback")]
+    tags = {"dagster/asset_partition_range_start": D.isoformat(), "dagster/asset_partition_range_end": D.isoformat()}
+    execute(definitions, instance, dg.RunRequest(tags=tags, asset_selection=staging))
+
+    def review() -> tuple[int, list[str]]:
+        staged = warehouse.query(
+            f"SELECT count(*) AS n FROM after_sales.stg_taobao_feedback WHERE order_id = '{LATE_TAOBAO_ORDER}'"
+        )
+        quarantined = warehouse.query(
+            "SELECT rule FROM after_sales.quarantine WHERE staging_table = 'stg_taobao_feedback' "
+            f"AND raw LIKE '%{LATE_TAOBAO_ORDER}%'"
+        )
+        return int(staged["n"].iloc[0]), quarantined["rule"].tolist()
+
+    assert review() == (0, ["unknown_order"])
+    baseline = marketplace_tick(definitions, landing, None)
+    order_day = D - dt.timedelta(days=1)
+    path = write_landing(
+        landing,
+        "taobao",
+        (D + dt.timedelta(days=2)).isoformat(),
+        [
+            f'="{LATE_TAOBAO_ORDER}",tb_bob,b***@163.com,99.00,交易成功,'
+            f"{order_day} 09:00:00,{order_day} 09:01:00,保温杯,1,李*,"
+        ],
+        TAOBAO_ORDERS,
+        name="ExportOrderList.csv",
+    )
+    age(path, 300)
+    requests = marketplace_tick(definitions, landing, baseline.cursor).run_requests or []
+    assert [r.tags["dagster/asset_partition_range_start"] <= D.isoformat() for r in requests] == [True]
+    execute(definitions, instance, requests[0])
+    assert review() == (1, [])
