@@ -153,16 +153,19 @@ def _known_orders(
     staged: pd.DataFrame,
     window: DateWindow,
     siblings: tuple[TableSpec, ...] = (),
+    staged_days: DateWindow | None = None,
 ) -> pd.DataFrame:
-    """Orders landed around the window: this run's staged ones plus earlier and later days in the warehouse.
+    """Orders landed around the window: this run's staged ones (landed in staged_days, the window by default) plus
+    earlier and later days in the warehouse.
 
     `siblings` are the order tables of the channel's other sources (a shop's second mapping, an extension
     under another name): their orders count too, so refunds and reviews match orders of the same channel.
     """
     lookup = ORDERS_FOR_FEEDBACK.of(window)
+    staged_days = staged_days or window
     stored = warehouse.read(spec, lookup, ["order_id", "landing_date"])
     in_window = pd.to_datetime(stored["landing_date"]).between(
-        pd.Timestamp(window.start), pd.Timestamp(window.end), inclusive="left"
+        pd.Timestamp(staged_days.start), pd.Timestamp(staged_days.end), inclusive="left"
     )
     others = [warehouse.read(s, lookup, ["order_id", "landing_date"]) for s in siblings]
     return pd.concat(
@@ -255,7 +258,8 @@ def marketplace_staging_asset(
             feedback = combine(results["feedback"], tables["feedback"], KINDS["feedback"].id_column)
             ahead = DateWindow(window.end, max(window.end, min(ORDERS_FOR_FEEDBACK.of(window).end, run_days.end)))
             staged = pd.concat([orders.rows[["order_id", "landing_date"]], orders_staged_later(ahead)])
-            known = _known_orders(warehouse, tables["orders"], staged, DateWindow(window.start, ahead.end), siblings)
+            staged_days = DateWindow(window.start, ahead.end)
+            known = _known_orders(warehouse, tables["orders"], staged, window, siblings, staged_days)
             feedback = unknown_orders_quarantined(feedback, known)
             alert_refused(context, f"stg_{source.name}", ledger.refused)
             files = {"export_files": kinds_seen, "skipped_files": [s for day in sorted(skipped) for s in skipped[day]]}
