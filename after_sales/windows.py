@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -43,3 +43,9 @@ class DayTotals:
         lo = min(max((window.start - self.first).days, 0), last)
         hi = min(max((window.end - self.first).days, 0), last)
         return self.running[hi] - self.running[lo] if hi > lo else 0
+
+
+# Estimated rows a window of days reads (its upstream rows, or its landed files' bytes over a row's size).
+RowEstimate = Callable[[DateWindow], int]
+# Given the whole window of a run, the estimate for its chunks (counted once over the whole window).
+Sizer = Callable[[DateWindow], RowEstimate]

@@ -29,7 +29,7 @@ from after_sales.checks.quality import CustomCheck, evaluate
 from after_sales.partitions import date_window
 from after_sales.resources import Companion, WarehouseOutput, WarehouseResource
 from after_sales.tables import DATA_QUALITY_RUNS, TableSpec
-from after_sales.windows import DateWindow
+from after_sales.windows import DateWindow, RowEstimate, Sizer
 
 Emitted = Iterator[dg.MaterializeResult | dg.AssetCheckResult | dg.AssetMaterialization]
 # Check metadata that adds up over chunks; the rest is taken from the first failing chunk, else the last one.
@@ -60,12 +60,6 @@ class Chunk:
     metadata: dict[str, object] = field(default_factory=dict)
     companions: list[Companion] = field(default_factory=list)
     per_day: dict[dt.date, dict[str, object]] = field(default_factory=dict)
-
-
-# Estimated rows a window of days reads (its upstream rows, or its landed files' bytes over a row's size).
-RowEstimate = Callable[[DateWindow], int]
-# Given the whole window of a run, the estimate for its chunks (counted once over the whole window).
-Sizer = Callable[[DateWindow], RowEstimate]
 
 
 def chunk_windows(

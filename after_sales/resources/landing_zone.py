@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -12,7 +11,7 @@ from pydantic import Field
 
 from after_sales.landing import OUTSIDE, Misplaced, inside, landed_paths, landing_problems, read_landed_file
 from after_sales.transforms.staging import LandedFile, LandingFileError
-from after_sales.windows import DateWindow, DayTotals
+from after_sales.windows import DateWindow, DayTotals, RowEstimate, Sizer
 
 # About the size of a row in the exports measured here (own orders 90 bytes, sessions 74, feedback 143): landed
 # bytes over this estimate the rows a chunk of landing days stages.
@@ -33,10 +32,10 @@ class LandingZone(dg.ConfigurableResource):
         """Data files of a source for the given landing days."""
         return landed_paths(self.path, source, days)
 
-    def sizer(self, source: str) -> Callable[[DateWindow], Callable[[DateWindow], int]]:
+    def sizer(self, source: str) -> Sizer:
         """Estimates of the rows a chunk of landing days holds for a source, from its files' sizes."""
 
-        def counted(whole: DateWindow) -> Callable[[DateWindow], int]:
+        def counted(whole: DateWindow) -> RowEstimate:
             per_day: Counter[dt.date] = Counter()
             for day, path in self.files(source, whole.days()):
                 try:

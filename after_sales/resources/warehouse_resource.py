@@ -12,7 +12,7 @@ from pydantic import Field
 from after_sales.partitions import SAME_DAYS, DayWindow
 from after_sales.resources.warehouse import TableWrite, Warehouse, open_warehouse
 from after_sales.tables import DATA_QUALITY_RUNS, QUARANTINE, TableSpec, table_spec
-from after_sales.windows import DateWindow, DayTotals
+from after_sales.windows import DateWindow, DayTotals, RowEstimate, Sizer
 
 
 @dataclass(frozen=True)
@@ -123,11 +123,11 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def sizer(
         self, *dependencies: Upstream, reads: Callable[[DateWindow], DateWindow] | None = None
-    ) -> Callable[[DateWindow], Callable[[DateWindow], int]]:
+    ) -> Sizer:
         """Estimates of the rows a chunk of days reads from dependencies (counted once over the run's window);
         reads, when given, maps a chunk to the upstream days it reads instead of each dependency's DayWindow."""
 
-        def counted(whole: DateWindow) -> Callable[[DateWindow], int]:
+        def counted(whole: DateWindow) -> RowEstimate:
             wh = self.open()
             with wh.held():
                 totals = []
