@@ -228,6 +228,14 @@ def rewritten_partitions(
 
 
 @classified_faults
+def warehouse_chunks(
+    warehouse: WarehouseResource, whole: DateWindow, sized_by: Sizer | None = None, max_days: int | None = None
+) -> list[DateWindow]:
+    """The chunks of whole under the resource's chunk_days (lowered to max_days) and, given sized_by, chunk_rows."""
+    days = min(warehouse.chunk_days, max_days or warehouse.chunk_days)
+    return chunk_windows(whole, days, sized_by(whole) if sized_by is not None else None, warehouse.chunk_rows)
+
+
 def materialize_in_chunks(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -249,11 +257,10 @@ def materialize_in_chunks(
     whole = window or date_window(context.partition_time_window)
     targeted = set(date_window(context.partition_time_window).days())
     run_id = context.run.run_id
-    estimate = sized_by(whole) if sized_by is not None else None
-    days = min(warehouse.chunk_days, max_days or warehouse.chunk_days)
-    chunks = chunk_windows(whole, days, estimate, warehouse.chunk_rows)
+    chunks = warehouse_chunks(warehouse, whole, sized_by, max_days)
     if len(chunks) > 1:
-        budget = f" and about {warehouse.chunk_rows:,} input rows" if estimate is not None else ""
+        days = min(warehouse.chunk_days, max_days or warehouse.chunk_days)
+        budget = f" and about {warehouse.chunk_rows:,} input rows" if sized_by is not None else ""
         context.log.info(f"{len(chunks)} chunks of up to {days} days{budget} for {whole.start} .. {whole.end}")
     results: dict[str, list[list[dg.AssetCheckResult]]] = {s.name: [] for s in specs}
     totals: dict[str, dict[str, object]] = {s.name: {} for s in specs}

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from after_sales.assets.chunked import chunk_windows
+from after_sales.assets.chunked import warehouse_chunks
 from after_sales.assets.common import (
     BACKFILL_POLICY,
     OWNERS,
@@ -78,8 +78,7 @@ def work_orders_csv(
     out_dir = exports.folder("work_orders")
     files = rows = 0
     whole = date_window(context.partition_time_window)
-    estimate = warehouse.sizer(*WORK_ORDER_INPUTS.values())(whole)
-    for window in chunk_windows(whole, warehouse.chunk_days, estimate, warehouse.chunk_rows):
+    for window in warehouse_chunks(warehouse, whole, warehouse.sizer(*WORK_ORDER_INPUTS.values())):
         frame = read_work_orders(warehouse, window)[WORK_ORDER_FRAME_COLUMNS]
         files += len(write_daily_csvs(frame, window.days(), out_dir))
         rows += len(frame)
