@@ -227,7 +227,6 @@ def rewritten_partitions(
             )
 
 
-@classified_faults
 def warehouse_chunks(
     warehouse: WarehouseResource, whole: DateWindow, sized_by: Sizer | None = None, max_days: int | None = None
 ) -> list[DateWindow]:
@@ -236,6 +235,7 @@ def warehouse_chunks(
     return chunk_windows(whole, days, sized_by(whole) if sized_by is not None else None, warehouse.chunk_rows)
 
 
+@classified_faults
 def materialize_in_chunks(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
