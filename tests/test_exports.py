@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from after_sales.arrow_frames import arrow_to_frame, frame_to_arrow
 from after_sales.assets.exports import write_daily_csvs
@@ -226,3 +228,30 @@ def test_report_table_text_cells_are_formula_safe() -> None:
     assert _cell("=cmd|' /C calc'!A0", "channel") == "&#x27;=cmd|&#x27; /C calc&#x27;!A0"
     assert _cell("@SUM(1+1)", "cause") == "&#x27;@SUM(1+1)"
     assert (_cell("web", "channel"), _cell(-0.05, "refund_rate"), _cell(-5.0, "amount")) == ("web", "-5.0%", "-5.00")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(), st.from_regex(r"[=+\-@\t\r]?[+-]?[0-9.eE+-٣]{0,6}\n?", fullmatch=True)),
+        max_size=20,
+    ),
+    st.sampled_from(["string", "object"]),
+)
+def test_a_text_column_is_neutralized_as_cell_by_cell(values: list[str | None], dtype: str) -> None:
+    from after_sales.resources.export_directory import neutralize_cell, neutralize_formulas
+
+    frame = pd.DataFrame({"text": pd.Series(values, dtype=dtype)})
+    got = neutralize_formulas(frame)["text"]
+    assert got.dtype == frame["text"].dtype
+    assert [None if pd.isna(v) else v for v in got] == [neutralize_cell(v) for v in values]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(st.text(), max_size=4), st.tuples(st.text())), max_size=12))
+def test_feedback_id_lists_are_written_as_json_dumps_writes_them(lists: list[object]) -> None:
+    from after_sales.assets.exports import json_arrays
+
+    got = json_arrays(pd.Series(lists, dtype=object))
+    expected = [json.dumps(list(v), ensure_ascii=False) if v is not None else None for v in lists]
+    assert [None if not isinstance(v, str) and pd.isna(v) else v for v in got] == expected

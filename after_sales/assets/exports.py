@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,6 +25,28 @@ from after_sales.partitions import daily_partitions, date_window
 from after_sales.resources import ExportDirectory, WarehouseResource
 from after_sales.resources.export_directory import neutralize_formulas
 from after_sales.transforms.marts import WORK_ORDER_FRAME_COLUMNS
+
+# Characters json.dumps(ensure_ascii=False) escapes: an id holding none is written between plain quotes.
+_JSON_ESCAPED = '[\\x00-\\x1f"\\\\]'
+
+
+def _json_dumps(ids: object) -> object:
+    return json.dumps(list(ids), ensure_ascii=False) if isinstance(ids, list | tuple) else ids
+
+
+def json_arrays(lists: pd.Series) -> pd.Series:
+    """Each list of ids as json.dumps(ids, ensure_ascii=False) writes it; anything but a list as it is."""
+    try:
+        ids = pa.array(lists, type=pa.list_(pa.string()), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return lists.map(_json_dumps)
+    flat = pc.list_flatten(ids)
+    if pc.any(pc.match_substring_regex(flat, _JSON_ESCAPED)).as_py() or flat.null_count:
+        return lists.map(_json_dumps)
+    inner = pc.binary_join(ids, '", "')
+    text = pc.if_else(pc.equal(pc.list_value_length(ids), 0), "[]", pc.binary_join_element_wise('["', inner, '"]', ""))
+    kept = ids.is_null().to_numpy(zero_copy_only=False)  # None or NaN: as it is
+    return pd.Series(np.where(kept, lists.to_numpy(dtype=object), text.to_numpy(zero_copy_only=False)), lists.index)
 
 
 def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Path) -> list[Path]:
@@ -44,10 +67,11 @@ def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Pa
             formatted[name] = pd.Series(text, index=work_orders.index, dtype=object)
     if "feedback_ids" in work_orders.columns:
         # A list per work order, written as a JSON array: an id containing a comma stays one id.
-        formatted["feedback_ids"] = work_orders["feedback_ids"].map(
-            lambda ids: json.dumps(list(ids), ensure_ascii=False) if isinstance(ids, list | tuple) else ids
-        )
+        formatted["feedback_ids"] = json_arrays(work_orders["feedback_ids"])
     frame = neutralize_formulas(work_orders.assign(**formatted))
+    # Arrow-backed text converted once, not once per day and column by to_csv (the same cells are written).
+    text = [c for c in frame.columns if isinstance(frame[c].dtype, pd.StringDtype | pd.ArrowDtype)]
+    frame = frame.astype(dict.fromkeys(text, object))
     by_day = dict(list(frame.groupby("business_date", sort=False)))
     written = []
     for day in days:

@@ -4,13 +4,19 @@ import re
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import Field
 
 # OWASP CSV injection: a spreadsheet evaluates a cell starting with one of these as a formula (tab and CR too).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-# A plain number (-5.00, +86) is shown as a number and evaluates to itself: it stays as it is.
-PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# A plain number (-5.00, +86) is shown as a number and evaluates to itself: it stays as it is. ASCII digits only,
+# so Python's re and Arrow's RE2 read the pattern alike.
+PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_STARTS_FORMULA = "^[" + re.escape("".join(FORMULA_TRIGGERS)) + "]"
+_IS_NUMBER = f"^(?:{PLAIN_NUMBER.pattern})$"
 
 
 def neutralize_cell(value: object) -> object:
@@ -20,15 +26,29 @@ def neutralize_cell(value: object) -> object:
     return value
 
 
+def _formula_cells(column: pd.Series) -> np.ndarray | None:
+    """Which cells of a text column neutralize_cell would change, judged by Arrow; None for mixed-type values."""
+    try:
+        text = pa.array(column, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    starts, number = pc.match_substring_regex(text, _STARTS_FORMULA), pc.match_substring_regex(text, _IS_NUMBER)
+    risky = pc.and_(starts, pc.invert(number))
+    return pc.fill_null(risky, False).to_numpy(zero_copy_only=False)
+
+
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with every text cell made formula-safe (neutralize_cell); numeric columns are not touched."""
     safe = {}
     for name in frame.columns:
         column = frame[name]
-        if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
-            starts = column.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_TRIGGERS), na_action="ignore")
-            if starts.eq(True).any():
-                safe[name] = column.map(neutralize_cell, na_action="ignore").astype(column.dtype)
+        if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+            continue
+        risky = _formula_cells(column)
+        if risky is None:
+            safe[name] = column.map(neutralize_cell, na_action="ignore").astype(column.dtype)
+        elif risky.any():
+            safe[name] = column.mask(risky, "'" + column.astype(object).where(risky, ""))
     return frame.assign(**safe) if safe else frame
 
 
