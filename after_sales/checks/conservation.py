@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from after_sales.checks.quality import CustomCheck, PartitionCounts
-from after_sales.transforms.arrow_ops import isin
-from after_sales.transforms.marts import FEEDBACK_KEY, ORDER_KEY, key_of, latest_version
+from after_sales.transforms.marts import FEEDBACK_KEY, ORDER_KEY, latest_version
+from after_sales.transforms.sql_models import POSITION, cursor, run_sql
 from after_sales.transforms.staging import StagingResult
 
 ROWS_CONSERVED = "rows_conserved"
@@ -62,22 +64,38 @@ def staging_conservation(result: StagingResult, days: list[dt.date]) -> CustomCh
     )
 
 
-def _keys_per_day(frame: pd.DataFrame, day_column: str, key: list[str]) -> pd.DataFrame:
-    """The distinct (day, key) pairs of a frame (key: its columns as one value), as columns day and key."""
-    pairs = frame[[day_column]].assign(key=key_of(frame, key)).dropna(subset=[day_column, "key"]).drop_duplicates()
-    # Python-backed strings: pandas cannot merge two empty Arrow-backed string columns (an empty day).
-    return pairs.set_axis(["day", "key"], axis=1).astype({"day": object, "key": KEY_DTYPE})
+def _keys_per_day(frame: pd.DataFrame, day_column: str, key: list[str]) -> pa.Table:
+    """The (day, key columns) of a frame as Arrow, for the set comparison in SQL (rows missing any: not counted)."""
+    day = pa.array(frame[day_column], from_pandas=True)
+    # An empty (or all-missing) column may come typed as anything: as dates it is only nulls.
+    columns = {"day": pa.nulls(len(day), pa.date32()) if day.null_count == len(day) else day.cast(pa.date32())}
+    for i, c in enumerate(key):
+        columns[f"k{i}"] = pa.array(frame[c].astype("string"), type=pa.large_string(), from_pandas=True)
+    return pa.table(columns)
 
 
-def _set_differences(expected: pd.DataFrame, actual: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Per day: expected keys, keys only expected, keys only actual (vectorized set comparison)."""
-    both = expected.merge(actual, on=["day", "key"], how="outer", indicator=True)
-    side = both["_merge"].astype(str)
-    return (
-        both.loc[side != "right_only"].groupby("day").size(),
-        both.loc[side == "left_only"].groupby("day").size(),
-        both.loc[side == "right_only"].groupby("day").size(),
-    )
+_SET_DIFFERENCES = """
+WITH e AS (SELECT DISTINCT * FROM expected WHERE COLUMNS(*) IS NOT NULL),
+     a AS (SELECT DISTINCT * FROM actual WHERE COLUMNS(*) IS NOT NULL)
+SELECT coalesce(e.day, a.day) AS day, count(e.day) AS counted,
+       count(*) FILTER (WHERE a.day IS NULL) AS only_expected, count(*) FILTER (WHERE e.day IS NULL) AS only_actual
+FROM e FULL OUTER JOIN a USING ({key})
+GROUP BY ALL
+"""
+
+
+def _set_differences(expected: pa.Table, actual: pa.Table) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Per day: expected keys, keys only expected, keys only actual (distinct (day, key) pairs compared in SQL)."""
+    key = ", ".join(expected.column_names)
+    con = cursor()
+    try:
+        con.register("expected", expected)
+        con.register("actual", actual)
+        counts = con.sql(_SET_DIFFERENCES.format(key=key)).to_arrow_table().to_pydict()
+    finally:
+        con.close()
+    days = counts["day"]
+    return tuple(pd.Series(counts[c], index=days, dtype="int64") for c in ("counted", "only_expected", "only_actual"))
 
 
 def _compare_sets(
@@ -152,6 +170,58 @@ def work_order_coverage(problems: pd.DataFrame, work_orders: pd.DataFrame, days:
     )
 
 
+LINEAGE = ["landing_date", "source_file", "source_row"]
+# Feedback landed on the days, each with its order's business date (the order's latest landed version) and
+# whether the fact holds it there; rows the pandas merge would leave out (no such order) are not judged.
+_FEEDBACK_JUDGED = """
+CREATE TEMP VIEW landed AS
+SELECT CAST(landing_date AS DATE) AS landing_date, CAST(feedback_id AS VARCHAR) AS feedback_id,
+       CAST(order_scope AS VARCHAR) AS order_scope, CAST(order_id AS VARCHAR) AS order_id, _pos
+FROM feedback WHERE CAST(landing_date AS DATE) IN (SELECT day FROM run_days);
+CREATE TEMP VIEW judged AS
+WITH typed_orders AS (
+    SELECT CAST(order_scope AS VARCHAR) AS order_scope, CAST(order_id AS VARCHAR) AS order_id,
+           CAST(business_date AS DATE) AS business_date, CAST(landing_date AS DATE) AS landing_date,
+           CAST(source_file AS VARCHAR) AS source_file, CAST(source_row AS BIGINT) AS source_row, _pos
+    FROM orders
+), dated AS (
+    SELECT order_scope, order_id, business_date
+    FROM typed_orders SEMI JOIN landed USING (order_scope, order_id)
+    QUALIFY row_number() OVER (
+        PARTITION BY order_scope, order_id
+        ORDER BY landing_date DESC NULLS FIRST, source_file DESC NULLS FIRST, source_row DESC NULLS FIRST, _pos DESC
+    ) = 1
+), present AS (
+    SELECT DISTINCT CAST(order_scope AS VARCHAR) AS order_scope, CAST(feedback_id AS VARCHAR) AS feedback_id,
+           CAST(business_date AS DATE) AS business_date
+    FROM fact WHERE feedback_id IS NOT NULL
+), expected AS (
+    SELECT l.*, d.business_date,
+           coalesce(date_diff('day', d.business_date, l.landing_date) BETWEEN 0 AND {feedback_days}, false)
+               AS in_reach
+    FROM landed l JOIN dated d USING (order_scope, order_id)
+)
+SELECT e.*, in_reach AND e.business_date IN (SELECT day FROM judged_days) AS counted,
+       p.feedback_id IS NULL AS missing
+FROM expected e LEFT JOIN present p USING (order_scope, feedback_id, business_date)
+"""
+_FEEDBACK_PER_DAY = """
+SELECT landing_date, count(*) FILTER (WHERE counted) AS counted, count(*) FILTER (WHERE counted AND missing) AS lost,
+       count(*) FILTER (WHERE NOT in_reach) AS outside
+FROM judged GROUP BY landing_date
+"""
+_FEEDBACK_MISSING_EXAMPLES = """
+SELECT landing_date, feedback_id, order_scope, business_date FROM judged
+WHERE counted AND missing ORDER BY _pos LIMIT 20
+"""
+
+
+def _columns(frame: pd.DataFrame, columns: list[str], positions: bool = False) -> pa.Table:
+    """The columns of a frame as Arrow for the checks' SQL, with each row's position (_pos) when asked."""
+    table = pa.Table.from_pandas(frame[columns], preserve_index=False)
+    return table.append_column(POSITION, pa.array(np.arange(len(frame)))) if positions else table
+
+
 def feedback_conservation(
     feedback: pd.DataFrame,
     orders: pd.DataFrame,
@@ -169,35 +239,32 @@ def feedback_conservation(
     order (latest version) is dated B within that reach must be in fct partition B, which may lie before the
     days built: fact holds those partitions as stored, and only partitions in days or in built are judged.
     """
-    landed = feedback.loc[feedback["landing_date"].isin(days), ["landing_date", "feedback_id", *ORDER_KEY]]
-    expected = missing = landed.iloc[:0]
-    outside_window = 0
-    if len(landed) and len(orders):
-        # only the orders some feedback names (same order scope)
-        named = orders.loc[isin(key_of(orders, ORDER_KEY), key_of(landed, ORDER_KEY))]
-        dated = latest_version(named, ORDER_KEY)[[*ORDER_KEY, "business_date"]]
-        expected = landed.merge(dated, on=ORDER_KEY)
-        gap = (pd.to_datetime(expected["landing_date"]) - pd.to_datetime(expected["business_date"])).dt.days
-        judged = expected["business_date"].isin(set(days) | (built or set()))
-        reach = (gap >= 0) & (gap <= feedback_days)
-        outside_window = int((~reach).sum())
-        expected = expected.loc[reach & judged]
-    if len(expected):
-        keys = [*FEEDBACK_KEY, "business_date"]
-        present = fact.loc[fact["feedback_id"].notna(), keys].drop_duplicates()
-        text = {"order_scope": "string", "feedback_id": "string"}
-        present = present.astype(text).assign(in_fact=True)
-        both = expected.astype(text).merge(present, on=keys, how="left")
-        missing = both.loc[both["in_fact"].isna()]
-    counted = expected.groupby("landing_date").size() if len(expected) else pd.Series(dtype=int)
-    lost = missing.groupby("landing_date").size() if len(missing) else pd.Series(dtype=int)
+    inputs = {
+        "feedback": _columns(feedback, ["landing_date", "feedback_id", *ORDER_KEY], positions=True),
+        "orders": _columns(orders, [*ORDER_KEY, "business_date", *LINEAGE], positions=True),
+        "fact": _columns(fact, [*FEEDBACK_KEY, "business_date"]),
+    }
+    # Views cannot take bound parameters: the day sets are tables, the reach an integer written in.
+    inputs["run_days"] = pa.table({"day": pa.array(days, pa.date32())})
+    inputs["judged_days"] = pa.table({"day": pa.array(sorted(set(days) | (built or set())), pa.date32())})
+    con = cursor()
+    try:
+        for name, table in inputs.items():
+            con.register(name, table)
+        run_sql(con, _FEEDBACK_JUDGED.format(feedback_days=int(feedback_days)), {})
+        per_day = con.sql(_FEEDBACK_PER_DAY).to_arrow_table().to_pydict()
+        examples = [
+            f"{fid} of {scope} (landed {landed}, fct partition {business})"
+            for landed, fid, scope, business in con.sql(_FEEDBACK_MISSING_EXAMPLES).fetchall()
+        ]
+    finally:
+        con.close()
+    counted = dict(zip(per_day["landing_date"], per_day["counted"], strict=True))
+    lost = dict(zip(per_day["landing_date"], per_day["lost"], strict=True))
+    outside_window = sum(per_day["outside"])
     parts = [
         PartitionCounts(day, int(lost.get(day, 0)) == 0, int(counted.get(day, 0)), int(lost.get(day, 0)))
         for day in days
-    ]
-    examples = [
-        f"{r.feedback_id} of {r.order_scope} (landed {r.landing_date}, fct partition {r.business_date})"
-        for r in missing.head(20).itertuples()
     ]
     return CustomCheck(
         FEEDBACK_CONSERVED,
@@ -206,7 +273,7 @@ def feedback_conservation(
         parts,
         blocking=False,
         metadata={
-            "feedback_missing": len(missing),
+            "feedback_missing": sum(lost.values()),
             # Staged, but landed outside the fact's feedback window of its order's date: by definition not in it.
             "feedback_outside_window": outside_window,
             **({"missing_examples": ", ".join(examples)} if examples else {}),
