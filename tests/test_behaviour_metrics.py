@@ -91,3 +91,16 @@ def test_a_day_with_events_counts_them_and_other_days_keep_their_session_files(m
     assert figures.loc[D0, ["visitors", "sessions", "sessions_with_submission"]].tolist() == [1, 1, 0]
     assert figures.loc[D1, ["visitors", "sessions", "sessions_with_submission"]].tolist() == [2, 3, 1]
     assert figures.loc[D1, "rolling_visitor_rate"] == pytest.approx(2 / 1)  # D1's 2 visitors over D0's 1
+
+
+def test_a_session_landed_again_counts_once_in_its_latest_version(marts: tuple) -> None:
+    # S2 re-exported on D1 + 1 with its form no longer sent and another visitor: that version counts.
+    files = session_files(
+        {D1: SESSION_FILE_D1, D1 + dt.timedelta(days=1): ["S2,V3,2026-10-01 11:00:00,2026-10-01 11:00:00,0,false"]}
+    )
+    sessions = metric_sessions(files, event_sessions().iloc[0:0])
+    figures = traffic(marts, sessions)
+    assert figures.loc[D1, ["visitors", "sessions", "sessions_with_submission"]].tolist() == [3, 3, 0]
+    from after_sales.transforms.marts import latest_version
+
+    pd.testing.assert_frame_equal(figures, traffic(marts, latest_version(files, "session_id")))

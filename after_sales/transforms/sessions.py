@@ -21,14 +21,16 @@ EVENT_SESSIONS_FILE = "event_sessions"
 
 
 def metric_sessions(session_files: pd.DataFrame, event_sessions: pd.DataFrame) -> pd.DataFrame:
-    """One row per session: a business day with sessions derived from events takes those, any other day the files'.
+    """The sessions metrics_daily counts: a business day with sessions derived from events takes those, any other
+    day the files' (every landed version when no day has events: metrics_daily.sql keeps each session's latest).
 
     A shop sending both for a day would otherwise count its visits twice; the two have the same definitions
     (a session's business_date is its start day; submitted = an after-sales form sent in it).
     """
-    files = latest_version(session_files, "session_id")[SESSION_MEASURE_COLUMNS]
     if event_sessions.empty:
-        return files.reset_index(drop=True)
+        # Deduplicated in Python too, 3.6M sessions took 2.5 s of a 1M-order metrics_daily run for nothing.
+        return session_files[SESSION_MEASURE_COLUMNS].reset_index(drop=True)
+    files = latest_version(session_files, "session_id")[SESSION_MEASURE_COLUMNS]
     derived = event_sessions[EVENT_SESSION_COLUMNS].assign(
         landing_date=event_sessions["business_date"], source_file=EVENT_SESSIONS_FILE, source_row=0
     )
