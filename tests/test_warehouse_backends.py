@@ -14,6 +14,8 @@ import duckdb
 import pandas as pd
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 
 from after_sales.arrow_frames import arrow_to_frame, frame_to_arrow
@@ -545,3 +547,45 @@ def test_pg_query_values(pg_url: str) -> None:
     assert got["amount"].iloc[0] == Decimal("12345678.99")
     assert got["ts"].iloc[0] == pd.Timestamp("2024-03-01 00:00:00.123456", tz="UTC")
     assert got["pct"].iloc[0] == "100%"
+
+
+UNKEYED = TableSpec(
+    name="unkeyed",
+    description="No key: every column decides the order of a read.",
+    partition_column=None,
+    primary_key=(),
+    columns=(
+        Column("txt", "text", "Text."),
+        Column("n", "int", "Integer."),
+        Column("x", "float", "Float."),
+        Column("flag", "bool", "Boolean."),
+        Column("d", "date", "Date."),
+        Column("ts", "timestamptz", "Timestamp."),
+    ),
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.sampled_from(["", "a", "B", "b", "中", "a\x00", "é", "z" * 20])),
+            st.one_of(st.none(), st.integers(-3, 3)),
+            st.one_of(st.none(), st.sampled_from([-1.5, 0.0, 2.25, float("inf"), float("nan")])),
+            st.one_of(st.none(), st.booleans()),
+            st.one_of(st.none(), st.sampled_from([DAY1, DAY2])),
+            st.one_of(st.none(), st.sampled_from([pd.Timestamp("2024-03-01 08:00", tz=TZ), pd.Timestamp(0, tz="UTC")])),
+        ),
+        max_size=30,
+    )
+)
+def test_duckdb_sorts_a_read_as_arrow_would(tmp_path: Path, rows: list[tuple]) -> None:
+    frame = pd.DataFrame(rows, columns=UNKEYED.column_names)
+    frame = arrow_to_frame(UNKEYED, frame_to_arrow(UNKEYED, frame), TZ)
+    wh = open_warehouse(f"duckdb:///{tmp_path / f'{uuid.uuid4().hex}.duckdb'}", "after_sales", TZ)
+    wh.replace(UNKEYED, frame, None)
+    columns = UNKEYED.column_names
+    by_duckdb = wh._read_in_key_order(UNKEYED, None, columns, {})
+    by_arrow = Warehouse._read_in_key_order(wh, UNKEYED, None, columns, {})
+    assert by_duckdb is not None and by_arrow is not None
+    assert by_duckdb.equals(by_arrow), (by_duckdb.to_pylist(), by_arrow.to_pylist())

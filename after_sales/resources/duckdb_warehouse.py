@@ -21,6 +21,7 @@ from after_sales.resources.warehouse_base import (
     WarehouseError,
     WarehouseLockedError,
     comment_statements,
+    key_order,
     quote_ident,
     sql_literal,
 )
@@ -133,14 +134,28 @@ class DuckDBWarehouse(Warehouse):
         con.execute(f"INSERT INTO {self.qualified(write.spec.name)} ({cols}) SELECT {cols} FROM {view}")
 
     def _read(
-        self, spec: TableSpec, window: DateWindow | None, columns: list[str], scope: dict[str, str]
+        self,
+        spec: TableSpec,
+        window: DateWindow | None,
+        columns: list[str],
+        scope: dict[str, str],
+        order_by: str = "",
     ) -> pa.Table | None:
         where, params = self.where_clause(spec, window, scope, "?")
         names = ", ".join(quote_ident(c) for c in columns)
+        order = f" ORDER BY {order_by}" if order_by else ""
         with self.connect() as con:
             if not self._exists(con, spec.name):
                 return None
-            return con.sql(f"SELECT {names} FROM {self.qualified(spec.name)}{where}", params=params).to_arrow_table()
+            sql = f"SELECT {names} FROM {self.qualified(spec.name)}{where}{order}"
+            return con.sql(sql, params=params).to_arrow_table()
+
+    def _read_in_key_order(
+        self, spec: TableSpec, window: DateWindow | None, columns: list[str], scope: dict[str, str]
+    ) -> pa.Table | None:
+        """Sorted by DuckDB (byte order, nulls last, as Arrow sorts): 1.5-2x faster than reading, then sorting."""
+        order = ", ".join(f"{quote_ident(c)} ASC NULLS LAST" for c in key_order(spec, columns))
+        return self._read(spec, window, columns, scope, order_by=order)
 
     def export_parquet(
         self,

@@ -133,10 +133,10 @@ class Warehouse(ABC):
         wanted = list(columns) if columns else spec.column_names
         for c in wanted:
             spec.column(c)
-        table = self._read(spec, window, wanted, dict(scope or {}))
+        table = self._read_in_key_order(spec, window, wanted, dict(scope or {}))
         if table is None:
             return empty_frame(spec, self.timezone)[wanted]
-        return arrow_to_frame(spec, _in_key_order(spec, table), self.timezone)
+        return arrow_to_frame(spec, table, self.timezone)
 
     def day_counts(self, spec: TableSpec, window: DateWindow) -> dict[dt.date, int]:
         """Rows per partition day of window (none when the table is absent or not partitioned)."""
@@ -181,6 +181,15 @@ class Warehouse(ABC):
     def _read(
         self, spec: TableSpec, window: DateWindow | None, columns: list[str], scope: dict[str, str]
     ) -> pa.Table | None: ...
+
+    def _read_in_key_order(
+        self, spec: TableSpec, window: DateWindow | None, columns: list[str], scope: dict[str, str]
+    ) -> pa.Table | None:
+        """_read, its rows sorted by key_order in Arrow (a backend whose SQL sorts bytes alike may sort instead)."""
+        table = self._read(spec, window, columns, scope)
+        if table is None or table.num_rows < 2:
+            return table
+        return table.sort_by([(k, "ascending") for k in key_order(spec, columns)])
 
     @abstractmethod
     def query(self, sql: str) -> pd.DataFrame:
@@ -240,15 +249,11 @@ class Warehouse(ABC):
         return (" WHERE " + " AND ".join(parts)) if parts else "", params
 
 
-def _in_key_order(spec: TableSpec, table: pa.Table) -> pa.Table:
-    """Rows in a fixed order (key, then lineage, then every other column read), whatever order the database
+def key_order(spec: TableSpec, columns: Sequence[str]) -> list[str]:
+    """The columns reads sort by (key, then lineage, then every other column read), whatever order the database
     returned them in: computations over them (float sums) then give the same bits on every run."""
     first = [*spec.primary_key, "source_file", "source_row"]
-    names = table.column_names
-    keys = [c for c in first if c in names] + [c for c in names if c not in first]
-    if table.num_rows < 2:
-        return table
-    return table.sort_by([(k, "ascending") for k in dict.fromkeys(keys)])
+    return list(dict.fromkeys([c for c in first if c in columns] + [c for c in columns if c not in first]))
 
 
 def _check_inside_window(spec: TableSpec, table: pa.Table, window: DateWindow) -> None:
