@@ -8,6 +8,8 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from after_sales.tables import STG_BEHAVIOUR
 from after_sales.transforms.marts import (
@@ -348,3 +350,21 @@ def test_has_duplicates_counts_missing_values_as_one_value() -> None:
     assert has_duplicates(pd.Series(["a", "b", "a"], dtype="string"))
     assert has_duplicates(pd.Series(["a", None, None], dtype="string"))  # as Series.duplicated counts them
     assert not has_duplicates(pd.Series([], dtype="string"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(["W1", "W2", "W3", "中"]), max_size=5),
+    st.lists(st.tuples(st.sampled_from(["W1", "W2", "W9", "中"]), st.text(max_size=3)), max_size=12),
+)
+def test_feedback_ids_are_rebuilt_from_the_bridge_as_sorted_lists(orders: list[str], links: list[tuple]) -> None:
+    from after_sales.transforms.marts import FEEDBACK_IDS, with_feedback_ids
+
+    work_orders = pd.DataFrame({"work_order_id": pd.Series(orders, dtype="string"), "n": range(len(orders))})
+    bridge = pd.DataFrame(links, columns=["work_order_id", "feedback_id"]).astype("string")
+    got = with_feedback_ids(work_orders, bridge)
+    lists: dict[str, list[str]] = {}
+    for w, f in links:  # the Python loop it replaced
+        lists.setdefault(w, []).append(f)
+    assert got[FEEDBACK_IDS].tolist() == [sorted(lists.get(w, [])) for w in orders]
+    pd.testing.assert_frame_equal(got.drop(columns=FEEDBACK_IDS), work_orders)

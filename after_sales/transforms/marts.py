@@ -10,6 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from after_sales.tables import (
     FCT_ORDER_FEEDBACK,
@@ -152,13 +153,19 @@ def work_order_feedback(work_orders: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_feedback_ids(work_orders: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
-    """Work orders read from the warehouse with their feedback_ids lists rebuilt from the bridge rows."""
-    lists: dict[str, list[str]] = {}
-    for work_order, feedback in zip(links["work_order_id"].tolist(), links["feedback_id"].tolist(), strict=True):
-        lists.setdefault(work_order, []).append(feedback)
+    """Work orders read from the warehouse with their feedback_ids lists rebuilt from the bridge rows (sorted)."""
+    pairs = pa.table(
+        {
+            "work_order_id": pa.array(links["work_order_id"].astype("string"), pa.large_string(), from_pandas=True),
+            "feedback_id": pa.array(links["feedback_id"].astype("string"), pa.large_string(), from_pandas=True),
+        }
+    ).sort_by([("work_order_id", "ascending"), ("feedback_id", "ascending")])
+    # Unthreaded, Arrow keeps the sorted order inside each group's list.
+    grouped = pairs.group_by("work_order_id", use_threads=False).aggregate([("feedback_id", "list")])
+    ids = pa.array(work_orders["work_order_id"].astype("string"), pa.large_string(), from_pandas=True)
+    found = grouped["feedback_id_list"].take(pc.index_in(ids, grouped["work_order_id"]))
     out = work_orders.copy()
-    ids = [sorted(lists.get(w, [])) for w in out["work_order_id"]]
-    out[FEEDBACK_IDS] = pd.Series(ids, index=out.index, dtype=object)
+    out[FEEDBACK_IDS] = pd.Series([f or [] for f in found.to_pylist()], index=out.index, dtype=object)
     return out
 
 
