@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from after_sales.checks.conservation import (
@@ -138,7 +138,6 @@ def rows(draw: st.DrawFn, key: str, n: int = 12) -> pd.DataFrame:
     )
 
 
-@settings(max_examples=25, deadline=None)
 @given(rows("order_id"), rows("order_id"), st.booleans())
 def test_set_comparisons_count_as_the_pandas_merge_did(expected: pd.DataFrame, actual: pd.DataFrame, fb: bool) -> None:
     actual = actual.assign(has_feedback=fb, is_problem=True, feedback_id=actual["order_id"])
@@ -159,7 +158,6 @@ def test_set_comparisons_count_as_the_pandas_merge_did(expected: pd.DataFrame, a
     ]
 
 
-@settings(max_examples=25, deadline=None)
 @given(rows("feedback_id"), rows("order_id"), rows("feedback_id"), st.integers(0, 2))
 def test_feedback_conservation_counts_as_the_pandas_merge_did(
     feedback: pd.DataFrame, orders: pd.DataFrame, fact: pd.DataFrame, reach_days: int

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from after_sales.arrow_frames import arrow_to_frame, frame_to_arrow
@@ -230,7 +230,6 @@ def test_report_table_text_cells_are_formula_safe() -> None:
     assert (_cell("web", "channel"), _cell(-0.05, "refund_rate"), _cell(-5.0, "amount")) == ("web", "-5.0%", "-5.00")
 
 
-@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.one_of(st.none(), st.text(), st.from_regex(r"[=+\-@\t\r]?[+-]?[0-9.eE+-٣]{0,6}\n?", fullmatch=True)),
@@ -247,7 +246,6 @@ def test_a_text_column_is_neutralized_as_cell_by_cell(values: list[str | None], 
     assert [None if pd.isna(v) else v for v in got] == [neutralize_cell(v) for v in values]
 
 
-@settings(max_examples=100, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.lists(st.text(), max_size=4), st.tuples(st.text())), max_size=12))
 def test_feedback_id_lists_are_written_as_json_dumps_writes_them(lists: list[object]) -> None:
     from after_sales.assets.exports import json_arrays

@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from after_sales.tables import STG_BEHAVIOUR
@@ -352,7 +352,6 @@ def test_has_duplicates_counts_missing_values_as_one_value() -> None:
     assert not has_duplicates(pd.Series([], dtype="string"))
 
 
-@settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.sampled_from(["W1", "W2", "W3", "中"]), max_size=5),
     st.lists(st.tuples(st.sampled_from(["W1", "W2", "W9", "中"]), st.text(max_size=3)), max_size=12),

@@ -565,7 +565,7 @@ UNKEYED = TableSpec(
 )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # a fresh file per example
 @given(
     st.lists(
         st.tuples(
