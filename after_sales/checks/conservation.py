@@ -14,7 +14,6 @@ from after_sales.transforms.sql_models import POSITION, cursor, run_sql
 from after_sales.transforms.staging import StagingResult
 
 ROWS_CONSERVED = "rows_conserved"
-KEY_DTYPE = pd.StringDtype("python")
 STAGING_CHECKS = {ROWS_CONSERVED: "Rows read = rows staged + rows quarantined (duplicates quarantined and counted)."}
 FEEDBACK_CONSERVED = "feedback_conserved"
 FACT_CHECKS = {
@@ -172,7 +171,7 @@ def work_order_coverage(problems: pd.DataFrame, work_orders: pd.DataFrame, days:
 
 LINEAGE = ["landing_date", "source_file", "source_row"]
 # Feedback landed on the days, each with its order's business date (the order's latest landed version) and
-# whether the fact holds it there; rows the pandas merge would leave out (no such order) are not judged.
+# whether the fact holds it there; feedback naming no order among those read is not judged.
 _FEEDBACK_JUDGED = """
 CREATE TEMP VIEW landed AS
 SELECT CAST(landing_date AS DATE) AS landing_date, CAST(feedback_id AS VARCHAR) AS feedback_id,
