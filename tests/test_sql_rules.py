@@ -120,6 +120,7 @@ def test_sql_and_gx_agree_on_random_rows(rows: list[tuple[object, ...]]) -> None
     _agree(spec, frame)
 
 
+@pytest.mark.slow  # GX once per table: 12 s, the largest part of the quick loop
 def test_sql_and_gx_agree_on_a_frame_without_rows_of_every_table() -> None:
     """Empty chunks are judged in SQL even for the tables GX validates: the same outcomes as GX's."""
     from after_sales.arrow_frames import empty_frame
