@@ -227,12 +227,16 @@ def rewritten_partitions(
             )
 
 
+def _chunk_days(warehouse: WarehouseResource, max_days: int | None) -> int:
+    return min(warehouse.chunk_days, max_days or warehouse.chunk_days)
+
+
 def warehouse_chunks(
     warehouse: WarehouseResource, whole: DateWindow, sized_by: Sizer | None = None, max_days: int | None = None
 ) -> list[DateWindow]:
     """The chunks of whole under the resource's chunk_days (lowered to max_days) and, given sized_by, chunk_rows."""
-    days = min(warehouse.chunk_days, max_days or warehouse.chunk_days)
-    return chunk_windows(whole, days, sized_by(whole) if sized_by is not None else None, warehouse.chunk_rows)
+    estimate = sized_by(whole) if sized_by is not None else None
+    return chunk_windows(whole, _chunk_days(warehouse, max_days), estimate, warehouse.chunk_rows)
 
 
 @classified_faults
@@ -259,8 +263,8 @@ def materialize_in_chunks(
     run_id = context.run.run_id
     chunks = warehouse_chunks(warehouse, whole, sized_by, max_days)
     if len(chunks) > 1:
-        days = min(warehouse.chunk_days, max_days or warehouse.chunk_days)
         budget = f" and about {warehouse.chunk_rows:,} input rows" if sized_by is not None else ""
+        days = _chunk_days(warehouse, max_days)
         context.log.info(f"{len(chunks)} chunks of up to {days} days{budget} for {whole.start} .. {whole.end}")
     results: dict[str, list[list[dg.AssetCheckResult]]] = {s.name: [] for s in specs}
     totals: dict[str, dict[str, object]] = {s.name: {} for s in specs}
