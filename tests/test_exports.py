@@ -253,3 +253,70 @@ def test_feedback_id_lists_are_written_as_json_dumps_writes_them(lists: list[obj
     got = json_arrays(pd.Series(lists, dtype=object))
     expected = [json.dumps(list(v), ensure_ascii=False) if v is not None else None for v in lists]
     assert [None if not isinstance(v, str) and pd.isna(v) else v for v in got] == expected
+
+
+_CSV_TEXT = st.one_of(st.none(), st.text(), st.text(alphabet=',"\n\r\t ;a订', max_size=6))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            _CSV_TEXT,
+            _CSV_TEXT,
+            st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+            st.integers(-5, 5),
+            st.booleans(),
+            st.one_of(st.none(), st.booleans()),
+            st.one_of(st.none(), st.dates()),
+        ),
+        max_size=15,
+    ),
+    st.sampled_from(["string", "object"]),
+)
+def test_csv_lines_are_what_to_csv_writes(rows: list[tuple[object, ...]], text_dtype: str) -> None:
+    from after_sales.csv_text import csv_lines, csv_text
+
+    columns = list(zip(*rows, strict=True)) if rows else [[]] * 7
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(columns[0], dtype=text_dtype),
+            "名, \"quoted\"": pd.Series(columns[1], dtype=object),
+            "nullable_int": pd.array(columns[2], dtype="Int64"),
+            "int": np.array(columns[3], dtype="int64"),
+            "flag": np.array(columns[4], dtype=bool),
+            "maybe": pd.array(columns[5], dtype="boolean"),
+            "day": pd.Series(columns[6], dtype=object),
+        }
+    )
+    made = csv_lines(frame)
+    assert made is not None
+    assert csv_text(*made) == frame.to_csv(index=False)
+
+
+def test_csv_lines_leave_other_column_kinds_to_to_csv() -> None:
+    from after_sales.csv_text import csv_lines
+
+    text = pd.Series(["a", "b"])
+    assert csv_lines(pd.DataFrame({"a": text, "f": [1.5, 2.0]})) is None  # floats: repr rules
+    assert csv_lines(pd.DataFrame({"a": text, "t": pd.to_datetime(["2026-10-01", None])})) is None
+    assert csv_lines(pd.DataFrame({"a": text, "mixed": pd.Series([1, "x"], dtype=object)})) is None
+    assert csv_lines(pd.DataFrame({"a": ["", None]})) is None  # one column: a lone empty field is quoted
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.datetimes(min_value=dt.datetime(1901, 1, 1), max_value=dt.datetime(2200, 12, 31)),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from(["Asia/Shanghai", "Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe", "UTC"]),
+    st.sampled_from(["ns", "us"]),
+)
+def test_timestamps_are_written_as_strftime_writes_them(instants: list[dt.datetime | None], zone: str, unit: str) -> None:
+    from after_sales.csv_text import ISO_SECONDS, iso_seconds
+
+    stamps = pd.Series(pd.to_datetime(instants, utc=True)).dt.tz_convert(zone).astype(f"datetime64[{unit}, {zone}]")
+    expected = [None if pd.isna(t) else t.strftime(ISO_SECONDS) for t in stamps]
+    assert iso_seconds(stamps).tolist() == expected

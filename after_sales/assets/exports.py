@@ -21,6 +21,7 @@ from after_sales.assets.common import (
     read_work_orders,
 )
 from after_sales.assets.faults import classified_faults
+from after_sales.csv_text import ISO_SECONDS, csv_lines, csv_text, iso_seconds
 from after_sales.partitions import daily_partitions, date_window
 from after_sales.resources import ExportDirectory, WarehouseResource
 from after_sales.resources.export_directory import neutralize_formulas
@@ -54,31 +55,26 @@ def write_daily_csvs(work_orders: pd.DataFrame, days: list[dt.date], out_dir: Pa
 
     Text cells a spreadsheet would run as formulas are prefixed with a quote (neutralize_formulas).
     """
-    date_format = "%Y-%m-%dT%H:%M:%S%z"
-    formatted = {}
-    for name in work_orders.columns:
-        if isinstance(work_orders[name].dtype, pd.DatetimeTZDtype):
-            # Formatted once, by Arrow, as pandas would: whole seconds (Arrow's %S would print fractions), NaT empty.
-            # Floored without the zone: in local time an hour of the autumn clock change is ambiguous to Arrow.
-            values = pa.array(work_orders[name], from_pandas=True)
-            instants = pc.floor_temporal(values.cast(pa.timestamp(values.type.unit)), unit="second")
-            seconds = instants.cast(pa.timestamp("s", values.type.tz))
-            text = pc.strftime(seconds, format=date_format).to_numpy(zero_copy_only=False)
-            formatted[name] = pd.Series(text, index=work_orders.index, dtype=object)
+    formatted = {
+        name: iso_seconds(work_orders[name])
+        for name in work_orders.columns
+        if isinstance(work_orders[name].dtype, pd.DatetimeTZDtype)
+    }
     if "feedback_ids" in work_orders.columns:
         # A list per work order, written as a JSON array: an id containing a comma stays one id.
         formatted["feedback_ids"] = json_arrays(work_orders["feedback_ids"])
     frame = neutralize_formulas(work_orders.assign(**formatted))
-    # Arrow-backed text converted once, not once per day and column by to_csv (the same cells are written).
-    text = [c for c in frame.columns if isinstance(frame[c].dtype, pd.StringDtype | pd.ArrowDtype)]
-    frame = frame.astype(dict.fromkeys(text, object))
-    by_day = dict(list(frame.groupby("business_date", sort=False)))
+    positions = frame.groupby("business_date", sort=False).indices  # each day's rows, in frame order
+    text = csv_lines(frame)
     written = []
     for day in days:
-        rows = by_day.get(day, frame.iloc[:0])
         path = out_dir / f"work_orders_{day.isoformat()}.csv"
         tmp = path.with_suffix(".csv.tmp")
-        rows.to_csv(tmp, index=False, encoding="utf-8-sig", date_format=date_format)
+        at = positions.get(day, np.arange(0))
+        if text is not None:
+            tmp.write_text(csv_text(text[0], text[1][at]), encoding="utf-8-sig", newline="")
+        else:  # a column kind csv_lines does not reproduce
+            frame.iloc[at].to_csv(tmp, index=False, encoding="utf-8-sig", date_format=ISO_SECONDS)
         os.replace(tmp, path)
         written.append(path)
     return written
