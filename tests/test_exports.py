@@ -314,7 +314,9 @@ def test_csv_lines_leave_other_column_kinds_to_to_csv() -> None:
     st.sampled_from(["Asia/Shanghai", "Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe", "UTC"]),
     st.sampled_from(["ns", "us"]),
 )
-def test_timestamps_are_written_as_strftime_writes_them(instants: list[dt.datetime | None], zone: str, unit: str) -> None:
+def test_timestamps_are_written_as_strftime_writes_them(
+    instants: list[dt.datetime | None], zone: str, unit: str
+) -> None:
     from after_sales.csv_text import ISO_SECONDS, iso_seconds
 
     stamps = pd.Series(pd.to_datetime(instants, utc=True)).dt.tz_convert(zone).astype(f"datetime64[{unit}, {zone}]")

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 
 from after_sales.arrow_frames import SchemaMismatchError, frame_to_arrow
 from after_sales.checks.gx_runner import Outcome, Rule, validate
-from after_sales.checks.sql_rules import COLUMN_SET, supported, validate_sql
+from after_sales.checks.sql_rules import COLUMN_SET, UNIQUE_KINDS, supported, validate_sql
 from after_sales.checks.suites import CHECK_DESCRIPTIONS, rules_for
 from after_sales.tables import DATA_QUALITY_RUNS, TableSpec
 from after_sales.windows import DateWindow
@@ -80,6 +81,19 @@ def uses_gx(spec: TableSpec) -> bool:
     return (spec.copy_of or spec.name).startswith("stg_")
 
 
+def _keys_in_sql(frame: pd.DataFrame, arrow: pa.Table, rules: list[Rule], partition: str | None) -> list[Outcome]:
+    """GX's outcomes, except the uniqueness rules', found by the SQL evaluator over the same rows.
+
+    GX's uniqueness expectations cost more than the rest of a staged input's suite together (3 s of 5 s on
+    3.6M sessions; DuckDB: 0.6 s), and both find the same (tests/test_sql_rules.py).
+    """
+    in_sql = [i for i, r in enumerate(rules) if r.kind in UNIQUE_KINDS]
+    in_gx = [i for i in range(len(rules)) if i not in in_sql]
+    found = dict(zip(in_sql, validate_sql(arrow, [rules[i] for i in in_sql], partition), strict=True))
+    found.update(zip(in_gx, validate(frame, [rules[i] for i in in_gx], partition), strict=True))
+    return [found[i] for i in range(len(rules))]
+
+
 def _partition_days(frame: pd.DataFrame, spec: TableSpec, window: DateWindow | None) -> list[dt.date]:
     if window is not None:
         return window.days()
@@ -130,7 +144,7 @@ def evaluate(
         if supported(rules) and (len(frame) == 0 or not uses_gx(spec)):
             outcomes = validate_sql(arrow, rules, spec.partition_column)
         else:
-            outcomes = validate(frame, rules, spec.partition_column)
+            outcomes = _keys_in_sql(frame, arrow, rules, spec.partition_column)
     except SchemaMismatchError as exc:
         rule = Rule("schema", COLUMN_SET, {"column_set": spec.column_names, "exact_match": True})
         outcomes = [Outcome(rule, False, len(frame), None, [], error=str(exc))]

@@ -1,8 +1,9 @@
 """The suite's rules evaluated as one DuckDB query over the Arrow rows: what GX finds, without its fixed cost.
 
 GX builds a metric graph per expectation (about 15 ms each, whatever the row count), so on the tables the
-pipeline derives itself it cost more than computing them. The inputs (staging) keep GX; the derived tables run
-the same rules here. tests/test_sql_rules.py proves both give the same outcomes.
+pipeline derives itself it cost more than computing them. The inputs (staging) keep GX but for their key's
+uniqueness (checks/quality.py); the derived tables run the same rules here. tests/test_sql_rules.py proves both
+give the same outcomes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -53,6 +55,22 @@ def _pair(kw: dict[str, Any], params: list[object]) -> tuple[str, str]:
     return f"NOT ({a} IS NULL AND {b} IS NULL) AND NOT coalesce({a} {op} {b}, false)", f"[{a}, {b}]"
 
 
+UNIQUE_KINDS = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
+
+
+def _key_columns(rule: Rule) -> list[str]:
+    return [rule.kwargs["column"]] if rule.kind == UNIQUE_KINDS[0] else list(rule.kwargs["column_list"])
+
+
+def _repeats(con: duckdb.DuckDBPyConnection, rule: Rule) -> bool:
+    """Whether any value (or tuple) of a uniqueness rule occurs twice: one aggregate, no per-row window."""
+    columns = [_quote(c) for c in _key_columns(rule)]
+    key = columns[0] if len(columns) == 1 else f"({', '.join(columns)})"
+    present = " OR ".join(f"{c} IS NOT NULL" for c in columns)
+    (found,) = con.execute(f"SELECT count(*) > count(DISTINCT {key}) FROM checked WHERE {present}").fetchone() or (0,)
+    return bool(found)
+
+
 def _unique(columns: list[str]) -> tuple[str, str]:
     cols = ", ".join(_quote(c) for c in columns)
     present = " OR ".join(f"{_quote(c)} IS NOT NULL" for c in columns)
@@ -70,18 +88,14 @@ _ROW_RULES: dict[str, Callable[[dict[str, Any], list[object]], tuple[str, str]]]
 
 def supported(rules: list[Rule]) -> bool:
     """Whether every rule is one this evaluator knows."""
-    known = {*_ROW_RULES, COLUMN_SET, "expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+    known = {*_ROW_RULES, COLUMN_SET, *UNIQUE_KINDS}
     return all(r.kind in known for r in rules)
 
 
 def _predicate(rule: Rule, params: list[object]) -> tuple[str, str]:
-    kind = rule.kind
-    kw = rule.kwargs
-    if kind == "expect_column_values_to_be_unique":
-        return _unique([kw["column"]])
-    if kind == "expect_compound_columns_to_be_unique":
-        return _unique(list(kw["column_list"]))
-    return _ROW_RULES[kind](kw, params)
+    if rule.kind in UNIQUE_KINDS:
+        return _unique(_key_columns(rule))
+    return _ROW_RULES[rule.kind](rule.kwargs, params)
 
 
 def _sample_value(value: object) -> object:
@@ -116,7 +130,13 @@ def validate_sql(rows: pa.Table, rules: list[Rule], partition_column: str | None
 def _judge(
     con: duckdb.DuckDBPyConnection, rows: pa.Table, rules: list[Rule], judged: list[int], partition: str | None
 ) -> dict[int, Outcome]:
-    con.register("checked", rows.append_column("_row", pa.array(range(rows.num_rows), pa.int64())))
+    con.register("checked", rows.append_column("_row", pa.array(np.arange(rows.num_rows, dtype=np.int64))))
+    # A key without repeats passes without the per-row window count that finds which rows repeat.
+    out = {i: Outcome(rules[i], True, rows.num_rows, 0, []) for i in judged
+           if rules[i].kind in UNIQUE_KINDS and not _repeats(con, rules[i])}
+    judged = [i for i in judged if i not in out]
+    if not judged:
+        return out
     params: list[object] = []
     columns = []
     for i in judged:
@@ -126,7 +146,6 @@ def _judge(
     con.execute(f"CREATE TEMP TABLE judged AS SELECT _row, {day} AS _day, {', '.join(columns)} FROM checked", params)
     sums = ", ".join(f"count(*) FILTER (WHERE bad_{i})" for i in judged)
     per_day = con.execute(f"SELECT _day, {sums} FROM judged GROUP BY _day").fetchall()
-    out = {}
     for k, i in enumerate(judged):
         counts = {found[0]: found[k + 1] for found in per_day if found[k + 1]}
         unexpected = sum(counts.values())

@@ -79,7 +79,8 @@ EVENT_TIMES = (
 CLOCK_SKEW = pd.Timedelta(minutes=10)
 BETWEEN = "expect_column_values_to_be_between"
 
-# Staged inputs run these expectations in GX, derived tables as SQL (checks/quality.py: uses_gx).
+# Staged inputs run these expectations in GX (their key's uniqueness in SQL), derived tables all in SQL
+# (checks/quality.py: uses_gx).
 CHECK_DESCRIPTIONS = {
     "schema": "Columns are exactly the table's columns, castable to its types (expect_table_columns_to_match_set).",
     "keys": "Key columns are never null and the table key is unique (expect not null, unique).",
