@@ -288,7 +288,7 @@ def materialize_in_chunks(
                     allow_retries=False,
                 )
             output = WarehouseOutput(
-                rows=chunk.rows, quarantined=chunk.quarantined, quality=report.rows, companions=chunk.companions
+                chunk.rows, chunk.quarantined, report.rows, chunk.companions, cast_rows=report.cast_rows
             )
             counts = warehouse.write(spec, output, part, run_id)
             metadata: dict[str, object] = {"dagster/row_count": counts.rows, "table": counts.table}

@@ -59,6 +59,7 @@ class QualityReport:
     results: list[dg.AssetCheckResult]
     rows: pd.DataFrame
     failures: list[str]
+    cast_rows: pa.Table | None = None  # the checked frame as frame_to_arrow cast it (None if it did not cast)
 
     @property
     def passed(self) -> bool:
@@ -135,6 +136,7 @@ def evaluate(
         else {}
     )
     outcomes: list[Outcome]
+    arrow = None
     try:
         arrow = frame_to_arrow(spec, frame)
         rules = rules_for(spec, window, now)
@@ -238,4 +240,4 @@ def evaluate(
     rows["asset"] = asset
     rows["blocking"] = rows["blocking"].ne(False).astype(bool)  # GX rows (no value) are blocking
     rows["evaluated_at"] = now
-    return QualityReport(results=results, rows=rows[DATA_QUALITY_RUNS.column_names], failures=failures)
+    return QualityReport(results, rows[DATA_QUALITY_RUNS.column_names], failures, arrow)

@@ -45,10 +45,12 @@ class TableWrite:
     frame: pd.DataFrame
     window: DateWindow | None
     scope: dict[str, str]
+    # The frame as frame_to_arrow(spec, frame) casts it, when the caller has it already (the checks cast it).
+    cast: pa.Table | None = None
 
     def prepare(self) -> PreparedWrite:
         """Cast and check the rows before any transaction starts."""
-        table = frame_to_arrow(self.spec, self.frame)
+        table = self.cast if self.cast is not None else frame_to_arrow(self.spec, self.frame)
         if self.window is not None:
             _check_inside_window(self.spec, table, self.window)
         for column, value in self.scope.items():

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 from pydantic import Field
 
 from after_sales.partitions import SAME_DAYS, DayWindow
@@ -65,6 +66,7 @@ class WarehouseOutput:
     quarantined: pd.DataFrame | None = None
     quality: pd.DataFrame | None = None
     companions: list[Companion] = field(default_factory=list)
+    cast_rows: pa.Table | None = None  # rows as frame_to_arrow cast them for the checks: not cast again
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def write(self, spec: TableSpec, output: WarehouseOutput, window: DateWindow | None, run_id: str) -> WrittenCounts:
         """Replace the window of the table, its quarantine rows, its quality rows of this run and its companions'
         windows, in one transaction."""
-        writes = [TableWrite(spec, output.rows, window, {})]
+        writes = [TableWrite(spec, output.rows, window, {}, output.cast_rows)]
         if output.quarantined is not None:
             quarantined = output.quarantined.assign(staging_table=spec.name)[QUARANTINE.column_names]
             writes.append(TableWrite(QUARANTINE, quarantined, window, {"staging_table": spec.name}))
