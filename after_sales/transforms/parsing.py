@@ -44,6 +44,8 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _INFINITE = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
 # The common shape, cast by Arrow without Python objects: at most 14 integer digits and 2 decimals.
 _PLAIN_MONEY = r"[+-]?[0-9]{1,14}(\.[0-9]{0,2})?"
+# An integer every float parser reads exactly (15 digits < 2^53), cast by Arrow; other numbers go to pandas.
+_PLAIN_INTEGER = r"^[+-]?[0-9]{1,15}$"
 # Integers beyond 2^53 are not exact as floats; counts (quantity, pages) never get there.
 MAX_WHOLE = 2**53
 # What PostgreSQL text cannot hold: NUL, and lone surrogates (not encodable as UTF-8).
@@ -177,10 +179,25 @@ def parse_money(series: pd.Series) -> Money:
     return Money(values, *flags.values())
 
 
-def parse_numbers(series: pd.Series) -> pd.Series:
-    """Text to floats; unreadable values become NaN."""
+def _numbers_by_pandas(series: pd.Series) -> pd.Series:
     text = series.astype("string").str.strip()
     return pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
+
+
+def parse_numbers(series: pd.Series) -> pd.Series:
+    """Text to floats; unreadable values become NaN."""
+    try:
+        text = pa.array(series.astype("string"), from_pandas=True)
+    except (pa.ArrowException, ValueError):  # a lone surrogate, which Arrow text cannot hold
+        return _numbers_by_pandas(series)
+    # The common shape (counts, ratings) cast by Arrow: exact in a float, so read alike by both; + 0.0 makes -0 0.
+    plain = _flags(pc.match_substring_regex(text, _PLAIN_INTEGER))
+    cast = pc.cast(pc.if_else(plain, text, pa.scalar(None, text.type)), pa.float64())
+    numbers = pd.Series(cast.to_numpy(zero_copy_only=False) + 0.0, index=series.index)
+    rest = ~plain & series.notna().to_numpy()
+    if rest.any():
+        numbers[rest] = _numbers_by_pandas(series[rest])
+    return numbers
 
 
 def parse_whole_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 
 from after_sales.tables import QUARANTINE, STG_BEHAVIOUR, STG_EVENTS, STG_FEEDBACK, STG_ORDERS, TableSpec
+from after_sales.transforms.arrow_ops import has_duplicates
 from after_sales.transforms.parsing import (
     AMOUNT_LIMIT,
     blank,
@@ -509,6 +510,16 @@ def _cross_file_duplicates(
     return kept, pd.concat([p for p in parts if len(p)], ignore_index=True), int(copy.sum())
 
 
+def _ids_repeat_within_a_day(results: list[StagingResult], id_column: str) -> bool:
+    """Whether an id occurs twice among the staged rows of one landing day: else no row is a cross-file duplicate."""
+    by_day: dict[dt.date, list[pd.Series]] = {}
+    for r in results:
+        if len(r.rows_read_by_day) != 1:  # not one file's result: the SQL judges
+            return True
+        by_day.setdefault(next(iter(r.rows_read_by_day)), []).append(r.rows[id_column])
+    return any(has_duplicates(pd.concat(ids) if len(ids) > 1 else ids[0]) for ids in by_day.values())
+
+
 def combine(results: list[StagingResult], spec: TableSpec, id_column: str) -> StagingResult:
     """Concatenate the staging results of several files; an id staged twice on one landing day is quarantined."""
     if not results:
@@ -519,7 +530,9 @@ def combine(results: list[StagingResult], spec: TableSpec, id_column: str) -> St
             duplicates_removed=0,
         )
     rows = pd.concat([r.rows for r in results if len(r.rows)] or [results[0].rows], ignore_index=True)
-    rows, cross, exact = _cross_file_duplicates(rows, spec, id_column)
+    cross, exact = _empty(QUARANTINE.column_names), 0
+    if _ids_repeat_within_a_day(results, id_column):  # a month of one file a day converts nothing
+        rows, cross, exact = _cross_file_duplicates(rows, spec, id_column)
     quarantined = [r.quarantined for r in results if len(r.quarantined)] + ([cross] if len(cross) else [])
     by_day: dict[dt.date, int] = {}
     for r in results:
