@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given
@@ -24,6 +25,7 @@ from after_sales.marketplaces.multi import _sum_text, item_table_rows
 from after_sales.marketplaces.reader import ExportFileError, _line_amount
 from after_sales.resources.warehouse import DateWindow, Warehouse, open_warehouse
 from after_sales.tables import QUARANTINE, STG_ORDER_ITEMS, STG_ORDERS, WORK_ORDERS
+from after_sales.transforms import parsing
 from after_sales.transforms.metric_rules import load_metric_rules
 from after_sales.transforms.metrics import build_metrics_daily
 from after_sales.transforms.parsing import MONEY_DTYPE, parse_money, parse_timestamps
@@ -505,3 +507,54 @@ def test_numbers_are_read_as_pandas_reads_them(values: list[str | None], dtype: 
     got, expected = parse_numbers(series), _numbers_by_pandas(series)
     # Equal as values: pandas' own sign of '-0' depends on the other values of the column (0.0 among integers).
     pd.testing.assert_series_equal(got, expected)
+
+
+def reference_parse_timestamps(series: pd.Series, tz: str) -> pd.Series:
+    """parse_timestamps before Arrow read the common shapes: every pass by pandas, the regex on every value."""
+    stripped = pa.array(series.astype("string").str.strip(), from_pandas=True, type=pa.large_string())
+    arrow = pc.replace_substring_regex(stripped, pattern=parsing._EXTRA_FRACTION, replacement=r"\1")
+    text = pd.Series(arrow, index=series.index, dtype=pd.ArrowDtype(pa.large_string()))
+    result = pd.Series(pd.NaT, index=series.index, dtype=f"datetime64[us, {tz}]")
+    length = pc.utf8_length(arrow)
+    digits = parsing._flags(pc.match_substring_regex(arrow, f"^{parsing._DIGITS}$"))
+    dated = parsing._flags(pc.is_in(length, pa.array(parsing._DATE_DIGITS)))
+    present = parsing._flags(pc.greater(length, 0)) & (~digits | dated)
+    has_offset = present & parsing._flags(pc.match_substring_regex(arrow, parsing._OFFSET))
+    if has_offset.any():
+        aware = pd.to_datetime(text[has_offset], format="ISO8601", errors="coerce", utc=True)
+        result[has_offset] = aware.dt.tz_convert(tz).astype(result.dtype)
+    naive_mask = present & ~has_offset
+    if naive_mask.any():
+        naive_text = text[naive_mask]
+        naive = pd.to_datetime(naive_text.where(~digits[naive_mask]), format="ISO8601", errors="coerce", utc=True)
+        naive = naive.dt.tz_localize(None).astype("datetime64[us]")
+        for fmt in parsing.FALLBACK_TIMESTAMP_FORMATS:
+            missing = naive.isna()
+            if not missing.any():
+                break
+            naive[missing] = pd.to_datetime(naive_text[missing], format=fmt, errors="coerce").astype("datetime64[us]")
+        result[naive_mask] = parsing._localize(naive, tz).astype(result.dtype)
+    return result
+
+
+_STAMP = st.one_of(
+    st.none(),
+    st.text(alphabet="0123456789-:T ./Z+,年月日", max_size=24),
+    st.builds(
+        lambda d, sep, hms, frac, zone, pad: f"{pad}{d.isoformat()}{sep}{hms}{frac}{zone}{pad}",
+        st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)),
+        st.sampled_from([" ", "T", "  ", ""]),
+        st.sampled_from(["", "00:00:00", "23:59:59", "12:30", "7:05:09", "24:00:00", "23:59:60", "12"]),
+        st.from_regex(r"([.,][0-9]{0,10})?", fullmatch=True),
+        st.sampled_from(["", "Z", "+08:00", "-0530", " +01"]),
+        st.sampled_from(["", " "]),
+    ),
+    st.sampled_from(["2025-02-30 00:00:00", "2025/01/05 12:00", "2025年1月5日 08:00", "20250105", "20250105123000",
+                     "1736064000", "0000-01-01", "2025-1-5 1:02:03", "2026-03-29 02:30:00", "2026-10-25 02:30:00"]),
+)
+
+
+@given(st.lists(_STAMP, max_size=12), st.sampled_from(["Asia/Shanghai", "Europe/Berlin", "America/Sao_Paulo", "UTC"]))
+def test_timestamps_are_read_as_pandas_alone_reads_them(values: list[str | None], tz: str) -> None:
+    series = pd.Series(values, dtype="string", index=range(7, 7 + len(values)))
+    pd.testing.assert_series_equal(parse_timestamps(series, tz), reference_parse_timestamps(series, tz))

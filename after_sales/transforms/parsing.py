@@ -96,6 +96,19 @@ def _flags(values: pa.Array) -> np.ndarray:
     return values.fill_null(False).to_numpy(zero_copy_only=False)
 
 
+def _wall_clock_by_arrow(values: pa.Array, index: pd.Index) -> pd.Series | None:
+    """The values as wall-clock times when Arrow's ISO 8601 cast reads every one, else None (pandas reads them).
+
+    Arrow's reader is stricter than pandas' ISO 8601 (no single-digit fields, no YYYYMMDD, no year 0) and reads
+    what it takes alike; it is about 6x faster.
+    """
+    try:
+        stamps = pc.cast(values, pa.timestamp("us"))
+    except pa.ArrowInvalid:
+        return None
+    return pd.Series(stamps.to_numpy(zero_copy_only=False), index=index, dtype="datetime64[us]")
+
+
 def parse_timestamps(series: pd.Series, tz: str) -> pd.Series:
     """Text to tz-aware timestamps in tz; naive text is local time in tz; unreadable values become NaT.
 
@@ -104,7 +117,12 @@ def parse_timestamps(series: pd.Series, tz: str) -> pd.Series:
     """
     # Regexes by Arrow's kernels (RE2): several times faster than pandas' on the same strings.
     stripped = pa.array(series.astype("string").str.strip(), from_pandas=True, type=pa.large_string())
-    arrow = pc.replace_substring_regex(stripped, pattern=_EXTRA_FRACTION, replacement=r"\1")
+    # Only a value with a decimal mark can have sub-microsecond digits: the others skip the regex.
+    marked = pc.or_(pc.match_substring(stripped, "."), pc.match_substring(stripped, ","))
+    arrow = stripped
+    if pc.any(marked).as_py():
+        fractions = pc.replace_substring_regex(stripped.filter(marked), pattern=_EXTRA_FRACTION, replacement=r"\1")
+        arrow = pc.replace_with_mask(stripped, pc.fill_null(marked, False), fractions)
     text = pd.Series(arrow, index=series.index, dtype=pd.ArrowDtype(pa.large_string()))
     result = pd.Series(pd.NaT, index=series.index, dtype=f"datetime64[us, {tz}]")
     length = pc.utf8_length(arrow)
@@ -117,9 +135,11 @@ def parse_timestamps(series: pd.Series, tz: str) -> pd.Series:
     naive_mask = present & ~has_offset
     if naive_mask.any():
         naive_text = text[naive_mask]
-        naive = pd.to_datetime(naive_text.where(~digits[naive_mask]), format="ISO8601", errors="coerce", utc=True)
-        # ISO 8601 text read as UTC only because it carried no offset: back to the wall-clock time it wrote.
-        naive = naive.dt.tz_localize(None).astype("datetime64[us]")
+        naive = _wall_clock_by_arrow(arrow.filter(pa.array(naive_mask)), naive_text.index)
+        if naive is None:
+            naive = pd.to_datetime(naive_text.where(~digits[naive_mask]), format="ISO8601", errors="coerce", utc=True)
+            # ISO 8601 text read as UTC only because it carried no offset: back to the wall-clock time it wrote.
+            naive = naive.dt.tz_localize(None).astype("datetime64[us]")
         for fmt in FALLBACK_TIMESTAMP_FORMATS:
             missing = naive.isna()
             if not missing.any():
