@@ -8,6 +8,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -305,7 +306,13 @@ def read_landed_file(landing_dir: Path, source: str, landing_date: dt.date, path
     frame = frame.astype("string").fillna("")
     frame["source_row"] = range(1, len(frame) + 1)
     data_cols = [c for c in frame.columns if c != "source_row"]
-    if data_cols:
-        empty = (frame[data_cols].apply(lambda s: s.str.strip()) == "").all(axis=1)
+    # A blank line is a row whose every cell is blank: each column is judged only on the rows still blank.
+    empty = np.ones(len(frame), dtype=bool) if data_cols else np.zeros(len(frame), dtype=bool)
+    for column in data_cols:
+        at = np.flatnonzero(empty)
+        if not len(at):
+            break
+        empty[at] = (frame[column].iloc[at].str.strip() == "").to_numpy(dtype=bool)
+    if empty.any():
         frame = frame.loc[~empty]
     return LandedFile(source=source, landing_date=landing_date, path=rel, frame=frame.reset_index(drop=True))

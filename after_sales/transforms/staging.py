@@ -153,6 +153,8 @@ def _require_columns(landed: LandedFile, required: tuple[str, ...], optional: tu
 def _reject_duplicates(rej: _Rejector, id_column: str) -> int:
     """Reject exact copies of an earlier row, then repeats of a live row's id (sql/stg_duplicates.sql); the copies."""
     frame = rej.frame
+    if not has_duplicates(frame[id_column]):  # a copy repeats its id too: no id repeats, nothing to find
+        return 0
     data = [c for c in frame.columns if c != "source_row"]
     text = {f"c{i}": pa.array(frame[c].astype("string"), from_pandas=True) for i, c in enumerate(data)}
     flags = {"_alive": rej.alive.to_numpy(), "_blank_id": blank(frame[id_column]).to_numpy()}
