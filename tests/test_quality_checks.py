@@ -8,6 +8,8 @@ import json
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from after_sales.checks.quality import evaluate
 from after_sales.resources.warehouse import DateWindow
@@ -101,3 +103,20 @@ def test_an_empty_frame_passes() -> None:
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in WORK_ORDERS.column_names})
     report = evaluate("work_orders", WORK_ORDERS, empty, WINDOW, "run", now=NOW)
     assert report.passed and len(report.rows) == len(report.rows.loc[report.rows["passed"]])
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.integers(-(10**18) + 1, 10**18 - 1), st.integers(-(2**53), 2**53)), max_size=30),
+    st.integers(0, 5),
+)
+def test_decimals_become_the_floats_pandas_makes_of_them(unscaled: list[int | None], offset: int) -> None:
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from after_sales.checks.gx_runner import decimals_as_floats
+
+    money = pa.decimal128(18, 2)
+    values = pa.array([None if u is None else Decimal(u).scaleb(-2) for u in [None] * offset + unscaled], money)
+    series = pd.Series(values.slice(offset), dtype=pd.ArrowDtype(money), index=range(3, 3 + len(unscaled)))
+    pd.testing.assert_series_equal(decimals_as_floats(series), series.astype("float64"))
