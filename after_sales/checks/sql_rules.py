@@ -138,21 +138,27 @@ def _judge(
     if not judged:
         return out
     params: list[object] = []
-    columns = []
-    for i in judged:
-        predicate, value = _predicate(rules[i], params)
-        columns += [f"coalesce({predicate}, false) AS bad_{i}", f"{value} AS value_{i}"]
-    day = _quote(partition) if partition else "NULL"
-    con.execute(f"CREATE TEMP TABLE judged AS SELECT _row, {day} AS _day, {', '.join(columns)} FROM checked", params)
-    sums = ", ".join(f"count(*) FILTER (WHERE bad_{i})" for i in judged)
-    per_day = con.execute(f"SELECT _day, {sums} FROM judged GROUP BY _day").fetchall()
+    found = {i: _predicate(rules[i], params) for i in judged}
+    source, day = "checked", _quote(partition) if partition else "NULL"
+    if any(rules[i].kind in UNIQUE_KINDS for i in judged):
+        # A repeated key's rows are found by a window count, which a filter cannot hold: each row's verdicts go
+        # in a table once. Without one, the counts and samples filter the rows themselves (nothing materialized).
+        columns = [f"coalesce({pred}, false) AS bad_{i}, {value} AS value_{i}" for i, (pred, value) in found.items()]
+        verdicts = f"SELECT _row, {day} AS _day, {', '.join(columns)} FROM checked"
+        con.execute(f"CREATE TEMP TABLE judged AS {verdicts}", params)
+        source, day, params = "judged", "_day", []
+        found = {i: (f"bad_{i}", f"value_{i}") for i in judged}
+    sums = ", ".join(f"count(*) FILTER (WHERE coalesce({pred}, false))" for pred, _ in found.values())
+    per_day = con.execute(f"SELECT {day} AS _d, {sums} FROM {source} GROUP BY _d", params).fetchall()
     for k, i in enumerate(judged):
-        counts = {found[0]: found[k + 1] for found in per_day if found[k + 1]}
+        counts = {row[0]: row[k + 1] for row in per_day if row[k + 1]}
         unexpected = sum(counts.values())
         sample = []
         if unexpected:
-            query = f"SELECT value_{i} FROM judged WHERE bad_{i} ORDER BY _row LIMIT {SAMPLE}"
-            sample = [value_text(_sample_value(v)) for (v,) in con.execute(query).fetchall()]
+            bound: list[object] = []
+            pred, value = found[i] if source == "judged" else _predicate(rules[i], bound)
+            query = f"SELECT {value} FROM {source} WHERE coalesce({pred}, false) ORDER BY _row LIMIT {SAMPLE}"
+            sample = [value_text(_sample_value(v)) for (v,) in con.execute(query, bound).fetchall()]
         out[i] = Outcome(rules[i], unexpected == 0, rows.num_rows, unexpected, sample)
         if partition and unexpected:
             out[i].unexpected_by_partition = {_as_date(d): n for d, n in counts.items()}
